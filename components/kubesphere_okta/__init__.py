@@ -1,0 +1,6 @@
+"""Put a KubeSphere console behind Okta single sign-on, as one Pulumi component."""
+
+from .args import IntegrationArgsError, KubeSphereOktaIntegrationArgs
+from .integration import TYPE_TOKEN, KubeSphereOktaIntegration
+
+__all__ = ["KubeSphereOktaIntegration", "KubeSphereOktaIntegrationArgs", "IntegrationArgsError", "TYPE_TOKEN"]

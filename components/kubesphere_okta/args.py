@@ -1,0 +1,155 @@
+"""The component's arguments: a TypedDict of ``pulumi.Input`` fields, and their validation."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence, TypedDict
+
+import pulumi
+
+from . import rules
+from .identity_provider import IdentityProviderSettings
+
+
+class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
+    """Arguments of ``KubeSphereOktaIntegration``. Only the first three are required."""
+
+    console_url: pulumi.Input[str]
+    """Required. The KubeSphere console's base URL, e.g. ``https://console.example.com``. https; plain
+    http only for localhost. The Okta redirect URI is ``<console_url>/oauth/redirect/<provider_name>``."""
+
+    issuer: pulumi.Input[str]
+    """Required. The Okta issuer, byte-identical to its discovery document: ``https://<org>.okta.com``
+    (org authorization server) or ``https://<org>.okta.com/oauth2/<id>`` (custom). No trailing slash."""
+
+    kubesphere_version: pulumi.Input[str]
+    """Required. ``"3.2"``, ``"3.3"``, ``"3.4"`` (entry in the ks-installer ClusterConfiguration) or
+    ``"4.1"`` (identity-provider Secret)."""
+
+    provider_name: pulumi.Input[str]
+    """KubeSphere identity-provider name, shown on the login button. Default ``"Okta"``. A label
+    value of at most 63 characters (45 on 4.1). Changing it changes the redirect URI."""
+
+    group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Okta group ids (``00g...``) allowed to use the app. With ``group_names``, at least one group."""
+
+    group_names: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Okta group names allowed to use the app, resolved to ids with an exact-name check."""
+
+    require_mfa: pulumi.Input[bool]
+    """Require two factors in the app sign-on policy rule. Default true. Needs ``sign_on_policy``."""
+
+    reauthenticate_every: pulumi.Input[str]
+    """ISO-8601 duration after which Okta asks the user to sign in again (e.g. ``PT12H``). Optional;
+    needs ``sign_on_policy``."""
+
+    sign_on_policy: pulumi.Input[bool]
+    """Manage an app sign-on (authentication) policy: default-deny plus one allow rule for the
+    allowed groups. Default true. Set false on Okta Classic orgs, which have no such policies."""
+
+    mapping_method: pulumi.Input[str]
+    """``"auto"`` (default: KubeSphere creates the user at first login) or ``"lookup"`` (the user must
+    already exist in KubeSphere)."""
+
+    login_confirmation: pulumi.Input[bool]
+    """Default true: at first login the user confirms a KubeSphere username (KubeSphere's own
+    behaviour, works with email-like Okta logins). False creates the user at once from the
+    username claim, which must then hold a DNS-1123 name. On 4.1: true -> ``manual``, false -> ``auto``."""
+
+    scopes: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """OIDC scopes. Default ``[openid, email, profile]``; ``openid`` is always added."""
+
+    username_claim: pulumi.Input[str]
+    """ID-token claim KubeSphere takes the username from (``preferredUsernameKey``). Default: KubeSphere's
+    ``preferred_username``."""
+
+    email_claim: pulumi.Input[str]
+    """ID-token claim KubeSphere takes the email from (``emailKey``). Default: KubeSphere's ``email``."""
+
+    app_label: pulumi.Input[str]
+    """Display name of the Okta app. Default ``"KubeSphere (<component name>)"``."""
+
+    access_token_max_age: pulumi.Input[str]
+    """3.x only: ``oauthOptions.accessTokenMaxAge`` (e.g. ``1h``)."""
+
+    access_token_inactivity_timeout: pulumi.Input[str]
+    """3.x only: ``oauthOptions.accessTokenInactivityTimeout`` (e.g. ``30m``)."""
+
+    protect_app: pulumi.Input[bool]
+    """Protect the Okta app from deletion (replacing it rotates client id and secret and logs every
+    user out). Default false; the example program turns it on for ``prod*`` stacks."""
+
+    kubeconfig: pulumi.Input[str]
+    """3.x only: kubeconfig (contents or path) used to reach the ClusterConfiguration, the same as the
+    stack gives pulumi-kubernetes. Default: the ambient kubeconfig."""
+
+    kube_context: pulumi.Input[str]
+    """3.x only: kubeconfig context, the same as ``kubernetes:context``. Default: the current context."""
+
+
+#: Arguments that shape the resource graph, so they must be known when the program runs.
+_STRUCTURAL = (
+    "kubesphere_version", "provider_name", "group_ids", "group_names", "require_mfa",
+    "reauthenticate_every", "sign_on_policy", "mapping_method", "login_confirmation", "scopes",
+    "username_claim", "email_claim", "app_label", "access_token_max_age",
+    "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
+)
+
+
+class IntegrationArgsError(ValueError):
+    """Raised before any resource is registered; the message lists every problem."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        lines = "\n".join(f"  - {field}: {message}" for field, message in problems)
+        super().__init__(f"KubeSphereOktaIntegration: {len(problems)} invalid argument(s):\n{lines}")
+
+
+def _is_output(value: Any) -> bool:
+    return isinstance(value, pulumi.Output) or hasattr(value, "__await__")
+
+
+def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderSettings, dict[str, Any]]:
+    """Validate ``args`` and return the normalised settings plus the Okta-side options.
+
+    Raises ``IntegrationArgsError`` listing every problem; nothing has been registered then.
+    """
+    values = dict(args)
+    unknown = sorted(set(values) - set(KubeSphereOktaIntegrationArgs.__annotations__))
+    problems: list[tuple[str, str]] = [(k, f"unknown argument {k!r}") for k in unknown]
+    problems += [
+        (k, f"{k} must be a plain value known when the program runs, not an Output")
+        for k in _STRUCTURAL if _is_output(values.get(k))
+    ]
+    if problems:
+        raise IntegrationArgsError(problems)
+    values.setdefault("provider_name", rules.DEFAULT_PROVIDER_NAME)
+    problems = rules.integration_problems(values)
+    if problems:
+        raise IntegrationArgsError(problems)
+
+    settings = IdentityProviderSettings(
+        console_url=rules.check_console_url(values["console_url"]),
+        issuer=values["issuer"],
+        kubesphere_version=rules.check_kubesphere_version(values["kubesphere_version"]),
+        provider_name=values["provider_name"],
+        mapping_method=values.get("mapping_method") or "auto",
+        login_confirmation=values.get("login_confirmation", True),
+        scopes=tuple(rules.check_scopes(values.get("scopes") or rules.DEFAULT_SCOPES)),
+        username_claim=values.get("username_claim"),
+        email_claim=values.get("email_claim"),
+        access_token_max_age=values.get("access_token_max_age"),
+        access_token_inactivity_timeout=values.get("access_token_inactivity_timeout"),
+    )
+    access = {
+        "group_ids": rules.check_group_ids(values.get("group_ids") or []),
+        "group_names": rules.check_group_names(values.get("group_names") or []),
+        "require_mfa": values.get("require_mfa", True),
+        "reauthenticate_every": values.get("reauthenticate_every"),
+        "sign_on_policy": values.get("sign_on_policy", True),
+        "app_label": values.get("app_label"),
+        "protect_app": values.get("protect_app", False),
+        "kubeconfig": values.get("kubeconfig"),
+        "kube_context": values.get("kube_context"),
+    }
+    return settings, access
+

@@ -1,0 +1,84 @@
+"""``KubeSphereOktaIntegration``: the Okta app, who may use it, and the KubeSphere identity provider.
+
+This module only wires resources together; every decision is made by the pure modules
+(``rules``, ``identity_provider``) and every resource is declared in its own module.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+
+from . import kubesphere_v4, okta_app, rules
+from .args import KubeSphereOktaIntegrationArgs, resolve_args
+from .identity_provider import IdentityProviderSettings, redact, render_v3_entry, render_v4_configuration
+
+TYPE_TOKEN = "kubesphere-okta:index:KubeSphereOktaIntegration"
+
+
+class KubeSphereOktaIntegration(pulumi.ComponentResource):
+    """Puts a KubeSphere console behind Okta single sign-on (OIDC)."""
+
+    client_id: pulumi.Output[str]
+    """The Okta app's client id (also ``provider.clientID`` in KubeSphere)."""
+
+    client_secret: pulumi.Output[str]
+    """The Okta app's client secret; always a Pulumi secret."""
+
+    redirect_url: pulumi.Output[str]
+    """``<console_url>/oauth/redirect/<provider_name>``: Okta's only sign-in redirect URI."""
+
+    issuer: pulumi.Output[str]
+    """The issuer KubeSphere validates ID tokens against."""
+
+    okta_app_id: pulumi.Output[str]
+    """The Okta app's id (``0oa...``)."""
+
+    identity_provider: pulumi.Output[dict]
+    """The KubeSphere identity-provider entry as written, with the client secret redacted."""
+
+    def __init__(
+        self,
+        name: str,
+        args: KubeSphereOktaIntegrationArgs,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        # Validate before registering anything: a bad argument must not leave half a graph.
+        settings, access = resolve_args(args)
+        super().__init__(TYPE_TOKEN, name, None, opts)
+
+        app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
+        self.okta_app = app
+        self.client_id = app.client_id
+        self.client_secret = pulumi.Output.secret(app.client_secret)
+        self.redirect_url = pulumi.Output.from_input(settings.redirect_url)
+        self.issuer = pulumi.Output.from_input(settings.issuer)
+        self.okta_app_id = app.id
+
+        if rules.is_v3(settings.kubesphere_version):
+            self.kubesphere_resource = self._kubesphere_v3(name, settings, access)
+            render = render_v3_entry
+        else:
+            self.kubesphere_resource = kubesphere_v4.identity_provider_secret(
+                name, settings, self.client_id, self.client_secret, parent=self
+            )
+            render = render_v4_configuration
+        # Built from the client id only, so the output carries no secret at all.
+        self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
+
+        self.register_outputs({
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "redirect_url": self.redirect_url,
+            "issuer": self.issuer,
+            "okta_app_id": self.okta_app_id,
+            "identity_provider": self.identity_provider,
+        })
+
+    def _kubesphere_v3(self, name: str, settings: IdentityProviderSettings, access: dict[str, Any]) -> Any:
+        """KubeSphere 3.x: our entry merged by name into the ks-installer ClusterConfiguration.
+
+        Seam for the ClusterConfiguration resource (issue 3); until it exists nothing is written.
+        """
+        raise NotImplementedError("KubeSphere 3.x ClusterConfiguration entry: see issue 3")

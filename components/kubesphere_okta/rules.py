@@ -1,0 +1,291 @@
+"""Validation rules for a KubeSphere <-> Okta integration: pure functions, no Pulumi, no I/O.
+
+Each ``check_*`` function takes one value, returns it normalised, or raises ``ValueError`` with
+a sentence saying what is wrong and how to fix it. ``integration_problems`` runs them all (plus
+the checks that span several settings) and returns every problem at once, so a user fixes a bad
+configuration in one round. The facts behind each rule: ../shared/design/kubesphere-okta-facts.md.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
+
+#: KubeSphere versions whose identity-provider storage this project knows (facts, sections 3-4).
+SUPPORTED_VERSIONS: tuple[str, ...] = ("3.2", "3.3", "3.4", "4.1")
+V3_VERSIONS: frozenset[str] = frozenset({"3.2", "3.3", "3.4"})
+
+MAPPING_METHODS: tuple[str, ...] = ("auto", "lookup")
+DEFAULT_PROVIDER_NAME = "Okta"
+DEFAULT_SCOPES: tuple[str, ...] = ("openid", "email", "profile")
+
+#: Kubernetes label-value syntax; KubeSphere uses the provider name as a label value (facts 2).
+_LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+#: ISO-8601 duration as Okta's re_authentication_frequency takes it (e.g. PT12H, P1D, PT0S).
+_ISO8601_DURATION = re.compile(
+    r"^P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$"
+)
+#: Go time.Duration syntax, which ks-apiserver parses for accessTokenMaxAge and friends.
+_GO_DURATION = re.compile(r"^(?:0|(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$")
+#: Okta object ids: 20 characters, groups start with 00g.
+_OKTA_GROUP_ID = re.compile(r"^00g[A-Za-z0-9]{17}$")
+_SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 scope-token characters
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+#: KubeSphere 4.1 adds this prefix to the provider name in an annotation key (facts 2): the
+#: annotation name part is limited to 63 characters, hence 45 for the provider name.
+V4_PROVIDER_NAME_MAX = 45
+V3_PROVIDER_NAME_MAX = 63
+
+
+def is_v3(kubesphere_version: str) -> bool:
+    """True when the version keeps identity providers in the ks-installer ClusterConfiguration."""
+    return kubesphere_version in V3_VERSIONS
+
+
+def check_kubesphere_version(value: Any) -> str:
+    text = str(value).strip() if isinstance(value, (str, int, float)) else value
+    if text not in SUPPORTED_VERSIONS:
+        raise ValueError(
+            f"kubesphere_version must be one of {', '.join(SUPPORTED_VERSIONS)} (got {value!r}); "
+            "3.x keeps identity providers in the ks-installer ClusterConfiguration, 4.1 in a Secret"
+        )
+    return text
+
+
+def check_console_url(value: Any) -> str:
+    """The console's base URL: https (http only for localhost), no query or fragment.
+
+    A trailing slash is dropped so that the redirect URL never holds a double slash.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("console_url is required: the KubeSphere console's base URL, e.g. https://console.example.com")
+    parts = urlsplit(value.strip())
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError(f"console_url must be an absolute https URL such as https://console.example.com (got {value!r})")
+    if parts.scheme == "http" and host not in _LOCAL_HOSTS:
+        raise ValueError(
+            f"console_url must use https (got {value!r}): Okta refuses plain-http redirect URIs "
+            "except for localhost"
+        )
+    if parts.query or parts.fragment or "*" in value or parts.username or parts.password:
+        raise ValueError(f"console_url must be a plain base URL without query, fragment, credentials or wildcard (got {value!r})")
+    return value.strip().rstrip("/")
+
+
+def check_issuer(value: Any) -> str:
+    """The Okta issuer, byte-identical to the discovery document's ``issuer`` (facts 1)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            "issuer is required: https://<org>.okta.com for the org authorization server, "
+            "or https://<org>.okta.com/oauth2/<server id> for a custom one"
+        )
+    if value != value.strip():
+        raise ValueError(f"issuer must not have surrounding whitespace (got {value!r})")
+    if value.endswith("/"):
+        raise ValueError(
+            f"issuer must not end with a slash (got {value!r}, use {value.rstrip('/')!r}): KubeSphere "
+            "compares it byte for byte with the issuer Okta publishes, and skips the provider on a mismatch"
+        )
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"issuer must be an https URL such as https://example.okta.com (got {value!r})")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"issuer must not carry a query, fragment or credentials (got {value!r})")
+    if parts.path not in ("",) and not re.fullmatch(r"/oauth2/[A-Za-z0-9]+", parts.path):
+        raise ValueError(
+            f"issuer path must be empty (org authorization server) or /oauth2/<server id> "
+            f"(custom authorization server), got {parts.path!r}"
+        )
+    return value
+
+
+def check_provider_name(value: Any) -> str:
+    """A Kubernetes label value: KubeSphere labels Users with it (facts 2)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("provider_name must be a non-empty name such as 'Okta'")
+    if len(value) > V3_PROVIDER_NAME_MAX or not _LABEL_VALUE.match(value):
+        raise ValueError(
+            f"provider_name {value!r} must be a valid Kubernetes label value: at most 63 characters, "
+            "letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+        )
+    return value
+
+
+def check_mapping_method(value: Any) -> str:
+    if value not in MAPPING_METHODS:
+        raise ValueError(
+            f"mapping_method must be 'auto' (KubeSphere creates the user at first login) or "
+            f"'lookup' (the user must already exist), got {value!r}"
+        )
+    return value
+
+
+def check_scopes(value: Any) -> list[str]:
+    """Scopes in order, without duplicates, ``openid`` always first (no id_token without it)."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"scopes must be a list of scope names such as [openid, email, profile], got {value!r}")
+    scopes: list[str] = []
+    for scope in value:
+        if not isinstance(scope, str) or not _SCOPE.match(scope):
+            raise ValueError(f"scopes: {scope!r} is not a valid OAuth scope name (no spaces or quotes)")
+        if scope not in scopes:
+            scopes.append(scope)
+    if "openid" in scopes:
+        scopes.remove("openid")
+    return ["openid", *scopes]
+
+
+def check_claim(value: Any, *, field: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.:-]+", value):
+        raise ValueError(f"{field} must be the name of an ID-token claim such as 'preferred_username', got {value!r}")
+    return value
+
+
+def check_iso8601_duration(value: Any, *, field: str = "reauthenticate_every") -> str:
+    if not isinstance(value, str) or not _ISO8601_DURATION.match(value):
+        raise ValueError(f"{field} must be an ISO-8601 duration such as PT12H or P1D (got {value!r})")
+    return value
+
+
+def check_go_duration(value: Any, *, field: str) -> str:
+    if not isinstance(value, str) or not _GO_DURATION.match(value):
+        raise ValueError(f"{field} must be a duration as KubeSphere writes it, such as 1h, 30m or 2h45m (got {value!r})")
+    return value
+
+
+def check_group_ids(value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"group_ids must be a list of Okta group ids (00g...), got {value!r}")
+    ids = list(value)
+    bad = [gid for gid in ids if not isinstance(gid, str) or not _OKTA_GROUP_ID.match(gid)]
+    if bad:
+        raise ValueError(f"group_ids: {', '.join(map(repr, bad))} not an Okta group id (20 characters starting with 00g)")
+    return list(dict.fromkeys(ids))
+
+
+def check_group_names(value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"group_names must be a list of Okta group names, got {value!r}")
+    names = list(value)
+    bad = [n for n in names if not isinstance(n, str) or not n.strip() or n != n.strip()]
+    if bad:
+        raise ValueError(f"group_names: {', '.join(map(repr, bad))} not a group name (empty or padded with spaces)")
+    return list(dict.fromkeys(names))
+
+
+def check_app_label(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 100:
+        raise ValueError(f"app_label must be a non-empty display name of at most 100 characters, got {value!r}")
+    return value
+
+
+def exact_group_id(asked_name: str, found_name: str | None, found_id: str | None) -> str:
+    """Okta's group lookup by name matches prefixes: accept only an exact hit (facts 5)."""
+    if not found_id or found_name != asked_name:
+        found = f"only {found_name!r}" if found_name else "nothing"
+        raise ValueError(
+            f"Okta group {asked_name!r} was not found by its exact name (Okta's lookup returned "
+            f"{found}); check the spelling in group_names or list the group's id in group_ids"
+        )
+    return found_id
+
+
+def org_issuer(org_name: str, base_url: str) -> str:
+    """Issuer of the Okta org authorization server, from the okta provider's own config."""
+    return f"https://{org_name}.{base_url}"
+
+
+def custom_issuer(org_issuer_url: str, authorization_server_id: str) -> str:
+    """Issuer of a custom authorization server (``default`` is Okta's built-in custom one)."""
+    return f"{org_issuer_url}/oauth2/{authorization_server_id}"
+
+
+#: One check per field, in the order problems are reported.
+FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "console_url": check_console_url,
+    "issuer": check_issuer,
+    "kubesphere_version": check_kubesphere_version,
+    "provider_name": check_provider_name,
+    "group_ids": check_group_ids,
+    "group_names": check_group_names,
+    "reauthenticate_every": check_iso8601_duration,
+    "mapping_method": check_mapping_method,
+    "scopes": check_scopes,
+    "username_claim": lambda v: check_claim(v, field="username_claim"),
+    "email_claim": lambda v: check_claim(v, field="email_claim"),
+    "app_label": check_app_label,
+    "access_token_max_age": lambda v: check_go_duration(v, field="access_token_max_age"),
+    "access_token_inactivity_timeout": lambda v: check_go_duration(v, field="access_token_inactivity_timeout"),
+}
+_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app")
+
+
+def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Problems that involve several settings. Tolerates values that failed their own check."""
+    problems: list[tuple[str, str]] = []
+    version = values.get("kubesphere_version")
+    group_ids = values.get("group_ids") or []
+    group_names = values.get("group_names") or []
+    if not group_ids and not group_names:
+        problems.append((
+            "group_ids",
+            "at least one Okta group must be allowed to use the app (group_ids and/or group_names): "
+            "this project never opens the app to everyone in the org",
+        ))
+    name = values.get("provider_name", DEFAULT_PROVIDER_NAME)
+    if version == "4.1" and isinstance(name, str) and len(name) > V4_PROVIDER_NAME_MAX:
+        problems.append((
+            "provider_name",
+            f"provider_name {name!r} is {len(name)} characters; KubeSphere 4.1 allows at most "
+            f"{V4_PROVIDER_NAME_MAX} (it becomes part of an annotation key)",
+        ))
+    if version == "4.1":
+        for field in ("access_token_max_age", "access_token_inactivity_timeout"):
+            if values.get(field) is not None:
+                problems.append((
+                    field,
+                    f"{field} applies to KubeSphere 3.x only (on 4.1 token lifetimes live in "
+                    "kubesphere-config, not in the identity provider); remove it",
+                ))
+    if values.get("sign_on_policy") is False and values.get("reauthenticate_every") is not None:
+        problems.append((
+            "reauthenticate_every",
+            "reauthenticate_every needs the app sign-on policy (sign_on_policy true, Okta Identity Engine); "
+            "remove it or enable sign_on_policy",
+        ))
+    if values.get("login_confirmation") is False and values.get("username_claim") in (None, "preferred_username"):
+        problems.append((
+            "login_confirmation",
+            "login_confirmation false creates the KubeSphere user from the username claim at first "
+            "login, but Okta's preferred_username is normally an email address, which KubeSphere "
+            "refuses: keep login_confirmation true, or set username_claim to a claim that holds a "
+            "DNS-1123 name",
+        ))
+    return problems
+
+
+def integration_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every problem with a set of integration settings, as (field, message) pairs.
+
+    ``values`` holds the settings that are known now (snake_case); absent keys are skipped, except
+    the required ones.
+    """
+    problems: list[tuple[str, str]] = []
+    for field in ("console_url", "issuer", "kubesphere_version"):
+        if values.get(field) is None:
+            problems.append((field, f"{field} is required"))
+    for field, check in FIELD_CHECKS.items():
+        if values.get(field) is None:
+            continue
+        try:
+            check(values[field])
+        except ValueError as error:
+            problems.append((field, str(error)))
+    for field in _BOOLEAN_FIELDS:
+        if field in values and values[field] is not None and not isinstance(values[field], bool):
+            problems.append((field, f"{field} must be true or false, got {values[field]!r}"))
+    problems.extend(cross_field_problems(values))
+    return problems
