@@ -1,0 +1,207 @@
+"""Run Pulumi code under the mock runtime and record what it registers.
+
+``run(fn, ...)`` installs fresh mocks, runs ``fn`` inside the Pulumi runtime, waits for every
+registration and returns a ``Recording``: each registered resource with its type, name, parent,
+dependencies, inputs (camelCase, as the engine sees them), which inputs are secret, and the
+options that matter (protect). Invokes are recorded too, so tests can count Okta reads.
+
+The offline plan (``infra.plan``), the tests and the bench all run on this one implementation.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+SECRET_SIG = rpc._special_secret_sig  # the marker the engine uses for secret values
+SECRET_PLACEHOLDER = "[secret]"
+
+
+@dataclass
+class Registered:
+    type: str
+    name: str
+    urn: str
+    parent_urn: str
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    """Inputs as the provider would receive them: camelCase, secrets unwrapped."""
+    secret_inputs: set[str]
+    protect: bool
+    additional_secret_outputs: list[str]
+    shown_inputs: dict[str, Any] = field(default_factory=dict)
+    """The same inputs with every value the engine marks secret replaced by ``[secret]``."""
+
+    @property
+    def parent_name(self) -> str | None:
+        return self.parent_urn.rsplit("::", 1)[-1] if self.parent_urn else None
+
+
+@dataclass
+class Recording:
+    resources: list[Registered] = field(default_factory=list)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, typ: str) -> list[Registered]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str) -> Registered:
+        found = self.of_type(typ)
+        assert len(found) == 1, f"expected one {typ}, registered {[r.name for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> Registered:
+        return next(r for r in self.resources if r.name == name)
+
+    def urn_of(self, name: str) -> str:
+        return self.named(name).urn
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, Mapping) and value.get(rpc._special_sig_key) == SECRET_SIG
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """The plain value the provider would receive, with the engine's secret wrappers removed."""
+    if _is_secret(value):
+        return _unwrap_secrets(value.get("value"))
+    if isinstance(value, Mapping):
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+def _hide_secrets(value: Any) -> Any:
+    """The value with everything the engine marks secret replaced by ``[secret]``."""
+    if _is_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, Mapping):
+        return {k: _hide_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_secrets(v) for v in value]
+    return value
+
+
+def _secret_paths(value: Any, path: str = "") -> set[str]:
+    found: set[str] = set()
+    if _is_secret(value):
+        return {path}
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            found |= _secret_paths(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found |= _secret_paths(v, f"{path}[{i}]")
+    return found
+
+
+class OktaAndKubernetesMocks(pulumi.runtime.Mocks):
+    """Answers like the Okta and Kubernetes providers would, for what this project registers.
+
+    ``groups`` maps Okta group names to ids for ``getGroup`` (an unknown name answers with the
+    first name that starts with it, as Okta's prefix search does); ``group_members`` maps group
+    ids to lists of user dicts for ``getUsers``. Subclasses change the answers by overriding
+    ``resource_id``, ``app_credentials`` and ``group_lookup``.
+    """
+
+    def __init__(self, groups: Mapping[str, str] | None = None, group_members: Mapping[str, list] | None = None):
+        self.groups = dict(groups or {})
+        self.group_members = dict(group_members or {})
+        self.recording = Recording()
+
+    def resource_id(self, args: pulumi.runtime.MockResourceArgs) -> str:
+        return f"{args.name}-id"
+
+    def app_credentials(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, str]:
+        """``clientId`` and ``clientSecret`` of a newly created Okta OAuth app."""
+        return {"clientId": f"0oa{abs(hash(args.name)) % 10**17:017d}", "clientSecret": "mock-client-secret"}
+
+    def group_lookup(self, asked: str) -> dict[str, Any]:
+        """``getGroup``'s answer for a name, with Okta's prefix matching."""
+        found = asked if asked in self.groups else next((n for n in self.groups if n.startswith(asked or "")), None)
+        if found is None:
+            raise Exception(f"group with name {asked!r} does not exist")
+        return {"id": self.groups[found], "name": found, "description": "", "type": "OKTA_GROUP", "users": []}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        outputs = copy.deepcopy(args.inputs)
+        if args.typ == "okta:app/oAuth:OAuth":
+            outputs.update(self.app_credentials(args))
+        return [self.resource_id(args), outputs]
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        self.recording.invokes.append((args.token, dict(args.args)))
+        if args.token == "okta:group/getGroup:getGroup":
+            return self.group_lookup(args.args.get("name"))
+        if args.token == "okta:user/getUsers:getUsers":
+            return {"id": "users", "users": list(self.group_members.get(args.args.get("groupId"), []))}
+        return {}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The stock mock monitor, also keeping what the engine would see of each registration."""
+
+    def __init__(self, mocks: OktaAndKubernetesMocks):
+        super().__init__(mocks)
+        self.recording = mocks.recording
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object)
+            self.recording.resources.append(Registered(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent_urn=request.parent,
+                dependencies=list(request.dependencies),
+                inputs=_unwrap_secrets(inputs),
+                secret_inputs=_secret_paths(inputs),
+                protect=bool(request.protect),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                shown_inputs=_hide_secrets(inputs),
+            ))
+        return response
+
+
+def run(
+    fn: Callable[[], Any],
+    *,
+    project: str = "kubesphere-okta",
+    stack: str = "dev",
+    config: Mapping[str, str] | None = None,
+    secret_keys: list[str] | None = None,
+    preview: bool = False,
+    mocks: OktaAndKubernetesMocks | None = None,
+) -> Recording:
+    """Run ``fn`` under fresh mocks (with the given Pulumi config) and return what it registered.
+
+    ``config`` maps full keys (``project:key``) to strings, as the CLI passes them; keys in
+    ``secret_keys`` are secret. ``fn`` may return a dict of Outputs; their resolved values land
+    in ``Recording.outputs``.
+    """
+    mocks = mocks or OktaAndKubernetesMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(dict(config or {}), secret_keys=list(secret_keys or []))
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+    recording = mocks.recording
+
+    @pulumi.runtime.test
+    def body():
+        result = fn()
+        if isinstance(result, Mapping):
+            keys = list(result)
+            return pulumi.Output.all(*[result[k] for k in keys]).apply(
+                lambda values: recording.outputs.update(dict(zip(keys, values)))
+            )
+        return None
+
+    body()
+    return recording
