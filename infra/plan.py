@@ -1,0 +1,178 @@
+"""``python -m infra.plan --stack NAME``: what a stack will do, offline, without credentials.
+
+Reads Pulumi.yaml and Pulumi.<stack>.yaml directly (``secure:`` values are never decrypted),
+runs the real program (``infra.program.main``) under Pulumi's mock runtime, and prints the
+resource tree, the KubeSphere object as it will be written, and the diff of that object.
+
+Exit status: 0 planned, 1 invalid configuration (the program's own message), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import yaml
+
+from infra import plan_document, stack_files
+from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+#: The ks-installer ClusterConfiguration as KubeSphere v3.4.1 ships it: the 3.x "live" object by default.
+EXAMPLE_CLUSTER_CONFIGURATION = REPOSITORY / "examples" / "kubesphere-v3.4.1" / "cluster-configuration.yaml"
+
+SECRET_TYPE = "kubernetes:core/v1:Secret"
+DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+GET_GROUP = "okta:group/getGroup:getGroup"
+#: What the mocked Okta answers as a new app's client secret; the plan must never print it.
+PLACEHOLDER_CLIENT_SECRET = "plan-placeholder-client-secret-not-real"
+
+
+class PlanMocks(OktaAndKubernetesMocks):
+    """Mocked providers whose answers are obviously placeholders: nothing is invented."""
+
+    def resource_id(self, args) -> str:
+        return f"<id of {args.name}>"
+
+    def app_credentials(self, args) -> dict[str, str]:
+        return {"clientId": f"<client id of {args.name}, assigned by Okta>", "clientSecret": PLACEHOLDER_CLIENT_SECRET}
+
+    def group_lookup(self, asked: str) -> dict[str, Any]:
+        # Offline, a name cannot be resolved: answer with a recognisable pending lookup.
+        return {"id": pending_group(asked), "name": asked, "description": "", "type": "OKTA_GROUP", "users": []}
+
+
+def pending_group(name: str) -> str:
+    return f"<lookup: group {name!r}>"
+
+
+class InvalidInput(Exception):
+    """Bad configuration or input file: exit status 1 with this message."""
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise InvalidInput(f"{path.name} is not valid YAML: {error}") from None
+
+
+def read_stack(project_dir: Path, stack: str) -> stack_files.StackConfig:
+    project_doc = _load_yaml(project_dir / "Pulumi.yaml")
+    config_dir = project_dir / ((project_doc or {}).get("stackConfigDir") or ".")
+    stack_doc = _load_yaml(config_dir / f"Pulumi.{stack}.yaml")
+    try:
+        return stack_files.stack_config(project_doc, stack_doc, stack)
+    except stack_files.StackFileError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def available_stacks(project_dir: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | None = None) -> Recording:
+    """Run the program under ``PlanMocks``; invalid configuration raises ``InvalidInput``."""
+    from components.kubesphere_okta import IntegrationArgsError
+
+    try:
+        from infra.config import ConfigError
+    except ImportError:  # before infra/config.py exists
+        ConfigError = IntegrationArgsError
+    if program is None:
+        from infra.program import main as program
+    try:
+        return run(program, project=config.project, stack=config.stack, config=config.config,
+                   secret_keys=list(config.secret_keys), mocks=PlanMocks())
+    except (ConfigError, IntegrationArgsError) as error:
+        raise InvalidInput(str(error)) from None
+
+
+def planned_resources(recording: Recording) -> list[plan_document.PlannedResource]:
+    return [
+        plan_document.PlannedResource(
+            type=r.type,
+            name=r.name,
+            parent=None if "::pulumi:pulumi:Stack::" in r.parent_urn else r.parent_name,
+            inputs=plan_document.hide_credentials(
+                {k: v for k, v in r.shown_inputs.items() if not k.startswith("__")}, [PLACEHOLDER_CLIENT_SECRET]
+            ),
+        )
+        for r in recording.resources
+    ]
+
+
+def kubesphere_change(recording: Recording, live_file: Path, destroy: bool) -> plan_document.KubeSphereChange:
+    hidden = [PLACEHOLDER_CLIENT_SECRET]
+    secrets = recording.of_type(SECRET_TYPE)
+    if secrets:
+        secret = plan_document.v4_secret_object(secrets[0].inputs)
+        if "stringData" in secret:
+            secret["stringData"] = plan_document.hide_credentials_in_documents(secret["stringData"], hidden)
+        return plan_document.v4_change(plan_document.hide_credentials(secret, hidden), destroy)
+    entries = recording.of_type(DYNAMIC_TYPE)
+    if not entries:
+        raise InvalidInput("the program registered no KubeSphere identity provider (no Secret, no ClusterConfiguration entry)")
+    entry, oauth_options = v3_entry(entries[0].inputs)
+    live = _load_yaml(live_file)
+    try:
+        change = plan_document.v3_change(live, entry, oauth_options, destroy)
+    except ValueError as error:
+        raise InvalidInput(f"{live_file}: {error}") from None
+    return plan_document.KubeSphereChange(
+        change.kind, plan_document.hide_credentials(change.before, hidden), plan_document.hide_credentials(change.after, hidden)
+    )
+
+
+def v3_entry(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Our entry and oauthOptions from the 3.x resource's inputs."""
+    return inputs["entry"], inputs.get("oauthOptions") or {}
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.plan",
+        description="Show what a stack will do, offline: no Pulumi CLI, no credentials, no network.",
+    )
+    parser.add_argument("--stack", required=True, help="stack name: plans Pulumi.<stack>.yaml")
+    parser.add_argument(
+        "--cluster-configuration", type=Path, metavar="FILE",
+        help="KubeSphere 3.x: the live ks-installer object "
+             "(kubectl -n kubesphere-system get cc ks-installer -o yaml); "
+             f"default: {EXAMPLE_CLUSTER_CONFIGURATION.relative_to(REPOSITORY)}",
+    )
+    parser.add_argument("--destroy", action="store_true", help="show what `pulumi destroy` leaves instead")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--project-dir", type=Path, default=REPOSITORY, help=argparse.SUPPRESS)
+    return parser, parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = None) -> int:
+    parser, args = parse_args(argv)
+    stacks = available_stacks(args.project_dir)
+    if args.stack not in stacks:
+        parser.error(f"no stack file Pulumi.{args.stack}.yaml; stacks: {', '.join(stacks) or 'none'}")
+    live_file = args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION
+    if not live_file.is_file():
+        parser.error(f"--cluster-configuration: no such file {live_file}")
+    try:
+        config = read_stack(args.project_dir, args.stack)
+        recording = run_program(config, program)
+        kubesphere = kubesphere_change(recording, live_file, args.destroy)
+    except InvalidInput as error:
+        print(error, file=sys.stderr)
+        return 1
+    plan = plan_document.document(args.stack, planned_resources(recording), kubesphere)
+    if args.format == "json":
+        print(json.dumps(plan, indent=2, ensure_ascii=False))
+    else:
+        pending = [pending_group(a.get("name")) for token, a in recording.invokes if token == GET_GROUP]
+        print(plan_document.text(plan, args.destroy, dict.fromkeys(pending)), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
