@@ -39,7 +39,7 @@ StrList = Annotated[list[str], BeforeValidator(_json_list)]
 class IntegrationConfig(BaseModel):
     """One integration per stack. Field docs are the README's config reference."""
 
-    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     console_url: Annotated[str, _checked(rules.check_console_url)]
     """KubeSphere console base URL, e.g. https://console.example.com."""
