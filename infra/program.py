@@ -35,8 +35,9 @@ def main() -> KubeSphereOktaIntegration:
     kubernetes = pulumi.Config("kubernetes")
     args = settings.component_args(stack=stack)
     args["issuer"] = issuer
-    if kubernetes.get("kubeconfig"):
-        args["kubeconfig"] = kubernetes.get_secret("kubeconfig")
+    kubeconfig = kubernetes.get_secret("kubeconfig")  # a secret Output, whether or not it was set --secret
+    if kubeconfig is not None:
+        args["kubeconfig"] = kubeconfig
     if kubernetes.get("context"):
         args["kube_context"] = kubernetes.get("context")
 
