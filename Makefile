@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test plan venv clean docs
+.PHONY: test plan venv clean docs bench
 
 venv: $(STAMP)
 
@@ -16,6 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# What the `dev` stack would do, offline: no Pulumi CLI, no credentials, no network.
+plan: $(STAMP)
+	$(PY) -m infra.plan --stack dev
+
+bench: $(STAMP)
+	$(PY) -m bench.plan_overhead
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -76,18 +76,17 @@ def available_stacks(project_dir: Path) -> list[str]:
 
 def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | None = None) -> Recording:
     """Run the program under ``PlanMocks``; invalid configuration raises ``InvalidInput``."""
-    from components.kubesphere_okta import IntegrationArgsError
+    import pulumi
 
-    try:
-        from infra.config import ConfigError
-    except ImportError:  # before infra/config.py exists
-        ConfigError = IntegrationArgsError
+    from components.kubesphere_okta import IntegrationArgsError
+    from infra.config import ConfigError
+
     if program is None:
         from infra.program import main as program
     try:
         return run(program, project=config.project, stack=config.stack, config=config.config,
                    secret_keys=list(config.secret_keys), mocks=PlanMocks())
-    except (ConfigError, IntegrationArgsError) as error:
+    except (ConfigError, IntegrationArgsError, pulumi.RunError) as error:
         raise InvalidInput(str(error)) from None
 
 
@@ -98,7 +97,7 @@ def planned_resources(recording: Recording) -> list[plan_document.PlannedResourc
             name=r.name,
             parent=None if "::pulumi:pulumi:Stack::" in r.parent_urn else r.parent_name,
             inputs=plan_document.hide_credentials(
-                {k: v for k, v in r.shown_inputs.items() if not k.startswith("__")}, [PLACEHOLDER_CLIENT_SECRET]
+                plan_document.registered_inputs(r.shown_inputs), [PLACEHOLDER_CLIENT_SECRET]
             ),
         )
         for r in recording.resources

@@ -79,10 +79,26 @@ def hide_credentials_in_documents(value: Mapping[str, Any], secret_values: Itera
     return result
 
 
+def registered_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs in a stable form for reading and diffing: internal ``__`` keys dropped, keys sorted,
+    and whole numbers as integers (the engine's wire format carries every number as a double)."""
+
+    def stable(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: stable(value[k]) for k in sorted(value)}
+        if isinstance(value, list):
+            return [stable(v) for v in value]
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    return stable({k: v for k, v in inputs.items() if not k.startswith("__")})
+
+
 def v4_secret_object(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The Secret as pulumi-kubernetes will apply it, from its registered inputs."""
     order = ("apiVersion", "kind", "metadata", "type", "immutable", "data", "stringData")
-    present = {k: v for k, v in inputs.items() if not k.startswith("__") and v is not None}
+    present = {k: v for k, v in registered_inputs(inputs).items() if v is not None}
     return {k: present[k] for k in order if k in present} | {k: v for k, v in present.items() if k not in order}
 
 
@@ -113,7 +129,7 @@ def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSpher
     return {
         "stack": stack,
         "resources": [
-            {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for r in resources
+            {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for _, r in tree_order(resources)
         ],
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
     }
@@ -149,24 +165,31 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def _tree_lines(resources: list[PlannedResource], marker: str) -> list[str]:
-    children: dict[str | None, list[PlannedResource]] = {}
+def tree_order(resources: Iterable[PlannedResource]) -> list[tuple[int, PlannedResource]]:
+    """(depth, resource) pairs, parents before children, siblings by name: the same order on
+    every run, whatever order the program's asynchronous registrations happened to take."""
+    resources = list(resources)
     names = {r.name for r in resources}
+    children: dict[str | None, list[PlannedResource]] = {}
     for r in resources:
         children.setdefault(r.parent if r.parent in names else None, []).append(r)
-    lines: list[str] = []
+    ordered: list[tuple[int, PlannedResource]] = []
 
     def walk(parent: str | None, depth: int) -> None:
-        for r in children.get(parent, []):
-            indent = "    " * depth
-            lines.append(f"{indent}{marker} {r.name}  ({r.type})")
-            for key, value in r.inputs.items():
-                if key.startswith("__") or value is None or value in ({}, []):
-                    continue
-                lines.append(f"{indent}      {key}: {_compact(value)}")
+        for r in sorted(children.get(parent, []), key=lambda r: (r.name, r.type)):
+            ordered.append((depth, r))
             walk(r.name, depth + 1)
 
     walk(None, 0)
+    return ordered
+
+
+def _tree_lines(resources: list[PlannedResource], marker: str) -> list[str]:
+    lines: list[str] = []
+    for depth, r in tree_order(resources):
+        indent = "    " * depth
+        lines.append(f"{indent}{marker} {r.name}  ({r.type})")
+        lines += [f"{indent}      {key}: {_compact(value)}" for key, value in r.inputs.items() if value not in (None, {}, [])]
     return lines
 
 

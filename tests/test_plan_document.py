@@ -1,0 +1,93 @@
+"""The plan as a reader sees it: secrets hidden, the KubeSphere object before/after, stable order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from components.kubesphere_okta.identity_provider import (
+    IdentityProviderSettings,
+    dump_v4_configuration,
+    render_v3_entry,
+    render_v4_configuration,
+)
+from infra.plan_document import (
+    PlannedResource,
+    hide_credentials,
+    hide_credentials_in_documents,
+    registered_inputs,
+    to_yaml,
+    tree_order,
+    unified_diff,
+    v3_change,
+    v4_change,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "kubesphere-v3.4.1"
+SECRET = "the-client-secret"
+SETTINGS = IdentityProviderSettings(console_url="https://console.example.com", issuer="https://example.okta.com",
+                                    kubesphere_version="3.4", access_token_max_age="1h")
+
+
+def providers(cluster_configuration: dict) -> list[dict]:
+    return cluster_configuration["spec"]["authentication"]["oauthOptions"]["identityProviders"]
+
+
+def test_known_secret_values_are_hidden_even_inside_longer_strings():
+    shown = hide_credentials({"a": [f"x{SECRET}y"], "b": SECRET}, [SECRET])
+    assert shown == {"a": ["x[secret]y"], "b": "[secret]"}
+
+
+def test_credential_keys_are_hidden_but_empty_ones_are_left_as_they_are():
+    shown = hide_credentials({"clientSecret": "s", "managerPassword": "p", "jwtSecret": "", "clientID": "id"})
+    assert shown == {"clientSecret": "[secret]", "managerPassword": "[secret]", "jwtSecret": "", "clientID": "id"}
+
+
+def test_configuration_yaml_stays_valid_yaml_with_the_secret_hidden():
+    text = dump_v4_configuration(render_v4_configuration(SETTINGS, "0oa1", SECRET))
+    shown = hide_credentials_in_documents({"configuration.yaml": text}, [SECRET])["configuration.yaml"]
+    assert SECRET not in shown
+    assert yaml.safe_load(shown)["provider"]["clientSecret"] == "[secret]"
+    assert yaml.safe_load(shown)["provider"]["clientID"] == "0oa1"
+
+
+def test_registered_inputs_are_sorted_without_internal_keys_and_with_whole_numbers():
+    assert list(registered_inputs({"b": {"z": 1.0, "a": 0.5}, "__provider": "x", "a": [2.0]}).items()) == [
+        ("a", [2]), ("b", {"a": 0.5, "z": 1})]
+
+
+def test_v3_up_adds_our_entry_after_the_others_and_keeps_them():
+    live = yaml.safe_load((FIXTURES / "cluster-configuration-ldap-github.yaml").read_text())
+    change = v3_change(live, render_v3_entry(SETTINGS, "0oa1", SECRET), {"accessTokenMaxAge": "1h"}, destroy=False)
+    assert change.before == live
+    assert [p["name"] for p in providers(change.after)] == ["LDAP", "github", "Okta"]
+    assert providers(change.after)[:2] == providers(live)
+
+
+def test_v3_destroy_removes_only_our_entry_and_restores_the_token_lifetime():
+    live = yaml.safe_load((FIXTURES / "cluster-configuration-ldap-github.yaml").read_text())
+    change = v3_change(live, render_v3_entry(SETTINGS, "0oa1", SECRET), {"accessTokenMaxAge": "1h"}, destroy=True)
+    assert [p["name"] for p in providers(change.before)] == ["LDAP", "github", "Okta"]
+    assert change.after == live
+
+
+def test_v4_destroy_shows_the_secret_gone():
+    secret = {"kind": "Secret"}
+    assert (v4_change(secret, destroy=False).before, v4_change(secret, destroy=False).after) == (None, secret)
+    assert (v4_change(secret, destroy=True).before, v4_change(secret, destroy=True).after) == (secret, None)
+
+
+def test_diff_shows_only_the_changed_lines_as_changes():
+    diff = unified_diff({"a": 1, "b": 2}, {"a": 1, "b": 3}, "Secret")
+    assert "-b: 2\n+b: 3\n" in diff and "\n a: 1\n" in diff
+
+
+def test_multi_line_strings_are_literal_blocks():
+    assert to_yaml({"configuration.yaml": "name: Okta\ntype: OIDC\n"}) == "configuration.yaml: |\n  name: Okta\n  type: OIDC\n"
+
+
+def test_tree_order_puts_parents_first_and_siblings_by_name():
+    resources = [PlannedResource("t", "rule", "policy", {}), PlannedResource("t", "policy", "ks", {}),
+                 PlannedResource("t", "app", "ks", {}), PlannedResource("c", "ks", None, {})]
+    assert [(depth, r.name) for depth, r in tree_order(resources)] == [(0, "ks"), (1, "app"), (1, "policy"), (2, "rule")]
