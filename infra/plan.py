@@ -115,7 +115,8 @@ def kubesphere_change(recording: Recording, live_file: Path, destroy: bool) -> p
     entries = recording.of_type(DYNAMIC_TYPE)
     if not entries:
         raise InvalidInput("the program registered no KubeSphere identity provider (no Secret, no ClusterConfiguration entry)")
-    entry, oauth_options = v3_entry(entries[0].inputs)
+    # Sorted keys: the API server returns custom objects with their keys sorted, so that is how it will read.
+    entry, oauth_options = v3_entry(plan_document.registered_inputs(entries[0].inputs))
     live = _load_yaml(live_file)
     try:
         change = plan_document.v3_change(live, entry, oauth_options, destroy)
@@ -127,8 +128,8 @@ def kubesphere_change(recording: Recording, live_file: Path, destroy: bool) -> p
 
 
 def v3_entry(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Our entry and oauthOptions from the 3.x resource's inputs."""
-    return inputs["entry"], inputs.get("oauthOptions") or {}
+    """Our entry and oauthOptions from the inputs of ``kubesphere_v3.ClusterConfigurationIdentityProvider``."""
+    return inputs["entry"], inputs.get("oauth_options") or {}
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
