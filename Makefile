@@ -22,7 +22,7 @@ plan: $(STAMP)
 	$(PY) -m infra.plan --stack dev
 
 bench: $(STAMP)
-	$(PY) -m bench.plan_overhead
+	$(PY) -m bench.overhead
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -33,8 +33,9 @@ def _default(field) -> str:
 
 def config_table() -> str:
     rows = ["| key (`kubesphere-okta:`) | default | description |", "|---|---|---|"]
-    for field in IntegrationConfig.model_fields.values():
-        rows.append(f"| `{field.alias}` | {_default(field)} | {_cell(field.description or '')} |")
+    docs = {name: doc for name, _, doc in _documented_attributes(ROOT / "infra" / "config.py", "IntegrationConfig")}
+    for name, field in IntegrationConfig.model_fields.items():
+        rows.append(f"| `{field.alias}` | {_default(field)} | {_cell(docs.get(name, ''))} |")
     return "\n".join(rows)
 
 
