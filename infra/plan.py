@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 
 import yaml
 
+from components.kubesphere_okta.identity_provider import V4_SECRET_TYPE
 from infra import plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
@@ -106,13 +107,14 @@ def planned_resources(recording: Recording) -> list[plan_document.PlannedResourc
 
 def kubesphere_change(recording: Recording, live_file: Path, destroy: bool) -> plan_document.KubeSphereChange:
     hidden = [PLACEHOLDER_CLIENT_SECRET]
-    secrets = recording.of_type(SECRET_TYPE)
+    secrets = [r for r in recording.of_type(SECRET_TYPE) if r.inputs.get("type") == V4_SECRET_TYPE]
     if secrets:
         secret = plan_document.v4_secret_object(secrets[0].inputs)
         if "stringData" in secret:
             secret["stringData"] = plan_document.hide_credentials_in_documents(secret["stringData"], hidden)
         return plan_document.v4_change(plan_document.hide_credentials(secret, hidden), destroy)
-    entries = recording.of_type(DYNAMIC_TYPE)
+    # Other dynamic resources may exist; ours is the one that carries the entry.
+    entries = [r for r in recording.of_type(DYNAMIC_TYPE) if "entry" in r.inputs and "provider_name" in r.inputs]
     if not entries:
         raise InvalidInput("the program registered no KubeSphere identity provider (no Secret, no ClusterConfiguration entry)")
     # Sorted keys: the API server returns custom objects with their keys sorted, so that is how it will read.
