@@ -10,6 +10,7 @@ Exit status: 0 planned, 1 invalid configuration (the program's own message), 2 u
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -56,7 +57,7 @@ class InvalidInput(Exception):
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.load(path.read_text(), Loader=plan_document.SafeLoader)
     except yaml.YAMLError as error:
         raise InvalidInput(f"{path.name} is not valid YAML: {error}") from None
 
@@ -176,5 +177,13 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     return 0
 
 
+def close_event_loop() -> None:
+    """Close the loop the Pulumi runtime left open; else, now and then, its finaliser runs after
+    the selector is gone at interpreter exit and prints an ignored ``Invalid file descriptor``."""
+    asyncio.get_event_loop_policy().get_event_loop().close()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    close_event_loop()
+    sys.exit(status)

@@ -71,9 +71,10 @@ def hide_credentials_in_documents(value: Mapping[str, Any], secret_values: Itera
     valid YAML with ``clientSecret: '[secret]'``; other values get ``hide_credentials``."""
     result: dict[str, Any] = {}
     for key, text in value.items():
-        document = yaml.safe_load(text) if isinstance(text, str) else None
+        document = yaml.load(text, Loader=SafeLoader) if isinstance(text, str) else None
         if isinstance(document, dict):
-            result[key] = yaml.safe_dump(hide_credentials(document, secret_values), sort_keys=False, default_flow_style=False)
+            result[key] = yaml.dump(hide_credentials(document, secret_values), Dumper=_SafeDumper, sort_keys=False,
+                                    default_flow_style=False)
         else:
             result[key] = hide_credentials(text, secret_values)
     return result
@@ -135,7 +136,13 @@ def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSpher
     }
 
 
-class _BlockDumper(yaml.SafeDumper):
+#: libyaml's C emitter and parser when PyYAML has them (it does on the usual wheels): several
+#: times faster than the pure-Python ones, same output.
+_SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _BlockDumper(_SafeDumper):
     """Multi-line strings (a Secret's configuration.yaml) as literal blocks, the way kubectl shows them."""
 
 
