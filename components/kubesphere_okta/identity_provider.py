@@ -106,7 +106,9 @@ def render_v4_configuration(settings: IdentityProviderSettings, client_id: str, 
 
 
 def dump_v4_configuration(configuration: dict[str, Any]) -> str:
-    return yaml.safe_dump(configuration, sort_keys=False, default_flow_style=False)
+    # libyaml's emitter where PyYAML has it: the same text, several times faster per Secret.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(configuration, Dumper=dumper, sort_keys=False, default_flow_style=False)
 
 
 def v4_secret_name(provider_name: str) -> str:
