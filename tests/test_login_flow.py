@@ -1,0 +1,195 @@
+"""A whole OIDC login, as this project plans it, against a certified OpenID Provider on 127.0.0.1.
+
+The Okta app and the KubeSphere identity-provider entry come from the component itself, run under
+Pulumi mocks (tests/pulumi_harness.py), with only the issuer pointed at the local provider. The
+provider is oidc-provider (npm, pinned in tests/oidc_provider/package-lock.json) with the planned
+app registered as its client; the relying party (tests/kubesphere_relying_party.py) logs in as
+KubeSphere does. Each planted mistake must fail where and how it fails in production.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any, Callable
+
+import pytest
+import requests
+
+from components.kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration
+from components.kubesphere_okta.args import resolve_args
+from components.kubesphere_okta import rules
+from components.kubesphere_okta.identity_provider import okta_app_settings, render_v3_entry
+from tests import openid_provider
+from tests.kubesphere_relying_party import IdentityProviderEntry, LoginFailed, log_in
+from tests.pulumi_harness import run
+
+_missing = openid_provider.missing_prerequisite()
+if _missing and os.environ.get("CI", "").lower() == "true":
+    raise RuntimeError(f"CI must run the login-flow test, but {_missing}")
+pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
+
+APP = "okta:app/oAuth:OAuth"
+SECRET = "kubernetes:core/v1:Secret"
+CONSOLE = "https://console.example.com"
+ACCOUNT = {
+    "sub": "00u1abcdefghijklmnop",
+    "preferred_username": "Jane.Doe@example.com",  # Okta's default: the login, an email address
+    "email": "jane.doe@example.com",
+    "email_verified": True,
+    "name": "Jane Doe",
+    "nickname": "Jane.Doe",
+}
+
+
+def planned_args(issuer: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "console_url": CONSOLE,
+        "issuer": issuer,
+        "kubesphere_version": "4.1",
+        "group_ids": ["00g1abcdefghijklmnop"],
+        **overrides,
+    }
+
+
+def plan(args: dict[str, Any]) -> tuple[dict[str, Any], IdentityProviderEntry]:
+    """The planned Okta app inputs and KubeSphere entry, from the component under Pulumi mocks."""
+    if rules.is_v3(args["kubesphere_version"]):
+        # Until the 3.x ClusterConfiguration resource lands (issue 3), take the same pure functions it uses.
+        settings, _ = resolve_args(args)
+        app = {_camel(k): v for k, v in okta_app_settings(settings).items()}
+        return app, IdentityProviderEntry.from_v3_entry(render_v3_entry(settings, "0oa3xclientid0000000", "mock-client-secret"))
+    recording = run(lambda: KubeSphereOktaIntegration("ks", args))
+    app = recording.one(APP).inputs
+    return app, IdentityProviderEntry.from_v4_configuration(recording.one(SECRET).inputs["stringData"]["configuration.yaml"])
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+def okta_client(app: dict[str, Any], entry: IdentityProviderEntry) -> dict[str, Any]:
+    """The planned Okta app as oidc-provider client metadata; id and secret are the app's outputs,
+    which the plan wires into the entry."""
+    return {
+        "client_id": entry.option("clientID"),
+        "client_secret": entry.option("clientSecret"),
+        "redirect_uris": app["redirectUris"],
+        "grant_types": app["grantTypes"],
+        "response_types": app["responseTypes"],
+        "token_endpoint_auth_method": app["tokenEndpointAuthMethod"],
+        "pkce_required": app["pkceRequired"],
+    }
+
+
+@pytest.fixture
+def login(tmp_path) -> Callable[..., Any]:
+    """``login(plant_in_app=..., plant_in_entry=..., **component_args)``: plan, start the provider, log in."""
+
+    def _login(
+        plant_in_app: Callable[[dict], None] = lambda app: None,
+        plant_in_entry: Callable[[dict], None] = lambda provider: None,
+        **component_args: Any,
+    ):
+        port = openid_provider.free_port()
+        app, entry = plan(planned_args(f"https://127.0.0.1:{port}", **component_args))
+        app = copy.deepcopy(app)
+        plant_in_app(app)
+        client = okta_client(app, entry)
+        provider = copy.deepcopy(dict(entry.provider))
+        plant_in_entry(provider)
+        entry = IdentityProviderEntry(entry.name, entry.mapping_method, entry.creates_user_without_confirmation, provider)
+        with openid_provider.openid_provider(tmp_path, port, client, ACCOUNT) as (issuer, ca_path):
+            assert issuer == f"https://127.0.0.1:{port}"
+            with requests.Session() as http, requests.Session() as browser:
+                # Trust exactly the throwaway certificate; trust_env off, else REQUESTS_CA_BUNDLE wins.
+                http.verify = browser.verify = str(ca_path)
+                http.trust_env = browser.trust_env = False
+                return log_in(entry, http, browser)
+
+    return _login
+
+
+def test_planned_configuration_logs_in_and_kubesphere_asks_for_a_username(login):
+    identity = login()
+    assert identity.sub == ACCOUNT["sub"]
+    assert identity.email == "jane.doe@example.com"
+    assert identity.username == "jane.doe@example.com"  # lower-cased preferred_username
+    assert identity.needs_confirmation is True
+
+
+def test_planned_kubesphere_3x_entry_logs_in(login):
+    identity = login(kubesphere_version="3.4")
+    assert identity.sub == ACCOUNT["sub"] and identity.email == ACCOUNT["email"]
+
+
+def test_without_confirmation_the_user_is_created_from_the_configured_username_claim(login):
+    identity = login(login_confirmation=False, username_claim="nickname")
+    assert identity.username == "jane.doe"
+    assert identity.needs_confirmation is False
+
+
+def test_without_confirmation_an_email_username_claim_cannot_become_a_user(login):
+    with pytest.raises(LoginFailed) as failure:
+        login(login_confirmation=False, username_claim="email")
+    assert failure.value.stage == "user"
+    assert 'User.iam.kubesphere.io "jane.doe@example.com" is invalid' in failure.value.message
+
+
+def test_pkce_required_on_the_okta_app_refuses_the_console_authorize_request(login):
+    with pytest.raises(LoginFailed) as failure:
+        login(plant_in_app=lambda app: app.update(pkceRequired=True))
+    assert failure.value.stage == "authorize"
+    assert failure.value.message.startswith("invalid_request: Authorization Server policy requires PKCE")
+
+
+def test_redirect_uri_one_character_off_is_refused_by_the_provider(login):
+    with pytest.raises(LoginFailed) as failure:
+        login(plant_in_app=lambda app: app.update(redirectUris=[f"{CONSOLE}/oauth/redirect/okta"]))
+    assert failure.value.stage == "authorize"
+    assert failure.value.message.startswith("invalid_redirect_uri:")
+
+
+def test_redirect_url_not_ending_in_the_provider_name_finds_no_identity_provider(login):
+    def plant(provider):
+        provider["redirectURL"] = f"{CONSOLE}/oauth/redirect/okta"
+
+    with pytest.raises(LoginFailed) as failure:
+        login(plant_in_app=lambda app: app.update(redirectUris=[f"{CONSOLE}/oauth/redirect/okta"]), plant_in_entry=plant)
+    assert (failure.value.stage, failure.value.message) == ("callback", "identity provider not found")
+
+
+def test_issuer_with_a_trailing_slash_is_refused_before_planning():
+    with pytest.raises(IntegrationArgsError, match="issuer must not end with a slash"):
+        plan(planned_args("https://127.0.0.1:8443/"))
+
+
+def test_issuer_with_a_trailing_slash_makes_kubesphere_skip_the_provider(login):
+    def plant(provider):
+        provider["issuer"] += "/"
+
+    with pytest.raises(LoginFailed) as failure:
+        login(plant_in_entry=plant)
+    assert failure.value.stage == "load"
+    assert failure.value.message.startswith("failed to create identity provider Okta: ")
+    assert "issuer did not match the issuer returned by provider" in failure.value.message
+
+
+def test_scopes_without_openid_get_no_id_token(login):
+    def plant(provider):
+        provider["scopes"] = [s for s in provider["scopes"] if s != "openid"]
+
+    with pytest.raises(LoginFailed) as failure:
+        login(plant_in_entry=plant)
+    assert (failure.value.stage, failure.value.message) == ("token", "no id_token in token response")
+
+
+def test_wrong_client_secret_fails_the_code_exchange(login):
+    def plant(provider):
+        provider["clientSecret"] = "not-the-okta-secret"
+
+    with pytest.raises(LoginFailed) as failure:
+        login(plant_in_entry=plant)
+    assert failure.value.stage == "token"
+    assert failure.value.message.startswith("oidc: failed to get token: invalid_client")
