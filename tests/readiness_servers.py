@@ -26,6 +26,7 @@ class FakeOktaAndKubeSphere:
     published_issuer: Optional[str] = None  # default: the server's own base URL, i.e. the right issuer
     discovered: bool = True  # False: listed without endpoint.authURL (ks-apiserver's discovery failed)
     v3_shape: bool = False  # 3.x serves oauthOptions as is; 4.1 adds issuer/clients around identityProviders
+    client_id: Optional[str] = None  # provider.clientID as listed; None leaves it out
     requests: list[str] = field(default_factory=list)
     base_url: str = ""
     started: float = 0.0
@@ -34,8 +35,10 @@ class FakeOktaAndKubeSphere:
         ready = self.ready_after is not None and time.monotonic() - self.started >= self.ready_after
         providers = []
         if ready:
-            provider: dict[str, Any] = {"clientID": "0oa1client", "issuer": self.base_url, "scopes": ["openid", "email", "profile"],
+            provider: dict[str, Any] = {"issuer": self.base_url, "scopes": ["openid", "email", "profile"],
                                         "redirectURL": f"{self.base_url}/oauth/redirect/{self.provider_name}"}
+            if self.client_id:
+                provider["clientID"] = self.client_id
             if self.discovered:
                 provider["endpoint"] = {"authURL": f"{self.base_url}/oauth2/v1/authorize", "tokenURL": f"{self.base_url}/oauth2/v1/token"}
             providers.append({"name": self.provider_name, "type": "OIDCIdentityProvider", "mappingMethod": "manual", "provider": provider})

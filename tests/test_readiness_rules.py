@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from components.kubesphere_okta.rules import check_verify_login_timeout
 from components.kubesphere_okta.readiness_rules import (
     ExpectedLogin,
     Fetched,
     backoff_delays,
-    check_verify_login_timeout,
     discovery_url,
     issuer_problem,
     login_problem,

@@ -8,6 +8,7 @@ import pulumi
 
 from . import rules
 from .identity_provider import IdentityProviderSettings
+from .readiness_rules import DEFAULT_TIMEOUT_SECONDS
 
 
 class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
@@ -85,6 +86,16 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
     kube_context: pulumi.Input[str]
     """3.x only: kubeconfig context, the same as ``kubernetes:context``. Default: the current context."""
 
+    verify_login: pulumi.Input[bool]
+    """After ``pulumi up`` has written both halves, wait until login is really ready: Okta's discovery
+    document publishes exactly ``issuer``, and the console's ``/kapis/config.kubesphere.io/v1alpha2/configs/oauth``
+    lists the provider with ``provider.endpoint.authURL`` (ks-apiserver's own discovery worked). Fails
+    ``pulumi up`` with a diagnosis otherwise. Never runs during preview. Default false; the machine
+    running Pulumi must reach both the console and Okta."""
+
+    verify_login_timeout: pulumi.Input[float]
+    """Seconds ``verify_login`` waits, polling with backoff. Default 900 (a 3.x installer run takes minutes)."""
+
 
 #: Arguments that shape the resource graph, so they must be known when the program runs.
 _STRUCTURAL = (
@@ -92,6 +103,7 @@ _STRUCTURAL = (
     "reauthenticate_every", "sign_on_policy", "mapping_method", "login_confirmation", "scopes",
     "username_claim", "email_claim", "app_label", "access_token_max_age",
     "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
+    "verify_login", "verify_login_timeout",
 )
 
 
@@ -150,6 +162,8 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         "protect_app": values.get("protect_app", False),
         "kubeconfig": values.get("kubeconfig"),
         "kube_context": values.get("kube_context"),
+        "verify_login": values.get("verify_login", False),
+        "verify_login_timeout": float(values.get("verify_login_timeout") or DEFAULT_TIMEOUT_SECONDS),
     }
     return settings, access
 

@@ -1,20 +1,23 @@
 """The post-deploy login readiness check: poll Okta's discovery and KubeSphere's OAuth configuration.
 
 The judging is in ``readiness_rules`` (pure); this module only fetches, waits with backoff and
-gives up after a timeout (default 15 minutes) with the last problem seen. No Pulumi here: the
-component calls ``wait_until_login_ready`` during ``pulumi up`` only (see integration.py).
-Standard library only (urllib), so the check adds no runtime dependency. TLS is verified against
+gives up after a timeout (default 15 minutes) with the last problem seen; ``login_ready_during_up``
+makes it part of ``pulumi up`` (never of a preview). Standard library only (urllib), so the check
+adds no runtime dependency. TLS is verified against
 the system trust store (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` are honoured).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
 import time
 import urllib.error
 import urllib.request
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
+
+import pulumi
 
 from .readiness_rules import (
     DEFAULT_TIMEOUT_SECONDS,
@@ -92,3 +95,36 @@ def wait_until_login_ready(
         if delay is None or remaining <= 0:
             raise LoginNotReady(timed_out_message(expected, timeout, problem))
         sleep(min(delay, remaining))
+
+
+def login_ready_during_up(
+    expected: ExpectedLogin,
+    client_id: pulumi.Input[str],
+    deployed: Sequence[pulumi.Resource],
+    timeout: float,
+    log_resource: Optional[pulumi.Resource] = None,
+) -> pulumi.Output[str]:
+    """An Output that resolves once login is ready, after the ``deployed`` resources exist.
+
+    Why an apply, not a dynamic resource: an apply runs in the program on every ``pulumi up`` (so
+    each deploy is verified, not only the first), the component registers it as an output so the
+    engine waits for it before ``up`` finishes, and its failure fails ``up`` with our message; a
+    dynamic provider would run only when its inputs change and needs this package importable in
+    Pulumi's provider process. Preview (``is_dry_run``) never checks: nothing has been written yet.
+    The wait runs in a worker thread so it does not block the Pulumi event loop.
+    """
+    if pulumi.runtime.is_dry_run():
+        return pulumi.Output.from_input("not checked during preview")
+
+    def check(values: list) -> object:
+        with_client = ExpectedLogin(
+            expected.console_url, expected.issuer, expected.provider_name, expected.kubesphere_version, values[0]
+        )
+        pulumi.log.info(
+            f"waiting up to {timeout:g} s until KubeSphere at {expected.console_url} lists identity provider "
+            f"{expected.provider_name!r} and {expected.issuer} answers discovery",
+            resource=log_resource,
+        )
+        return asyncio.to_thread(wait_until_login_ready, with_client, timeout)
+
+    return pulumi.Output.all(client_id, *[resource.id for resource in deployed]).apply(check)

@@ -165,8 +165,3 @@ def timed_out_message(expected: ExpectedLogin, timeout: float, last: Problem) ->
         "Raise verify_login_timeout if KubeSphere is just slow, or set verify_login false to skip this check."
     )
 
-
-def check_verify_login_timeout(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 24 * 3600:
-        raise ValueError(f"verify_login_timeout must be a positive number of seconds, at most 86400 (default 900) (got {value!r})")
-    return float(value)

@@ -203,6 +203,15 @@ def custom_issuer(org_issuer_url: str, authorization_server_id: str) -> str:
     return f"{org_issuer_url}/oauth2/{authorization_server_id}"
 
 
+def check_verify_login_timeout(value: Any) -> float:
+    """Seconds ``pulumi up`` waits for login to be ready (verify_login); a 3.x installer run takes minutes."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 24 * 3600:
+        raise ValueError(
+            f"verify_login_timeout must be a positive number of seconds, at most 86400 (default 900), got {value!r}"
+        )
+    return float(value)
+
+
 #: One check per field, in the order problems are reported.
 FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "console_url": check_console_url,
@@ -219,8 +228,9 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "app_label": check_app_label,
     "access_token_max_age": lambda v: check_go_duration(v, field="access_token_max_age"),
     "access_token_inactivity_timeout": lambda v: check_go_duration(v, field="access_token_inactivity_timeout"),
+    "verify_login_timeout": check_verify_login_timeout,
 }
-_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app")
+_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "verify_login")
 
 
 def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
