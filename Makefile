@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 OIDC_PROVIDER       := tests/oidc_provider
 OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
-.PHONY: test plan venv clean openid-provider
+.PHONY: test plan venv clean docs openid-provider
 
 venv: $(STAMP)
 
@@ -23,6 +23,9 @@ test: $(STAMP) $(OIDC_PROVIDER_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(OIDC_PROVIDER)/node_modules
+
+docs: $(STAMP)
+	$(PY) -m infra.reference --write
 
 openid-provider: $(OIDC_PROVIDER_STAMP)
 
