@@ -79,6 +79,10 @@ class IntegrationConfig(BaseModel):
     """3.x only: oauthOptions.accessTokenInactivityTimeout, e.g. 30m."""
     protect_app: Optional[bool] = None
     """Protect the Okta app from deletion. Default: true on stacks named prod*."""
+    verify_login: bool = False
+    """pulumi up waits until login is ready (Okta discovery matches the issuer, KubeSphere lists the provider) or fails with a diagnosis; never during preview."""
+    verify_login_timeout: Annotated[Optional[float], _checked(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
+    """Seconds verifyLogin waits, polling with backoff. Default 900."""
 
     def component_args(self, *, stack: str) -> dict[str, Any]:
         """The ``KubeSphereOktaIntegrationArgs`` for this configuration (issuer already resolved)."""
@@ -109,6 +113,8 @@ EXAMPLES: dict[str, str] = {
     "accessTokenMaxAge": "1h",
     "accessTokenInactivityTimeout": "30m",
     "protectApp": "true",
+    "verifyLogin": "true",
+    "verifyLoginTimeout": "900",
 }
 LIST_KEYS = {"groupIds", "groupNames", "scopes"}
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from components.kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration
+import pytest
+import yaml
+
+from components.kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration, readiness
 from tests.openid_provider import write_throwaway_certificate
 from tests.pulumi_harness import run
 from tests.readiness_servers import FakeOktaAndKubeSphere, serve
@@ -12,7 +15,12 @@ from tests.readiness_servers import FakeOktaAndKubeSphere, serve
 
 @pytest.fixture
 def fake(tmp_path, monkeypatch):
-    """Okta and the console on one HTTPS server on 127.0.0.1; the check trusts exactly its certificate."""
+    """Okta and the console on one HTTPS server on 127.0.0.1; the check trusts exactly its certificate.
+
+    The check skips itself under Pulumi mocks (nothing deployed); these tests stand in for a real
+    engine, so they say it is not mocked.
+    """
+    monkeypatch.setattr(readiness, "deployment_is_mocked", lambda: False)
     cert, key = write_throwaway_certificate(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
@@ -54,9 +62,42 @@ def test_up_fails_with_the_diagnosis_when_the_provider_never_appears(fake):
         run(build(fake, verify_login=True, verify_login_timeout=1))
 
 
+def test_under_pulumi_mocks_the_check_is_not_run(tmp_path):
+    cert, key = write_throwaway_certificate(tmp_path)
+    with serve(FakeOktaAndKubeSphere(), tls=(cert, key)) as server:
+        rec = run(build(server, verify_login=True))
+    assert rec.outputs["login_ready"] == "not checked under Pulumi mocks (nothing was deployed)"
+    assert server.requests == []
+
+
 def test_verify_login_timeout_must_be_positive():
     with pytest.raises(IntegrationArgsError, match=r"- verify_login_timeout: verify_login_timeout must be a positive"):
         KubeSphereOktaIntegration("ks", {
             "console_url": "https://console.example.com", "issuer": "https://example.okta.com",
             "kubesphere_version": "4.1", "group_ids": ["00g1abcdefghijklmnop"], "verify_login_timeout": 0,
         })
+
+
+def test_config_keys_reach_the_component_as_verify_login_args():
+    from infra.config import load
+
+    model, _ = load({"consoleUrl": "https://console.example.com", "kubesphereVersion": "4.1", "groupNames": '["Ops"]',
+                     "verifyLogin": "true", "verifyLoginTimeout": "600"}, stack="dev", okta={"orgName": "acme"})
+    args = model.component_args(stack="dev")
+    assert args["verify_login"] is True and args["verify_login_timeout"] == 600
+
+
+def test_config_timeout_that_is_not_positive_names_the_key_and_the_fix():
+    from infra.config import ConfigError, load
+
+    with pytest.raises(ConfigError) as raised:
+        load({"consoleUrl": "https://console.example.com", "kubesphereVersion": "4.1", "groupNames": '["Ops"]',
+              "verifyLoginTimeout": "-5"}, stack="dev", okta={"orgName": "acme"})
+    [(key, message, fix)] = raised.value.problems
+    assert key == "kubesphere-okta:verifyLoginTimeout" and "positive number of seconds" in message
+    assert fix == "pulumi config set kubesphere-okta:verifyLoginTimeout 900"
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parent.parent.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+def test_example_stacks_verify_login(path):
+    assert yaml.safe_load(path.read_text())["config"]["kubesphere-okta:verifyLogin"] == "true"
