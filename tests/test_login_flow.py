@@ -1,7 +1,8 @@
 """A whole OIDC login, as this project plans it, against a certified OpenID Provider on 127.0.0.1.
 
-The Okta app and the KubeSphere identity-provider entry come from the component itself, run under
-Pulumi mocks (tests/pulumi_harness.py), with only the issuer pointed at the local provider. The
+The Okta app and the KubeSphere identity-provider entry come from this repository's program run on
+an example stack (Pulumi.dev.yaml; Pulumi.staging.yaml for 3.x) under Pulumi mocks
+(tests/pulumi_harness.py), with only the issuer pointed at the local provider. The
 provider is oidc-provider (npm, pinned in tests/oidc_provider/package-lock.json) with the planned
 app registered as its client; the relying party (tests/kubesphere_relying_party.py) logs in as
 KubeSphere does. Each planted mistake must fail where and how it fails in production.
@@ -10,19 +11,23 @@ KubeSphere does. Each planted mistake must fail where and how it fails in produc
 from __future__ import annotations
 
 import copy
+import json
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import requests
+import yaml
 
-from components.kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration
 from components.kubesphere_okta.args import resolve_args
 from components.kubesphere_okta import rules
 from components.kubesphere_okta.identity_provider import okta_app_settings, render_v3_entry
 from tests import openid_provider
 from tests.kubesphere_relying_party import IdentityProviderEntry, LoginFailed, log_in
-from tests.pulumi_harness import run
+from infra import program
+from infra.config import NAMESPACE, ConfigError, load
+from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
 _missing = openid_provider.missing_prerequisite()
 if _missing and os.environ.get("CI", "").lower() == "true":
@@ -31,7 +36,7 @@ pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
 
 APP = "okta:app/oAuth:OAuth"
 SECRET = "kubernetes:core/v1:Secret"
-CONSOLE = "https://console.example.com"
+CONSOLE = "https://kubesphere.dev.example.com"  # the dev example stack's consoleUrl
 ACCOUNT = {
     "sub": "00u1abcdefghijklmnop",
     "preferred_username": "Jane.Doe@example.com",  # Okta's default: the login, an email address
@@ -42,24 +47,34 @@ ACCOUNT = {
 }
 
 
-def planned_args(issuer: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "console_url": CONSOLE,
-        "issuer": issuer,
-        "kubesphere_version": "4.1",
-        "group_ids": ["00g1abcdefghijklmnop"],
-        **overrides,
-    }
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def plan(args: dict[str, Any]) -> tuple[dict[str, Any], IdentityProviderEntry]:
-    """The planned Okta app inputs and KubeSphere entry, from the component under Pulumi mocks."""
+def stack_config(stack: str, issuer: str, **overrides: str) -> dict[str, str]:
+    """Pulumi.<stack>.yaml as the engine hands it to the program, the issuer pointed at the local
+    provider, plus ``overrides`` (camelCase keys of the ``kubesphere-okta:`` namespace)."""
+    raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    config[f"{NAMESPACE}:issuer"] = issuer
+    config.update({f"{NAMESPACE}:{key}": value for key, value in overrides.items()})
+    return config
+
+
+def plan(stack: str, config: dict[str, str]) -> tuple[dict[str, Any], IdentityProviderEntry]:
+    """The planned Okta app inputs and KubeSphere entry: the repository's program on one example stack,
+    under Pulumi mocks, as ``make plan`` runs it."""
+    values = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{NAMESPACE}:")}
+    okta = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("okta:")}
+    settings_model, issuer = load(values, stack=stack, okta=okta)
+    args = {**settings_model.component_args(stack=stack), "issuer": issuer}
     if rules.is_v3(args["kubesphere_version"]):
-        # Until the 3.x ClusterConfiguration resource lands (issue 3), take the same pure functions it uses.
+        # Until the 3.x ClusterConfiguration resource lands (issue 3) the program cannot run a 3.x
+        # stack; take the same config model and the same pure functions that resource renders with.
         settings, _ = resolve_args(args)
         app = {_camel(k): v for k, v in okta_app_settings(settings).items()}
         return app, IdentityProviderEntry.from_v3_entry(render_v3_entry(settings, "0oa3xclientid0000000", "mock-client-secret"))
-    recording = run(lambda: KubeSphereOktaIntegration("ks", args))
+    groups = {name: f"00g{i:017d}" for i, name in enumerate(json.loads(config.get(f"{NAMESPACE}:groupNames", "[]")))}
+    recording = run(program.main, stack=stack, config=config, mocks=OktaAndKubernetesMocks(groups=groups))
     app = recording.one(APP).inputs
     return app, IdentityProviderEntry.from_v4_configuration(recording.one(SECRET).inputs["stringData"]["configuration.yaml"])
 
@@ -85,15 +100,16 @@ def okta_client(app: dict[str, Any], entry: IdentityProviderEntry) -> dict[str, 
 
 @pytest.fixture
 def login(tmp_path) -> Callable[..., Any]:
-    """``login(plant_in_app=..., plant_in_entry=..., **component_args)``: plan, start the provider, log in."""
+    """``login(plant_in_app=..., plant_in_entry=..., stack=..., **config)``: plan, start the provider, log in."""
 
     def _login(
         plant_in_app: Callable[[dict], None] = lambda app: None,
         plant_in_entry: Callable[[dict], None] = lambda provider: None,
-        **component_args: Any,
+        stack: str = "dev",
+        **config_overrides: str,
     ):
         port = openid_provider.free_port()
-        app, entry = plan(planned_args(f"https://127.0.0.1:{port}", **component_args))
+        app, entry = plan(stack, stack_config(stack, f"https://127.0.0.1:{port}", **config_overrides))
         app = copy.deepcopy(app)
         plant_in_app(app)
         client = okta_client(app, entry)
@@ -119,20 +135,20 @@ def test_planned_configuration_logs_in_and_kubesphere_asks_for_a_username(login)
     assert identity.needs_confirmation is True
 
 
-def test_planned_kubesphere_3x_entry_logs_in(login):
-    identity = login(kubesphere_version="3.4")
+def test_planned_kubesphere_3x_entry_of_the_staging_stack_logs_in(login):
+    identity = login(stack="staging")
     assert identity.sub == ACCOUNT["sub"] and identity.email == ACCOUNT["email"]
 
 
 def test_without_confirmation_the_user_is_created_from_the_configured_username_claim(login):
-    identity = login(login_confirmation=False, username_claim="nickname")
+    identity = login(loginConfirmation="false", usernameClaim="nickname")
     assert identity.username == "jane.doe"
     assert identity.needs_confirmation is False
 
 
 def test_without_confirmation_an_email_username_claim_cannot_become_a_user(login):
     with pytest.raises(LoginFailed) as failure:
-        login(login_confirmation=False, username_claim="email")
+        login(loginConfirmation="false", usernameClaim="email")
     assert failure.value.stage == "user"
     assert 'User.iam.kubesphere.io "jane.doe@example.com" is invalid' in failure.value.message
 
@@ -161,8 +177,8 @@ def test_redirect_url_not_ending_in_the_provider_name_finds_no_identity_provider
 
 
 def test_issuer_with_a_trailing_slash_is_refused_before_planning():
-    with pytest.raises(IntegrationArgsError, match="issuer must not end with a slash"):
-        plan(planned_args("https://127.0.0.1:8443/"))
+    with pytest.raises(ConfigError, match="issuer must not end with a slash"):
+        plan("dev", stack_config("dev", "https://127.0.0.1:8443/"))
 
 
 def test_issuer_with_a_trailing_slash_makes_kubesphere_skip_the_provider(login):
