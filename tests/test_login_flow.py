@@ -20,13 +20,13 @@ import pytest
 import requests
 import yaml
 
-from components.kubesphere_okta.args import resolve_args
 from components.kubesphere_okta import rules
+from components.kubesphere_okta.args import resolve_args
 from components.kubesphere_okta.identity_provider import okta_app_settings, render_v3_entry
-from tests import openid_provider
-from tests.kubesphere_relying_party import IdentityProviderEntry, LoginFailed, log_in
 from infra import program
 from infra.config import NAMESPACE, ConfigError, load
+from tests import openid_provider
+from tests.kubesphere_relying_party import IdentityProviderEntry, LoginFailed, log_in
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
 _missing = openid_provider.missing_prerequisite()
