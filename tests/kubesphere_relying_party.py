@@ -30,10 +30,12 @@ _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 class LoginFailed(Exception):
     """A login that KubeSphere would not complete. ``stage`` says where, ``message`` what KubeSphere says."""
 
-    def __init__(self, stage: str, message: str):
-        super().__init__(f"{stage}: {message}")
+    def __init__(self, stage: str, message: str, authorize_error: str | None = None):
+        super().__init__(f"{stage}: {message}" + (f" (the provider redirected back with {authorize_error})" if authorize_error else ""))
         self.stage = stage
         self.message = message
+        self.authorize_error = authorize_error
+        """The ``error: error_description`` the provider put on the redirect back, if any."""
 
 
 @dataclass(frozen=True)
@@ -160,12 +162,13 @@ def identity_exchange_callback(
     if provider is None:
         raise LoginFailed("callback", "identity provider not found")
     query = parse_qs(urlsplit(callback_url).query)
-    if "error" in query:
-        raise LoginFailed("authorize", f"{query['error'][0]}: {query.get('error_description', [''])[0]}")
+    # ks-apiserver reads only ``code``: an error the provider sent back is not looked at, and the
+    # exchange of the missing code is what fails (handler.go oauthCallback, oidc.go at v4.1.3).
+    authorize_error = f"{query['error'][0]}: {query.get('error_description', [''])[0]}" if "error" in query else None
     code = query.get("code", [""])[0]
     entry = provider.entry
 
-    token = _exchange_code(provider, code, http)
+    token = _exchange_code(provider, code, http, authorize_error)
     raw_id_token = token.get("id_token")
     if not isinstance(raw_id_token, str):
         raise LoginFailed("token", "no id_token in token response")
@@ -194,7 +197,9 @@ def is_creatable_user_name(username: str) -> bool:
     return 0 < len(username) <= 63 and bool(_DNS1123_SUBDOMAIN.match(username))
 
 
-def _exchange_code(provider: LoadedProvider, code: str, http: requests.Session) -> Mapping[str, Any]:
+def _exchange_code(
+    provider: LoadedProvider, code: str, http: requests.Session, authorize_error: str | None = None
+) -> Mapping[str, Any]:
     """golang.org/x/oauth2 with no AuthStyle set: client_secret_basic first, then client_secret_post."""
     entry = provider.entry
     last_error: OAuthError | None = None
@@ -210,7 +215,9 @@ def _exchange_code(provider: LoadedProvider, code: str, http: requests.Session) 
             return client.fetch_token(provider.token_url, code=code, grant_type="authorization_code")
         except OAuthError as error:
             last_error = error
-    raise LoginFailed("token", f"oidc: failed to get token: {last_error.error}: {last_error.description}")
+    raise LoginFailed(
+        "token", f"oidc: failed to get token: {last_error.error}: {last_error.description}", authorize_error
+    )
 
 
 def _verified_claims(provider: LoadedProvider, raw_id_token: str, http: requests.Session) -> dict[str, Any]:

@@ -156,8 +156,10 @@ def test_without_confirmation_an_email_username_claim_cannot_become_a_user(login
 def test_pkce_required_on_the_okta_app_refuses_the_console_authorize_request(login):
     with pytest.raises(LoginFailed) as failure:
         login(plant_in_app=lambda app: app.update(pkceRequired=True))
-    assert failure.value.stage == "authorize"
-    assert failure.value.message.startswith("invalid_request: Authorization Server policy requires PKCE")
+    assert failure.value.authorize_error.startswith("invalid_request: Authorization Server policy requires PKCE")
+    # ks-apiserver ignores the error on the redirect and fails exchanging the code it did not get.
+    assert failure.value.stage == "token"
+    assert failure.value.message.startswith("oidc: failed to get token: invalid_request")
 
 
 def test_redirect_uri_one_character_off_is_refused_by_the_provider(login):
