@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import dill
+import pulumi.dynamic
 
 from components.kubesphere_okta import KubeSphereOktaIntegration
 from components.kubesphere_okta.kubesphere_v3 import ClusterConfigurationProvider
@@ -77,6 +78,9 @@ def test_v3_identity_provider_output_is_redacted():
     assert rec.outputs["identity_provider"]["provider"]["clientSecret"] == "[secret]"
 
 
-def test_v3_serialized_provider_is_our_provider_class():
+def test_v3_serialized_provider_is_our_provider_carried_by_value():
     serialized = run(build()).one(DYNAMIC).inputs["__provider"]
-    assert isinstance(dill.loads(base64.b64decode(serialized)), ClusterConfigurationProvider)
+    assert b"components.kubesphere_okta" not in base64.b64decode(serialized)
+    provider = dill.loads(base64.b64decode(serialized))
+    assert type(provider).__name__ == ClusterConfigurationProvider.__name__
+    assert isinstance(provider, pulumi.dynamic.ResourceProvider)
