@@ -84,3 +84,21 @@ def test_v3_serialized_provider_is_our_provider_carried_by_value():
     provider = dill.loads(base64.b64decode(serialized))
     assert type(provider).__name__ == ClusterConfigurationProvider.__name__
     assert isinstance(provider, pulumi.dynamic.ResourceProvider)
+
+
+def test_v3_example_stack_reaches_the_cluster_of_its_kubernetes_context():
+    from pathlib import Path
+
+    import yaml
+
+    from infra import program
+    from tests.pulumi_harness import OktaAndKubernetesMocks
+
+    raw = yaml.safe_load((Path(__file__).resolve().parent.parent / "Pulumi.staging.yaml").read_text())["config"]
+    config = {k: v if isinstance(v, str) else __import__("json").dumps(v) for k, v in raw.items()}
+    groups = {"KubeSphere Developers": "00g1devdevdevdevdevd", "KubeSphere Admins": "00g1admadmadmadmadma"}
+    rec = run(program.main, stack="staging", config=config, mocks=OktaAndKubernetesMocks(groups=groups))
+    inputs = rec.one(DYNAMIC).inputs
+    assert inputs["kube_context"] == "staging"
+    assert inputs["oauth_options"] == {"accessTokenMaxAge": "2h"}
+    assert inputs["entry"]["provider"]["redirectURL"] == "https://kubesphere.staging.example.com/oauth/redirect/Okta"
