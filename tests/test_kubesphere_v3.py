@@ -173,6 +173,19 @@ def test_check_refuses_a_malformed_cluster_configuration(provider, ldap_github):
     assert [f.property for f in failures] == ["entry"] and "must be a list" in failures[0].reason
 
 
+def test_check_with_inputs_unknown_during_preview_passes_without_calling_the_cluster(provider, ldap_github):
+    from pulumi.output import Unknown
+
+    news = props(ldap_github, entry=Unknown(), kubeconfig=Unknown())
+    assert provider.check({}, news).failures == []
+    assert ldap_github.gets == 0
+
+
+def test_check_refuses_an_entry_named_differently_from_the_provider(provider, ldap_github):
+    failures = provider.check({}, props(ldap_github, provider_name="OktaSSO")).failures
+    assert [f.property for f in failures] == ["entry"]
+
+
 def test_check_accepts_a_mergeable_cluster_configuration(provider, ldap_github):
     assert provider.check({}, props(ldap_github)).failures == []
 

@@ -279,6 +279,8 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         failures = []
         name = news_plain.get("provider_name")
         entry = news_plain.get("entry")
+        if _contains_unknown(name):
+            return pulumi.dynamic.CheckResult(news, failures)  # preview with unknown inputs: nothing to check yet
         if not isinstance(name, str) or not name:
             failures.append(pulumi.dynamic.CheckFailure("provider_name", "provider_name must be a non-empty string"))
         elif isinstance(entry, Mapping) and not _contains_unknown(entry.get("name")) and entry.get("name") != name:
