@@ -113,7 +113,9 @@ def _scrub(text: str, secrets: list[str]) -> str:
 
 
 def _secrets_of(props: Mapping[str, Any]) -> list[str]:
-    found = [((props.get("entry") or {}).get("provider") or {}).get("clientSecret"), props.get("kubeconfig")]
+    entry = props.get("entry")
+    provider = entry.get("provider") if isinstance(entry, Mapping) else None
+    found = [provider.get("clientSecret") if isinstance(provider, Mapping) else None, props.get("kubeconfig")]
     return [s for s in found if isinstance(s, str)]
 
 
