@@ -74,8 +74,9 @@ def _not_found_message(kube_context: Optional[str]) -> str:
     return (
         f"{_OBJECT} (installer.kubesphere.io/v1alpha1) does not exist on the cluster of {where}. "
         "KubeSphere 3.2-3.4 keeps identity providers there; KubeSphere 4.1 keeps them in Secrets: if this "
-        'cluster runs KubeSphere 4.1, set kubesphere_version: "4.1". In a 3.x multi-cluster setup, point '
-        "kubeconfig/kube_context at the HOST cluster (members ignore identity providers)."
+        'cluster runs KubeSphere 4.1, set kubesphere_version: "4.1" (stack config '
+        "kubesphere-okta:kubesphereVersion). In a 3.x multi-cluster setup, point kubeconfig/kube_context "
+        "at the HOST cluster (members ignore identity providers)."
     )
 
 
