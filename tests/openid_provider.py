@@ -11,7 +11,6 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import subprocess
 import threading
 from contextlib import contextmanager
@@ -39,12 +38,6 @@ def missing_prerequisite() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def write_throwaway_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, valid for one hour; returns (cert, key) paths."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -70,30 +63,44 @@ def write_throwaway_certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+class OpenIDProvider:
+    """A running provider: its ``issuer`` is known at once; ``register_client`` then starts it."""
+
+    def __init__(self, process: subprocess.Popen, issuer: str, ca_path: Path, timeout: float):
+        self.process, self.issuer, self.ca_path, self._timeout = process, issuer, ca_path, timeout
+
+    def register_client(self, client: Mapping[str, Any]) -> None:
+        self.process.stdin.write(json.dumps(dict(client)) + "\n")
+        self.process.stdin.flush()
+        if json.loads(_read_line(self.process, self._timeout) or "{}").get("ready") is not True:
+            raise RuntimeError(f"the OpenID Provider refused the client: {self.process.stderr.read()[-2000:]}")
+
+
+def _read_line(process: subprocess.Popen, timeout: float) -> str:
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return line[0].strip() if line else ""
+
+
 @contextmanager
-def openid_provider(
-    directory: Path, port: int, client: Mapping[str, Any], account: Mapping[str, Any], startup_timeout: float = 15.0
-) -> Iterator[tuple[str, Path]]:
-    """Run the provider on ``port`` with one registered client; yields (issuer, ca_path)."""
+def openid_provider(directory: Path, account: Mapping[str, Any], startup_timeout: float = 30.0) -> Iterator[OpenIDProvider]:
+    """Run the provider on a free port of 127.0.0.1 (it picks the port itself: no race with others)."""
     cert_path, key_path = write_throwaway_certificate(directory)
     settings_path = directory / "provider-settings.json"
-    settings_path.write_text(json.dumps({
-        "port": port, "tls": {"cert": str(cert_path), "key": str(key_path)}, "client": dict(client), "account": dict(account),
-    }))
+    settings_path.write_text(json.dumps({"tls": {"cert": str(cert_path), "key": str(key_path)}, "account": dict(account)}))
     process = subprocess.Popen(
         ["node", str(PROVIDER_DIR / "server.js"), str(settings_path)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "NODE_NO_WARNINGS": "1"},
     )
-    ready: list[str] = []
-    reader = threading.Thread(target=lambda: ready.append(process.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(startup_timeout)
     try:
-        if not ready or not ready[0].strip():
+        first = _read_line(process, startup_timeout)
+        if not first:
             process.kill()
             raise RuntimeError(f"the OpenID Provider did not start: {process.stderr.read()[-2000:]}")
-        yield json.loads(ready[0])["issuer"], cert_path
+        yield OpenIDProvider(process, json.loads(first)["issuer"], cert_path, startup_timeout)
     finally:
         if process.poll() is None:
             process.stdin.close()

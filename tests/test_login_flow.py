@@ -1,7 +1,7 @@
 """A whole OIDC login, as this project plans it, against a certified OpenID Provider on 127.0.0.1.
 
 The Okta app and the KubeSphere identity-provider entry come from this repository's program run on
-an example stack (Pulumi.dev.yaml; Pulumi.staging.yaml for 3.x) under Pulumi mocks
+an example stack (Pulumi.dev.yaml for 4.1, Pulumi.staging.yaml for 3.4) under Pulumi mocks
 (tests/pulumi_harness.py), with only the issuer pointed at the local provider. The
 provider is oidc-provider (npm, pinned in tests/oidc_provider/package-lock.json) with the planned
 app registered as its client; the relying party (tests/kubesphere_relying_party.py) logs in as
@@ -16,15 +16,14 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+import pulumi
 import pytest
 import requests
 import yaml
 
 from components.kubesphere_okta import rules
-from components.kubesphere_okta.args import resolve_args
-from components.kubesphere_okta.identity_provider import okta_app_settings, render_v3_entry
 from infra import program
-from infra.config import NAMESPACE, ConfigError, load
+from infra.config import NAMESPACE
 from tests import openid_provider
 from tests.kubesphere_relying_party import IdentityProviderEntry, LoginFailed, log_in
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
@@ -36,6 +35,7 @@ pytestmark = pytest.mark.skipif(_missing is not None, reason=_missing or "")
 
 APP = "okta:app/oAuth:OAuth"
 SECRET = "kubernetes:core/v1:Secret"
+CLUSTER_CONFIGURATION_ENTRY = "pulumi-python:dynamic:Resource"  # kubesphere_v3.ClusterConfigurationIdentityProvider
 CONSOLE = "https://kubesphere.dev.example.com"  # the dev example stack's consoleUrl
 ACCOUNT = {
     "sub": "00u1abcdefghijklmnop",
@@ -63,25 +63,12 @@ def stack_config(stack: str, issuer: str, **overrides: str) -> dict[str, str]:
 def plan(stack: str, config: dict[str, str]) -> tuple[dict[str, Any], IdentityProviderEntry]:
     """The planned Okta app inputs and KubeSphere entry: the repository's program on one example stack,
     under Pulumi mocks, as ``make plan`` runs it."""
-    values = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{NAMESPACE}:")}
-    okta = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("okta:")}
-    settings_model, issuer = load(values, stack=stack, okta=okta)
-    args = {**settings_model.component_args(stack=stack), "issuer": issuer}
-    if rules.is_v3(args["kubesphere_version"]):
-        # Until the 3.x ClusterConfiguration resource lands (issue 3) the program cannot run a 3.x
-        # stack; take the same config model and the same pure functions that resource renders with.
-        settings, _ = resolve_args(args)
-        app = {_camel(k): v for k, v in okta_app_settings(settings).items()}
-        return app, IdentityProviderEntry.from_v3_entry(render_v3_entry(settings, "0oa3xclientid0000000", "mock-client-secret"))
     groups = {name: f"00g{i:017d}" for i, name in enumerate(json.loads(config.get(f"{NAMESPACE}:groupNames", "[]")))}
     recording = run(program.main, stack=stack, config=config, mocks=OktaAndKubernetesMocks(groups=groups))
     app = recording.one(APP).inputs
+    if rules.is_v3(config[f"{NAMESPACE}:kubesphereVersion"]):
+        return app, IdentityProviderEntry.from_v3_entry(recording.one(CLUSTER_CONFIGURATION_ENTRY).inputs["entry"])
     return app, IdentityProviderEntry.from_v4_configuration(recording.one(SECRET).inputs["stringData"]["configuration.yaml"])
-
-
-def _camel(snake: str) -> str:
-    head, *rest = snake.split("_")
-    return head + "".join(word.title() for word in rest)
 
 
 def okta_client(app: dict[str, Any], entry: IdentityProviderEntry) -> dict[str, Any]:
@@ -108,19 +95,17 @@ def login(tmp_path) -> Callable[..., Any]:
         stack: str = "dev",
         **config_overrides: str,
     ):
-        port = openid_provider.free_port()
-        app, entry = plan(stack, stack_config(stack, f"https://127.0.0.1:{port}", **config_overrides))
-        app = copy.deepcopy(app)
-        plant_in_app(app)
-        client = okta_client(app, entry)
-        provider = copy.deepcopy(dict(entry.provider))
-        plant_in_entry(provider)
-        entry = IdentityProviderEntry(entry.name, entry.mapping_method, entry.creates_user_without_confirmation, provider)
-        with openid_provider.openid_provider(tmp_path, port, client, ACCOUNT) as (issuer, ca_path):
-            assert issuer == f"https://127.0.0.1:{port}"
+        with openid_provider.openid_provider(tmp_path, ACCOUNT) as provider:
+            app, entry = plan(stack, stack_config(stack, provider.issuer, **config_overrides))
+            app = copy.deepcopy(app)
+            plant_in_app(app)
+            provider.register_client(okta_client(app, entry))
+            planted = copy.deepcopy(dict(entry.provider))
+            plant_in_entry(planted)
+            entry = IdentityProviderEntry(entry.name, entry.mapping_method, entry.creates_user_without_confirmation, planted)
             with requests.Session() as http, requests.Session() as browser:
                 # Trust exactly the throwaway certificate; trust_env off, else REQUESTS_CA_BUNDLE wins.
-                http.verify = browser.verify = str(ca_path)
+                http.verify = browser.verify = str(provider.ca_path)
                 http.trust_env = browser.trust_env = False
                 return log_in(entry, http, browser)
 
@@ -179,7 +164,7 @@ def test_redirect_url_not_ending_in_the_provider_name_finds_no_identity_provider
 
 
 def test_issuer_with_a_trailing_slash_is_refused_before_planning():
-    with pytest.raises(ConfigError, match="issuer must not end with a slash"):
+    with pytest.raises(pulumi.RunError, match="issuer must not end with a slash"):
         plan("dev", stack_config("dev", "https://127.0.0.1:8443/"))
 
 

@@ -27,12 +27,7 @@ def run_program(config: dict[str, str], stack: str = "dev"):
     return run(program.main, stack=stack, config=config, mocks=OktaAndKubernetesMocks(groups=GROUPS))
 
 
-def _needs_v3(path: Path):
-    version = yaml.safe_load(path.read_text())["config"].get("kubesphere-okta:kubesphereVersion", "")
-    return pytest.param(path, marks=pytest.mark.xfail(str(version).startswith("3"), reason="3.x resource: issue 3", strict=True))
-
-
-@pytest.mark.parametrize("path", [_needs_v3(p) for p in STACK_FILES], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
 def test_every_example_stack_runs_through_the_program(path):
     stack = path.name.split(".")[1]
     config = stack_config(path)

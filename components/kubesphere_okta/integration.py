@@ -10,9 +10,15 @@ from typing import Any, Optional
 
 import pulumi
 
-from . import kubesphere_v4, okta_app, readiness, rules
+from . import kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
-from .identity_provider import IdentityProviderSettings, redact, render_v3_entry, render_v4_configuration
+from .identity_provider import (
+    IdentityProviderSettings,
+    redact,
+    render_v3_entry,
+    render_v4_configuration,
+    v3_oauth_options,
+)
 
 TYPE_TOKEN = "kubesphere-okta:index:KubeSphereOktaIntegration"
 
@@ -95,8 +101,18 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         )
 
     def _kubesphere_v3(self, name: str, settings: IdentityProviderSettings, access: dict[str, Any]) -> Any:
-        """KubeSphere 3.x: our entry merged by name into the ks-installer ClusterConfiguration.
-
-        Seam for the ClusterConfiguration resource (issue 3); until it exists nothing is written.
-        """
-        raise NotImplementedError("KubeSphere 3.x ClusterConfiguration entry: see issue 3")
+        """KubeSphere 3.x: our entry merged by name into the ks-installer ClusterConfiguration."""
+        entry = pulumi.Output.secret(
+            pulumi.Output.all(self.client_id, self.client_secret).apply(
+                lambda pair: render_v3_entry(settings, pair[0], pair[1])
+            )
+        )
+        return kubesphere_v3.ClusterConfigurationIdentityProvider(
+            f"{name}-identity-provider",
+            provider_name=settings.provider_name,
+            entry=entry,
+            oauth_options=v3_oauth_options(settings),
+            kubeconfig=access.get("kubeconfig"),
+            kube_context=access.get("kube_context"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,18 +1,18 @@
 // A local OpenID Provider (oidc-provider, OpenID Certified) standing in for Okta in the login-flow test.
 //
 // Usage: node server.js <settings.json>
-//   settings: {"port": <free port on 127.0.0.1>, "tls": {"cert": <pem path>, "key": <pem path>},
-//              "client": <client metadata as registered in Okta, plus "pkce_required">,
-//              "account": {"sub": ..., <claims>}}
-// Listens on 127.0.0.1:<port> over HTTPS (the issuer is https://127.0.0.1:<port>, known to the test
-// before it plans the configuration), prints one line {"issuer": ...} when ready, and
-// exits when its standard input closes (so it never outlives the test that started it).
+//   settings: {"tls": {"cert": <pem path>, "key": <pem path>}, "account": {"sub": ..., <claims>}}
+// Listens on a free port of 127.0.0.1 over HTTPS and prints {"issuer": ...}. The test then plans the
+// configuration for that issuer and writes one line on standard input: the client metadata as
+// registered in Okta (plus "pkce_required"); the provider starts and prints {"ready": true}.
+// Exits when its standard input closes, so it never outlives the test that started it.
 // Logins need no human: the one test account is signed in at the interaction step, and consent
 // is implicit, as with Okta's consent_method TRUSTED that the project plans.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import { createInterface } from 'node:readline';
 
 import Provider from 'oidc-provider';
 
@@ -24,12 +24,11 @@ const server = https.createServer({
   key: readFileSync(settings.tls.key),
 });
 
-server.listen(settings.port, '127.0.0.1', () => {
-  const issuer = `https://127.0.0.1:${server.address().port}`;
+function start(issuer, client) {
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 
   const provider = new Provider(issuer, {
-    clients: [settings.client],
+    clients: [client],
     // Okta's per-app "Require PKCE" switch, as client metadata.
     extraClientMetadata: { properties: ['pkce_required'] },
     pkce: { required: (ctx, client) => client.pkce_required === true }, // extra metadata keeps its snake_case name
@@ -74,10 +73,15 @@ server.listen(settings.port, '127.0.0.1', () => {
     }
     callback(req, res);
   });
+}
 
+server.listen(0, '127.0.0.1', () => {
+  const issuer = `https://127.0.0.1:${server.address().port}`;
+  const input = createInterface({ input: process.stdin });
+  input.once('line', (line) => {
+    start(issuer, JSON.parse(line));
+    process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  });
+  input.on('close', () => process.exit(0));
   process.stdout.write(`${JSON.stringify({ issuer })}\n`);
 });
-
-process.stdin.resume();
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('close', () => process.exit(0));
