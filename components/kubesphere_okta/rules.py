@@ -191,6 +191,11 @@ def check_group_names(value: Any) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def is_okta_group_id(value: str) -> bool:
+    """True for an Okta group id (00g...); anything else in role_bindings is a group name."""
+    return bool(_OKTA_GROUP_ID.match(value))
+
+
 def check_app_label(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 100:
         raise ValueError(f"app_label must be a non-empty display name of at most 100 characters, got {value!r}")
