@@ -49,7 +49,7 @@ class IntegrationConfig(BaseModel):
     console_url: Annotated[str, _checked(rules.check_console_url)]
     """KubeSphere console base URL, e.g. https://console.example.com."""
     kubesphere_version: Annotated[str, BeforeValidator(str), _checked(rules.check_kubesphere_version)]
-    """3.2, 3.3, 3.4 or 4.1."""
+    """3.2, 3.3, 3.4 or 4.1; a 4.1 patch level (4.1.0-4.1.3) where behaviour differs (4.1 = 4.1.3)."""
     issuer: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_issuer(v))] = None
     """Okta issuer. Default: the org authorization server of okta:orgName/okta:baseUrl."""
     authorization_server_id: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_authorization_server_id(v))] = None
