@@ -115,18 +115,30 @@ def _validate_client_secret_placement(args: ResourceValidationArgs, report_viola
     )
 
 
-def _raw_inputs(props: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The inputs with their ``Secret`` wrappers, under the SDK's secrets-preserving proxy."""
+def _unproxied(value: Any) -> Any:
+    """``value`` as plain dicts and lists with its ``Secret`` wrappers kept.
+
+    For ``remediate`` the SDK wraps every mapping and list in a secrets-preserving proxy whose
+    items come out already unwrapped; its ``"__target"`` item is the raw container.
+    """
+    if isinstance(value, Secret):
+        return Secret(_unproxied(value.value))
+    if isinstance(value, (str, bytes)):
+        return value
     try:
-        target = props["__target"]
-    except KeyError:
-        return props
-    return target if isinstance(target, Mapping) else props
+        target = value["__target"]
+    except (KeyError, TypeError, IndexError):
+        target = value
+    if isinstance(target, Mapping):
+        return {key: _unproxied(item) for key, item in target.items()}
+    if isinstance(target, (list, tuple)):
+        return [_unproxied(item) for item in target]
+    return target
 
 
 def _remediate_client_secret(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
     """Wrap, as a Pulumi secret, each input that hands KubeSphere the client secret in the clear."""
-    inputs = _raw_inputs(args.props)
+    inputs = _unproxied(args.props)
     exposed = [
         name for name in guardrails.secret_carrying_inputs(args.resource_type, args.props)
         if guardrails.exposes_client_secret(inputs.get(name), lambda v: isinstance(v, Secret))
