@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test plan venv clean
+.PHONY: test plan venv clean docs
 
 venv: $(STAMP)
 
@@ -19,3 +19,6 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+docs: $(STAMP)
+	$(PY) -m infra.reference --write

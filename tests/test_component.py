@@ -142,3 +142,13 @@ def test_protect_app_protects_only_the_app():
     rec = run(build({"protect_app": True}))
     assert rec.one(APP).protect is True
     assert rec.one(ASSIGNMENTS).protect is False
+
+
+@pytest.mark.parametrize("variant", [{}, {"sign_on_policy": False}, {"kubesphere_version": "4.1", "provider_name": "okta-sso"},
+                                     {"require_mfa": False, "scopes": ["openid", "groups"]}])
+def test_no_setting_changes_an_input_that_would_replace_the_okta_app(variant):
+    # pulumi-okta replaces the app (new client id and secret: every user logged out) when `type`
+    # changes or omit_secret goes true -> false: those inputs must never depend on settings.
+    app = run(build(variant)).one(APP).inputs
+    assert app["type"] == "web"
+    assert "omitSecret" not in app

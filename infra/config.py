@@ -1,0 +1,200 @@
+"""The stack configuration (``kubesphere-okta:`` keys, camelCase) as a pydantic model.
+
+No Pulumi import and no resources: ``load`` turns the raw config strings of one stack into a
+validated ``IntegrationConfig`` or raises one ``ConfigError`` listing every problem, each with
+the config key and the ``pulumi config set`` command that fixes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from typing import Annotated, Any, Mapping, Optional
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+from components.kubesphere_okta import rules
+
+NAMESPACE = "kubesphere-okta"
+
+
+def _json_list(value: Any) -> Any:
+    """Pulumi hands structured config (``--path`` or YAML lists) over as JSON text."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _checked(check):
+    return AfterValidator(check)
+
+
+StrList = Annotated[list[str], BeforeValidator(_json_list)]
+
+
+class IntegrationConfig(BaseModel):
+    """One integration per stack. Field docs are the README's config reference."""
+
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    console_url: Annotated[str, _checked(rules.check_console_url)]
+    """KubeSphere console base URL, e.g. https://console.example.com."""
+    kubesphere_version: Annotated[str, BeforeValidator(str), _checked(rules.check_kubesphere_version)]
+    """3.2, 3.3, 3.4 or 4.1."""
+    issuer: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_issuer(v))] = None
+    """Okta issuer. Default: the org authorization server of okta:orgName/okta:baseUrl."""
+    authorization_server_id: Optional[str] = None
+    """Custom authorization server id (e.g. default): the issuer becomes <org>/oauth2/<id>."""
+    provider_name: Annotated[str, _checked(rules.check_provider_name)] = rules.DEFAULT_PROVIDER_NAME
+    """KubeSphere identity-provider name (login button, redirect URI)."""
+    group_ids: Annotated[StrList, _checked(rules.check_group_ids)] = []
+    """Okta group ids allowed to use the app."""
+    group_names: Annotated[StrList, _checked(rules.check_group_names)] = []
+    """Okta group names allowed to use the app (exact names)."""
+    require_mfa: bool = True
+    """Require two factors to sign in to KubeSphere."""
+    reauthenticate_every: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_iso8601_duration(v))] = None
+    """ISO-8601 duration after which Okta asks for a new sign-in, e.g. PT12H."""
+    sign_on_policy: bool = True
+    """Manage an app sign-on policy (false on Okta Classic orgs)."""
+    mapping_method: Annotated[str, _checked(rules.check_mapping_method)] = "auto"
+    """auto or lookup."""
+    login_confirmation: bool = True
+    """Let users confirm a KubeSphere username at first login."""
+    scopes: Annotated[StrList, _checked(rules.check_scopes)] = list(rules.DEFAULT_SCOPES)
+    """OIDC scopes; openid is always included."""
+    username_claim: Optional[str] = None
+    """Claim KubeSphere reads the username from (preferredUsernameKey)."""
+    email_claim: Optional[str] = None
+    """Claim KubeSphere reads the email from (emailKey)."""
+    app_label: Optional[str] = None
+    """Okta app display name. Default: KubeSphere (<stack>)."""
+    access_token_max_age: Optional[str] = None
+    """3.x only: oauthOptions.accessTokenMaxAge, e.g. 1h."""
+    access_token_inactivity_timeout: Optional[str] = None
+    """3.x only: oauthOptions.accessTokenInactivityTimeout, e.g. 30m."""
+    protect_app: Optional[bool] = None
+    """Protect the Okta app from deletion. Default: true on stacks named prod*."""
+
+    def component_args(self, *, stack: str) -> dict[str, Any]:
+        """The ``KubeSphereOktaIntegrationArgs`` for this configuration (issuer already resolved)."""
+        args = self.model_dump(exclude_none=True, exclude={"authorization_server_id"})
+        args.setdefault("app_label", f"KubeSphere ({stack})")
+        args["protect_app"] = self.protect_app if self.protect_app is not None else stack.startswith("prod")
+        return args
+
+
+#: What `pulumi config set` example to show for each key.
+EXAMPLES: dict[str, str] = {
+    "consoleUrl": "https://console.example.com",
+    "kubesphereVersion": "4.1",
+    "issuer": "https://example.okta.com",
+    "authorizationServerId": "default",
+    "providerName": "Okta",
+    "groupIds": "00g1abcdefghijklmnop",
+    "groupNames": "'KubeSphere Users'",
+    "requireMfa": "true",
+    "reauthenticateEvery": "PT12H",
+    "signOnPolicy": "true",
+    "mappingMethod": "auto",
+    "loginConfirmation": "true",
+    "scopes": "openid",
+    "usernameClaim": "preferred_username",
+    "emailClaim": "email",
+    "appLabel": "'KubeSphere (prod)'",
+    "accessTokenMaxAge": "1h",
+    "accessTokenInactivityTimeout": "30m",
+    "protectApp": "true",
+}
+LIST_KEYS = {"groupIds", "groupNames", "scopes"}
+
+
+def fix_command(key: str) -> str:
+    if key.startswith("okta:"):
+        return f"pulumi config set {key} <value>"
+    if key in LIST_KEYS:
+        return f"pulumi config set --path '{NAMESPACE}:{key}[0]' {EXAMPLES[key]}"
+    return f"pulumi config set {NAMESPACE}:{key} {EXAMPLES.get(key, '<value>')}"
+
+
+class ConfigError(ValueError):
+    """Every problem of one stack's configuration, each naming its key and the fix."""
+
+    def __init__(self, stack: str, problems: list[tuple[str, str, str]]):
+        self.stack = stack
+        self.problems = problems
+        lines = "\n".join(f"  - {key}: {message}\n    fix: {fix}" for key, message, fix in problems)
+        super().__init__(
+            f"stack {stack!r} has {len(problems)} configuration problem(s); nothing was created:\n{lines}"
+        )
+
+
+def _problem_for_error(error: Mapping[str, Any]) -> tuple[str, str, str]:
+    key = str(error["loc"][0]) if error["loc"] else "?"
+    if error["type"] == "extra_forbidden":
+        known = [to_camel(name) for name in IntegrationConfig.model_fields]
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f" (did you mean {NAMESPACE}:{close[0]}?)" if close else ""
+        return f"{NAMESPACE}:{key}", f"unknown key{hint}", f"pulumi config rm {NAMESPACE}:{key}"
+    if error["type"] == "missing":
+        return f"{NAMESPACE}:{key}", "is required", fix_command(key)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{NAMESPACE}:{key}", message, fix_command(key)
+
+
+def _camel_of(field: str) -> str:
+    return to_camel(field)
+
+
+def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None = None) -> tuple[IntegrationConfig, str]:
+    """Validate one stack's ``kubesphere-okta:`` config; return it with the resolved issuer.
+
+    ``raw`` maps keys without the namespace (``consoleUrl``) to Pulumi's config values (strings,
+    structured values as JSON); ``okta`` holds the okta provider's ``orgName``/``baseUrl``.
+    """
+    okta = okta or {}
+    problems: list[tuple[str, str, str]] = []
+    model: IntegrationConfig | None = None
+    try:
+        model = IntegrationConfig.model_validate(dict(raw))
+    except ValidationError as error:
+        problems += [_problem_for_error(e) for e in error.errors()]
+
+    # Cross-field rules run on whatever parsed, so every problem is reported in one round.
+    values = {field: raw.get(_camel_of(field)) for field in IntegrationConfig.model_fields}
+    for field in ("group_ids", "group_names", "scopes"):
+        values[field] = _json_list(values[field])
+    for field in ("require_mfa", "sign_on_policy", "login_confirmation"):
+        if isinstance(values[field], str):
+            values[field] = {"true": True, "false": False}.get(values[field].lower(), values[field])
+    values = {k: v for k, v in values.items() if v is not None}
+    values.setdefault("provider_name", rules.DEFAULT_PROVIDER_NAME)
+    for field, message in rules.cross_field_problems(values):
+        key = _camel_of(field)
+        problems.append((f"{NAMESPACE}:{key}", message, fix_command(key)))
+
+    issuer = raw.get("issuer")
+    if not issuer:
+        org_name, base_url = okta.get("orgName"), okta.get("baseUrl") or "okta.com"
+        if org_name:
+            issuer = rules.org_issuer(org_name, base_url)
+            if raw.get("authorizationServerId"):
+                issuer = rules.custom_issuer(issuer, raw["authorizationServerId"])
+            try:
+                rules.check_issuer(issuer)
+            except ValueError as error:
+                problems.append(("okta:orgName", f"the issuer derived from okta:orgName/okta:baseUrl is invalid: {error}",
+                                 "pulumi config set kubesphere-okta:issuer https://<org>.okta.com"))
+        else:
+            problems.append((
+                f"{NAMESPACE}:issuer",
+                "no issuer: set it, or set okta:orgName (and okta:baseUrl) to use the org authorization server",
+                "pulumi config set okta:orgName <your-org>",
+            ))
+    if problems or model is None:
+        raise ConfigError(stack, problems)
+    return model, issuer

@@ -1,0 +1,51 @@
+"""This repository's Pulumi program: one KubeSphereOktaIntegration per stack, from stack config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components.kubesphere_okta import KubeSphereOktaIntegration
+from infra.config import NAMESPACE, ConfigError, load
+
+COMPONENT_NAME = "kubesphere-okta"
+
+
+def namespace_config(namespace: str) -> dict[str, Any]:
+    """Every config value of one namespace, keys without the prefix.
+
+    pulumi.Config can only get keys it is asked for; reading the whole namespace lets the model
+    reject unknown (mistyped) keys instead of silently ignoring them.
+    """
+    everything = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{namespace}:"
+    return {key[len(prefix):]: value for key, value in everything.items() if key.startswith(prefix)}
+
+
+def main() -> KubeSphereOktaIntegration:
+    stack = pulumi.get_stack()
+    try:
+        settings, issuer = load(namespace_config(NAMESPACE), stack=stack, okta=namespace_config("okta"))
+    except ConfigError as error:
+        # RunError prints the message alone, without a Python traceback; nothing was registered.
+        raise pulumi.RunError(str(error)) from None
+
+    kubernetes = pulumi.Config("kubernetes")
+    args = settings.component_args(stack=stack)
+    args["issuer"] = issuer
+    kubeconfig = kubernetes.get_secret("kubeconfig")  # a secret Output, whether or not it was set --secret
+    if kubeconfig is not None:
+        args["kubeconfig"] = kubeconfig
+    if kubernetes.get("context"):
+        args["kube_context"] = kubernetes.get("context")
+
+    integration = KubeSphereOktaIntegration(COMPONENT_NAME, args)
+    pulumi.export("clientId", integration.client_id)
+    pulumi.export("clientSecret", integration.client_secret)
+    pulumi.export("redirectUrl", integration.redirect_url)
+    pulumi.export("issuer", integration.issuer)
+    pulumi.export("oktaAppId", integration.okta_app_id)
+    pulumi.export("identityProvider", integration.identity_provider)
+    return integration
