@@ -97,7 +97,9 @@ def redirect_uri_problems(app: Mapping[str, Any]) -> list[str]:
 
 def redirect_uri_problem(uri: str) -> str | None:
     """Why ``uri`` is not a KubeSphere callback, or None. The console part obeys the component's own rule."""
-    match = _REDIRECT_PATH.match(uri)
+    if any(c.isspace() or not c.isprintable() for c in uri):
+        return f"redirect URI {uri!r} contains whitespace or control characters"
+    match = _REDIRECT_PATH.fullmatch(uri)
     if not match:
         return f"redirect URI {uri!r} is not of the form <console>/oauth/redirect/<provider name>"
     try:

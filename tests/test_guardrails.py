@@ -34,7 +34,7 @@ def test_plain_http_is_caught_except_for_localhost(host, name):
 
 
 @settings(max_examples=100, deadline=None)
-@given(CONSOLES, PROVIDER_NAMES, st.sampled_from(["*", "?x=1", "#top", "/extra"]))
+@given(CONSOLES, PROVIDER_NAMES, st.sampled_from(["*", "?x=1", "#top", "/extra", "\n", " ", "\t"]))
 def test_anything_after_the_provider_name_is_caught(console, name, suffix):
     assert guardrails.redirect_uri_problem(redirect_url(console, name) + suffix) is not None
 
