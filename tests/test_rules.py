@@ -63,7 +63,7 @@ def test_issuer_refused_with_reason(issuer, words):
 @given(st.text(alphabet=st.characters(codec="ascii"), max_size=70))
 @settings(max_examples=300)
 def test_provider_name_accepted_exactly_when_a_label_value(name):
-    is_label = bool(name) and len(name) <= 63 and bool(LABEL_VALUE.match(name))
+    is_label = bool(name) and len(name) <= 63 and bool(LABEL_VALUE.fullmatch(name))
     try:
         rules.check_provider_name(name)
         accepted = True

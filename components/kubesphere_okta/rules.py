@@ -106,7 +106,7 @@ def check_provider_name(value: Any) -> str:
     """A Kubernetes label value: KubeSphere labels Users with it (facts 2)."""
     if not isinstance(value, str) or not value:
         raise ValueError("provider_name must be a non-empty name such as 'Okta'")
-    if len(value) > V3_PROVIDER_NAME_MAX or not _LABEL_VALUE.match(value):
+    if len(value) > V3_PROVIDER_NAME_MAX or not _LABEL_VALUE.fullmatch(value):
         raise ValueError(
             f"provider_name {value!r} must be a valid Kubernetes label value: at most 63 characters, "
             "letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
