@@ -23,13 +23,13 @@ MEMBERS = {
 BASE = {"consoleUrl": "https://c.example.com", "kubesphereVersion": "4.1.3", "groupNames": '["KubeSphere Admins"]'}
 
 
-def platform_config() -> dict[str, str]:
-    raw = yaml.safe_load((ROOT / "Pulumi.platform.yaml").read_text())["config"]
+def prod_config() -> dict[str, str]:
+    raw = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
 
 
-def test_platform_example_stack_plans_users_and_bindings():
-    rec = run(program.main, stack="platform", config=platform_config(),
+def test_prod_example_stack_plans_users_and_bindings():
+    rec = run(program.main, stack="prod", config=prod_config(),
               mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=MEMBERS))
     bindings = {r.inputs["metadata"]["name"]: r.inputs["roleRef"]["name"]
                 for r in rec.of_type("kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding")}
@@ -72,5 +72,5 @@ def test_program_reports_a_member_who_would_be_admin_as_a_run_error_naming_them(
     members = {"00g1admadmadmadmadma": [{"id": "00uroot", "login": "admin", "email": "root@example.com"}], **{
         k: v for k, v in MEMBERS.items() if k != "00g1admadmadmadmadma"}}
     with pytest.raises(pulumi.RunError, match=r"Okta user 'admin' \(00uroot\) would become KubeSphere user 'admin'"):
-        run(program.main, stack="platform", config=platform_config(),
+        run(program.main, stack="prod", config=prod_config(),
             mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=members))
