@@ -144,7 +144,7 @@ def check_scopes(value: Any) -> list[str]:
         raise ValueError(f"scopes must be a list of scope names such as [openid, email, profile], got {value!r}")
     scopes: list[str] = []
     for scope in value:
-        if not isinstance(scope, str) or not _SCOPE.match(scope):
+        if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
             raise ValueError(f"scopes: {scope!r} is not a valid OAuth scope name (no spaces or quotes)")
         if scope not in scopes:
             scopes.append(scope)
@@ -160,13 +160,13 @@ def check_claim(value: Any, *, field: str) -> str:
 
 
 def check_iso8601_duration(value: Any, *, field: str = "reauthenticate_every") -> str:
-    if not isinstance(value, str) or not _ISO8601_DURATION.match(value):
+    if not isinstance(value, str) or not _ISO8601_DURATION.fullmatch(value):
         raise ValueError(f"{field} must be an ISO-8601 duration such as PT12H or P1D (got {value!r})")
     return value
 
 
 def check_go_duration(value: Any, *, field: str) -> str:
-    if not isinstance(value, str) or not _GO_DURATION.match(value):
+    if not isinstance(value, str) or not _GO_DURATION.fullmatch(value):
         raise ValueError(f"{field} must be a duration as KubeSphere writes it, such as 1h, 30m or 2h45m (got {value!r})")
     return value
 
@@ -175,7 +175,7 @@ def check_group_ids(value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValueError(f"group_ids must be a list of Okta group ids (00g...), got {value!r}")
     ids = list(value)
-    bad = [gid for gid in ids if not isinstance(gid, str) or not _OKTA_GROUP_ID.match(gid)]
+    bad = [gid for gid in ids if not isinstance(gid, str) or not _OKTA_GROUP_ID.fullmatch(gid)]
     if bad:
         raise ValueError(f"group_ids: {', '.join(map(repr, bad))} not an Okta group id (20 characters starting with 00g)")
     return list(dict.fromkeys(ids))
@@ -193,7 +193,7 @@ def check_group_names(value: Any) -> list[str]:
 
 def is_okta_group_id(value: str) -> bool:
     """True for an Okta group id (00g...); anything else in role_bindings is a group name."""
-    return bool(_OKTA_GROUP_ID.match(value))
+    return bool(_OKTA_GROUP_ID.fullmatch(value))
 
 
 def check_app_label(value: Any) -> str:
