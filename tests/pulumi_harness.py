@@ -30,6 +30,7 @@ class Registered:
     secret_inputs: set[str]
     protect: bool
     additional_secret_outputs: list[str]
+    retain_on_delete: bool = False
 
     @property
     def parent_name(self) -> str | None:
@@ -135,6 +136,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 secret_inputs=_secret_paths(_raw_struct(request.object)),
                 protect=bool(request.protect),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
+                retain_on_delete=bool(request.retainOnDelete),
             ))
         return response
 

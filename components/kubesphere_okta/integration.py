@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import pulumi
 
-from . import kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
+from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
 from .identity_provider import (
     IdentityProviderSettings,
@@ -57,6 +57,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # Validate before registering anything: a bad argument must not leave half a graph.
         settings, access = resolve_args(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
+        # Read the role_bindings groups and decide every User before any child is registered.
+        planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
         self.okta_app = app
@@ -74,6 +76,12 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
                 name, settings, self.client_id, self.client_secret, parent=self
             )
             render = render_v4_configuration
+        if access["authorization_server_id"]:
+            self.access_policy = authorization_server.access_policy(
+                name, settings, access, app.label, self.client_id,
+                self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
+            )
+        self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, planned_users, parent=self)
         self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
