@@ -131,9 +131,16 @@ def test_without_confirmation_the_user_is_created_from_the_configured_username_c
     assert identity.needs_confirmation is False
 
 
+def test_email_username_claim_without_confirmation_is_refused_before_planning():
+    with pytest.raises(pulumi.RunError, match="username_claim 'email' with login_confirmation false"):
+        plan("dev", stack_config("dev", "https://127.0.0.1:8443", loginConfirmation="false", usernameClaim="email"))
+
+
 def test_without_confirmation_an_email_username_claim_cannot_become_a_user(login):
+    # What the rule above prevents: planted past it, every first login fails in KubeSphere.
     with pytest.raises(LoginFailed) as failure:
-        login(loginConfirmation="false", usernameClaim="email")
+        login(loginConfirmation="false", usernameClaim="nickname",
+              plant_in_entry=lambda provider: provider.update(preferredUsernameKey="email"))
     assert failure.value.stage == "user"
     assert 'User.iam.kubesphere.io "jane.doe@example.com" is invalid' in failure.value.message
 

@@ -166,3 +166,10 @@ def test_a_trailing_newline_never_passes_a_check(check, value):
     # `re.match` with `$` lets one trailing newline through; every check must use fullmatch.
     with pytest.raises(ValueError):
         check(value)
+
+
+def test_email_as_username_without_confirmation_is_refused():
+    # ks-apiserver would answer every first login with 'User.iam.kubesphere.io "..." is invalid'.
+    problems = rules.cross_field_problems({"kubesphere_version": "4.1", "group_ids": ["x"],
+                                           "login_confirmation": False, "username_claim": "email"})
+    assert [field for field, _ in problems] == ["username_claim"]

@@ -350,6 +350,13 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             "refuses: keep login_confirmation true, set username_format to 'dns-safe', or set "
             "username_claim to a claim that holds a DNS-1123 name",
         ))
+    if values.get("login_confirmation") is False and values.get("username_claim") == "email":
+        problems.append((
+            "username_claim",
+            "username_claim 'email' with login_confirmation false can never create a KubeSphere user: "
+            "an email address is not a DNS-1123 name; use username_format 'dns-safe' (and the default "
+            "username_claim) or keep login_confirmation true",
+        ))
     problems.extend(_identity_problems(values))
     return problems
 
