@@ -4,8 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The login-flow test's OpenID Provider (oidc-provider from npm, pinned by its package-lock.json).
+# Without npm the test skips itself, naming what to install; in CI (CI=true) both fail instead.
+OIDC_PROVIDER       := tests/oidc_provider
+OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
-.PHONY: test plan venv clean docs bench
+.PHONY: test plan venv clean docs openid-provider bench
 
 venv: $(STAMP)
 
@@ -14,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) $(OIDC_PROVIDER_STAMP)
 	$(PY) -m pytest
 
 # What the `dev` stack would do, offline: no Pulumi CLI, no credentials, no network.
@@ -25,7 +29,17 @@ bench: $(STAMP)
 	$(PY) -m bench.overhead
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis $(OIDC_PROVIDER)/node_modules
 
 docs: $(STAMP)
 	$(PY) -m infra.reference --write
+
+openid-provider: $(OIDC_PROVIDER_STAMP)
+
+$(OIDC_PROVIDER_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm not found: the login-flow test will be skipped; install Node.js (>= 20) and npm"; \
+		[ "$$CI" != "true" ] || exit 1; \
+	fi

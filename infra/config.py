@@ -36,6 +36,11 @@ def _checked(check):
 StrList = Annotated[list[str], BeforeValidator(_json_list)]
 
 
+def _role_bindings(value: dict[str, str]) -> dict[str, str]:
+    rules.check_role_bindings(value)  # raises with the message; the mapping keeps its order
+    return value
+
+
 class IntegrationConfig(BaseModel):
     """One integration per stack. Field docs are the README's config reference."""
 
@@ -46,11 +51,12 @@ class IntegrationConfig(BaseModel):
     console_url: Annotated[str, _checked(rules.check_console_url)]
     """KubeSphere console base URL, e.g. https://console.example.com."""
     kubesphere_version: Annotated[str, BeforeValidator(str), _checked(rules.check_kubesphere_version)]
-    """3.2, 3.3, 3.4 or 4.1."""
+    """3.2, 3.3, 3.4 or 4.1; a 4.1 patch level (4.1.0-4.1.3) where behaviour differs (4.1 = 4.1.3)."""
     issuer: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_issuer(v))] = None
     """Okta issuer. Default: the org authorization server of okta:orgName/okta:baseUrl."""
-    authorization_server_id: Optional[str] = None
-    """Custom authorization server id (e.g. default): the issuer becomes <org>/oauth2/<id>."""
+    authorization_server_id: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_authorization_server_id(v))] = None
+    """Custom authorization server id (e.g. default): the issuer becomes <org>/oauth2/<id>, and the component
+    manages that server's access policy for this app (tokens only for the allowed groups)."""
     provider_name: Annotated[str, _checked(rules.check_provider_name)] = rules.DEFAULT_PROVIDER_NAME
     """KubeSphere identity-provider name (login button, redirect URI)."""
     group_ids: Annotated[StrList, _checked(rules.check_group_ids)] = []
@@ -81,10 +87,24 @@ class IntegrationConfig(BaseModel):
     """3.x only: oauthOptions.accessTokenInactivityTimeout, e.g. 30m."""
     protect_app: Optional[bool] = None
     """Protect the Okta app from deletion. Default: true on stacks named prod*."""
+    username_format: Annotated[str, _checked(rules.check_username_format)] = "okta-login"
+    """okta-login (Okta's default app username, the login) or dns-safe (jane.doe@acme.com -> jane.doe.acme.com,
+    a name KubeSphere accepts, so loginConfirmation may be false)."""
+    role_bindings: Annotated[dict[str, str], BeforeValidator(_json_list), _checked(_role_bindings)] = {}
+    """Okta group (name or id, also in groupIds/groupNames) -> KubeSphere global role, first match wins;
+    needs mappingMethod lookup. Each member gets a User and one GlobalRoleBinding."""
+    prune_users: bool = False
+    """Delete the KubeSphere User of a member who left the roleBindings groups (default: keep it, drop its role)."""
+    reserved_usernames: Annotated[StrList, _checked(rules.check_reserved_usernames)] = []
+    """KubeSphere user names no Okta user may get (admin is always reserved)."""
+    verify_login: bool = False
+    """pulumi up waits until login is ready (Okta discovery matches the issuer, KubeSphere lists the provider) or fails with a diagnosis; never during preview."""
+    verify_login_timeout: Annotated[Optional[float], _checked(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
+    """Seconds verifyLogin waits, polling with backoff. Default 900."""
 
     def component_args(self, *, stack: str) -> dict[str, Any]:
         """The ``KubeSphereOktaIntegrationArgs`` for this configuration (issuer already resolved)."""
-        args = self.model_dump(exclude_none=True, exclude={"authorization_server_id"})
+        args = self.model_dump(exclude_none=True)
         args.setdefault("app_label", f"KubeSphere ({stack})")
         args["protect_app"] = self.protect_app if self.protect_app is not None else stack.startswith("prod")
         return args
@@ -111,13 +131,20 @@ EXAMPLES: dict[str, str] = {
     "accessTokenMaxAge": "1h",
     "accessTokenInactivityTimeout": "30m",
     "protectApp": "true",
+    "usernameFormat": "dns-safe",
+    "pruneUsers": "false",
+    "reservedUsernames": "ops",
+    "verifyLogin": "true",
+    "verifyLoginTimeout": "900",
 }
-LIST_KEYS = {"groupIds", "groupNames", "scopes"}
+LIST_KEYS = {"groupIds", "groupNames", "scopes", "reservedUsernames"}
 
 
 def fix_command(key: str) -> str:
     if key.startswith("okta:"):
         return f"pulumi config set {key} <value>"
+    if key == "roleBindings":
+        return f"pulumi config set --path '{NAMESPACE}:roleBindings[\"KubeSphere Admins\"]' platform-admin"
     if key in LIST_KEYS:
         return f"pulumi config set --path '{NAMESPACE}:{key}[0]' {EXAMPLES[key]}"
     return f"pulumi config set {NAMESPACE}:{key} {EXAMPLES.get(key, '<value>')}"
@@ -168,9 +195,9 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
 
     # Cross-field rules run on whatever parsed, so every problem is reported in one round.
     values = {field: raw.get(_camel_of(field)) for field in IntegrationConfig.model_fields}
-    for field in ("group_ids", "group_names", "scopes"):
+    for field in ("group_ids", "group_names", "scopes", "role_bindings", "reserved_usernames"):
         values[field] = _json_list(values[field])
-    for field in ("require_mfa", "sign_on_policy", "login_confirmation"):
+    for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users"):
         if isinstance(values[field], str):
             values[field] = {"true": True, "false": False}.get(values[field].lower(), values[field])
     values = {k: v for k, v in values.items() if v is not None}

@@ -36,6 +36,7 @@ class Registered:
     additional_secret_outputs: list[str]
     shown_inputs: dict[str, Any] = field(default_factory=dict)
     """The same inputs with every value the engine marks secret replaced by ``[secret]``."""
+    retain_on_delete: bool = False
 
     @property
     def parent_name(self) -> str | None:
@@ -167,6 +168,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 protect=bool(request.protect),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 shown_inputs=_hide_secrets(inputs),
+                retain_on_delete=bool(request.retainOnDelete),
             ))
         return response
 

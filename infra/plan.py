@@ -29,6 +29,7 @@ EXAMPLE_CLUSTER_CONFIGURATION = REPOSITORY / "examples" / "kubesphere-v3.4.1" / 
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 GET_GROUP = "okta:group/getGroup:getGroup"
+GET_USERS = "okta:user/getUsers:getUsers"
 #: What the mocked Okta answers as a new app's client secret; the plan must never print it.
 PLACEHOLDER_CLIENT_SECRET = "plan-placeholder-client-secret-not-real"
 
@@ -49,6 +50,22 @@ class PlanMocks(OktaAndKubernetesMocks):
 
 def pending_group(name: str) -> str:
     return f"<lookup: group {name!r}>"
+
+
+def pending_lookups(recording: Recording) -> list[str]:
+    """What only Okta can answer, in the order the program asked: group ids, and group members
+    (offline every group is empty, so no KubeSphere User or GlobalRoleBinding is planned for them)."""
+    pending: list[str] = []
+    names: dict[str, str] = {}
+    for token, args in recording.invokes:
+        if token == GET_GROUP:
+            names[pending_group(args.get("name"))] = args.get("name")
+            pending.append(pending_group(args.get("name")))
+        elif token == GET_USERS:
+            group = args.get("groupId")
+            pending.append(f"<lookup: members of group {names.get(group, group)!r}> (each member becomes a "
+                           "KubeSphere User and GlobalRoleBinding; none are shown offline)")
+    return list(dict.fromkeys(pending))
 
 
 class InvalidInput(Exception):
@@ -172,8 +189,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     if args.format == "json":
         print(json.dumps(plan, indent=2, ensure_ascii=False))
     else:
-        pending = [pending_group(a.get("name")) for token, a in recording.invokes if token == GET_GROUP]
-        print(plan_document.text(plan, args.destroy, dict.fromkeys(pending)), end="")
+        print(plan_document.text(plan, args.destroy, pending_lookups(recording)), end="")
     return 0
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.kubesphere_okta import KubeSphereOktaIntegration
+from components.kubesphere_okta import IdentityProblems, KubeSphereOktaIntegration
 from infra.config import NAMESPACE, ConfigError, load
 
 COMPONENT_NAME = "kubesphere-okta"
@@ -41,7 +41,10 @@ def main() -> KubeSphereOktaIntegration:
     if kubernetes.get("context"):
         args["kube_context"] = kubernetes.get("context")
 
-    integration = KubeSphereOktaIntegration(COMPONENT_NAME, args)
+    try:
+        integration = KubeSphereOktaIntegration(COMPONENT_NAME, args)
+    except IdentityProblems as error:  # Okta group members KubeSphere cannot take: one message, no traceback
+        raise pulumi.RunError(str(error)) from None
     pulumi.export("clientId", integration.client_id)
     pulumi.export("clientSecret", integration.client_secret)
     pulumi.export("redirectUrl", integration.redirect_url)

@@ -330,6 +330,13 @@ def test_malformed_configuration_is_refused_by_every_operation(spec, where):
     assert cc == before
 
 
+def test_malformed_messages_never_show_the_values_they_refuse():
+    cc = {"spec": {"authentication": {"oauthOptions": {"identityProviders": {"name": "LDAP", "managerPassword": "hunter22"}}}}}
+    with pytest.raises(MalformedClusterConfiguration) as raised:
+        upsert_identity_provider(cc, our_entry())
+    assert "hunter22" not in str(raised.value) and "it is a mapping" in str(raised.value)
+
+
 def test_spec_that_is_not_a_mapping_is_refused():
     with pytest.raises(MalformedClusterConfiguration, match="spec .* must be a mapping"):
         upsert_identity_provider({"spec": ["x"]}, our_entry())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import dill
+import pulumi.dynamic
 
 from components.kubesphere_okta import KubeSphereOktaIntegration
 from components.kubesphere_okta.kubesphere_v3 import ClusterConfigurationProvider
@@ -77,6 +78,27 @@ def test_v3_identity_provider_output_is_redacted():
     assert rec.outputs["identity_provider"]["provider"]["clientSecret"] == "[secret]"
 
 
-def test_v3_serialized_provider_is_our_provider_class():
+def test_v3_serialized_provider_is_our_provider_carried_by_value():
     serialized = run(build()).one(DYNAMIC).inputs["__provider"]
-    assert isinstance(dill.loads(base64.b64decode(serialized)), ClusterConfigurationProvider)
+    assert b"components.kubesphere_okta" not in base64.b64decode(serialized)
+    provider = dill.loads(base64.b64decode(serialized))
+    assert type(provider).__name__ == ClusterConfigurationProvider.__name__
+    assert isinstance(provider, pulumi.dynamic.ResourceProvider)
+
+
+def test_v3_example_stack_reaches_the_cluster_of_its_kubernetes_context():
+    from pathlib import Path
+
+    import yaml
+
+    from infra import program
+    from tests.pulumi_harness import OktaAndKubernetesMocks
+
+    raw = yaml.safe_load((Path(__file__).resolve().parent.parent / "Pulumi.staging.yaml").read_text())["config"]
+    config = {k: v if isinstance(v, str) else __import__("json").dumps(v) for k, v in raw.items()}
+    groups = {"KubeSphere Developers": "00g1devdevdevdevdevd", "KubeSphere Admins": "00g1admadmadmadmadma"}
+    rec = run(program.main, stack="staging", config=config, mocks=OktaAndKubernetesMocks(groups=groups))
+    inputs = rec.one(DYNAMIC).inputs
+    assert inputs["kube_context"] == "staging"
+    assert inputs["oauth_options"] == {"accessTokenMaxAge": "2h"}
+    assert inputs["entry"]["provider"]["redirectURL"] == "https://kubesphere.staging.example.com/oauth/redirect/Okta"

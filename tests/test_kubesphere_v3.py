@@ -18,7 +18,6 @@ from components.kubesphere_okta.kubesphere_v3 import ClusterConfigurationError, 
 from tests.kubernetes_api_double import KubernetesApiDouble
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kubesphere-v3.4.1"
-ROOT = Path(__file__).resolve().parents[1]
 SECRET = "okta-client-secret-value"
 
 
@@ -174,6 +173,19 @@ def test_check_refuses_a_malformed_cluster_configuration(provider, ldap_github):
     assert [f.property for f in failures] == ["entry"] and "must be a list" in failures[0].reason
 
 
+def test_check_with_inputs_unknown_during_preview_passes_without_calling_the_cluster(provider, ldap_github):
+    from pulumi.output import Unknown
+
+    news = props(ldap_github, entry=Unknown(), kubeconfig=Unknown())
+    assert provider.check({}, news).failures == []
+    assert ldap_github.gets == 0
+
+
+def test_check_refuses_an_entry_named_differently_from_the_provider(provider, ldap_github):
+    failures = provider.check({}, props(ldap_github, provider_name="OktaSSO")).failures
+    assert [f.property for f in failures] == ["entry"]
+
+
 def test_check_accepts_a_mergeable_cluster_configuration(provider, ldap_github):
     assert provider.check({}, props(ldap_github)).failures == []
 
@@ -293,16 +305,25 @@ def test_errors_never_show_the_client_secret(provider, ldap_github):
     assert SECRET not in str(raised.value) and "HTTP 500" in str(raised.value)
 
 
-def test_provider_pickles_small_and_loads_in_a_fresh_interpreter_from_the_project_root():
+def test_pickled_provider_works_in_a_process_that_cannot_import_this_project(ldap_github, tmp_path):
+    """Pulumi runs dynamic providers in the program's directory (infra/), where `components` is not importable."""
     from pulumi.dynamic.dynamic import serialize_provider
 
-    serialized = serialize_provider(ClusterConfigurationProvider())
-    assert len(serialized) < 400, "the provider must not capture state or clients"
-    code = ("import base64, sys, dill; p = dill.loads(base64.b64decode(sys.argv[1])); "
-            "print(type(p).__module__, type(p).__name__)")
-    result = subprocess.run([sys.executable, "-c", code, serialized], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60, env={**os.environ, "PYTHONPATH": ""})
-    assert result.stdout.split() == ["components.kubesphere_okta.kubesphere_v3", "ClusterConfigurationProvider"], result.stderr
+    from components.kubesphere_okta.kubesphere_v3 import portable_provider
+
+    (tmp_path / "provider.b64").write_text(serialize_provider(portable_provider()))
+    (tmp_path / "props.json").write_text(json.dumps(props(ldap_github)))
+    code = (
+        "import base64, json, sys, dill\n"
+        "provider = dill.loads(base64.b64decode(open('provider.b64').read()))\n"
+        "provider.create(json.load(open('props.json')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('components', 'tests', 'infra'))))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert [p["name"] for p in providers_in(ldap_github)] == ["LDAP", "github", "Okta"]
 
 
 def test_outputs_keep_what_delete_needs(provider, ldap_github):

@@ -190,3 +190,13 @@ def test_module_runs_as_a_command_with_plan_exit_status():
     result = subprocess.run([sys.executable, "-m", "infra.plan", "--stack", "dev"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "KubeSphere Secret kubesphere-system/identity-provider-okta after `pulumi up`" in result.stdout
+
+
+def test_group_members_are_listed_as_pending_lookups_when_roles_come_from_groups(capsys, tmp_path):
+    base = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    config = {**base, "kubesphere-okta:roleBindings": {"KubeSphere Developers": "platform-regular"},
+              "kubesphere-okta:mappingMethod": "lookup"}
+    project = project_with(tmp_path, "dev", config)
+    code, out, err = run_plan(capsys, "--stack", "dev", "--project-dir", str(project))
+    assert code == 0, err
+    assert "<lookup: members of group 'KubeSphere Developers'>" in out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -28,13 +27,7 @@ def run_program(config: dict[str, str], stack: str = "dev"):
     return run(program.main, stack=stack, config=config, mocks=OktaAndKubernetesMocks(groups=GROUPS))
 
 
-def _needs_v3(path: Path):
-    version = yaml.safe_load(path.read_text())["config"].get("kubesphere-okta:kubesphereVersion", "")
-    v3_missing = importlib.util.find_spec("components.kubesphere_okta.kubesphere_v3") is None
-    return pytest.param(path, marks=pytest.mark.xfail(str(version).startswith("3") and v3_missing, reason="3.x resource: issue 3", strict=True))
-
-
-@pytest.mark.parametrize("path", [_needs_v3(p) for p in STACK_FILES], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name)
 def test_every_example_stack_runs_through_the_program(path):
     stack = path.name.split(".")[1]
     config = stack_config(path)

@@ -153,3 +153,23 @@ def test_org_and_custom_issuers():
     assert org == "https://acme.okta.com"
     assert rules.custom_issuer(org, "default") == "https://acme.okta.com/oauth2/default"
     assert rules.check_issuer(rules.custom_issuer(org, "default"))
+
+
+@pytest.mark.parametrize("check, value", [
+    (rules.check_iso8601_duration, "PT12H\n"),
+    (lambda v: rules.check_go_duration(v, field="f"), "1h\n"),
+    (lambda v: rules.check_group_ids([v]), "00g1abcdefghijklmnop\n"),
+    (lambda v: rules.check_scopes([v]), "email\n"),
+    (rules.check_provider_name, "Okta\n"),
+])
+def test_a_trailing_newline_never_passes_a_check(check, value):
+    # `re.match` with `$` lets one trailing newline through; every check must use fullmatch.
+    with pytest.raises(ValueError):
+        check(value)
+
+
+def test_email_as_username_without_confirmation_is_refused():
+    # ks-apiserver would answer every first login with 'User.iam.kubesphere.io "..." is invalid'.
+    problems = rules.cross_field_problems({"kubesphere_version": "4.1", "group_ids": ["x"],
+                                           "login_confirmation": False, "username_claim": "email"})
+    assert [field for field, _ in problems] == ["username_claim"]

@@ -2,5 +2,6 @@
 
 from .args import IntegrationArgsError, KubeSphereOktaIntegrationArgs
 from .integration import TYPE_TOKEN, KubeSphereOktaIntegration
+from .usernames import IdentityProblems
 
-__all__ = ["KubeSphereOktaIntegration", "KubeSphereOktaIntegrationArgs", "IntegrationArgsError", "TYPE_TOKEN"]
+__all__ = ["KubeSphereOktaIntegration", "KubeSphereOktaIntegrationArgs", "IntegrationArgsError", "TYPE_TOKEN", "IdentityProblems"]

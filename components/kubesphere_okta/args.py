@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence, TypedDict
+from typing import Any, Mapping, Sequence, TypedDict
 
 import pulumi
 
 from . import rules
 from .identity_provider import IdentityProviderSettings
+from .readiness_rules import DEFAULT_TIMEOUT_SECONDS
 
 
 class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
@@ -23,7 +24,9 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
 
     kubesphere_version: pulumi.Input[str]
     """Required. ``"3.2"``, ``"3.3"``, ``"3.4"`` (entry in the ks-installer ClusterConfiguration) or
-    ``"4.1"`` (identity-provider Secret)."""
+    ``"4.1"`` (identity-provider Secret). A 4.1 patch level (``"4.1.0"`` to ``"4.1.3"``) where behaviour
+    differs: up to 4.1.2 a pre-provisioned User is bound to its Okta identity by labels, from 4.1.3
+    by an annotation; plain ``"4.1"`` means the newest 4.1 (4.1.3)."""
 
     provider_name: pulumi.Input[str]
     """KubeSphere identity-provider name, shown on the login button. Default ``"Okta"``. A label
@@ -85,6 +88,41 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
     kube_context: pulumi.Input[str]
     """3.x only: kubeconfig context, the same as ``kubernetes:context``. Default: the current context."""
 
+    username_format: pulumi.Input[str]
+    """The Okta app username, which Okta sends as ``preferred_username``: ``"okta-login"`` (default, the
+    login, usually an email address KubeSphere refuses as a name) or ``"dns-safe"`` (a CUSTOM
+    ``user_name_template``: jane.doe@acme.com -> jane.doe.acme.com; see usernames.py). With
+    ``"dns-safe"``, ``login_confirmation`` may be false and first logins just work."""
+
+    authorization_server_id: pulumi.Input[str]
+    """Id of the Okta custom authorization server the ``issuer`` belongs to (``default`` or ``aus...``).
+    When set, the component manages that server's access policy: limited to this app's client, with
+    one rule that issues tokens only to the allowed groups. Needs Okta API Access Management."""
+
+    role_bindings: pulumi.Input[Mapping[str, pulumi.Input[str]]]
+    """Okta group (name or ``00g...`` id, as listed in ``group_ids``/``group_names``) -> KubeSphere global
+    role (``platform-admin``, ``platform-regular``, ``platform-self-provisioner`` or a custom GlobalRole),
+    in precedence order. Needs ``mapping_method: lookup``: every member gets a User bound to their Okta
+    identity and one GlobalRoleBinding, for the first group in this order they belong to."""
+
+    prune_users: pulumi.Input[bool]
+    """Delete the KubeSphere User of someone who left the ``role_bindings`` groups. Default false: the
+    User is kept (only its GlobalRoleBinding goes), because deleting a User makes KubeSphere delete
+    every workspace and namespace membership anyone granted it."""
+
+    reserved_usernames: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """KubeSphere user names no Okta user may get (local accounts): a member who would get one is
+    refused with an error naming them, never linked. ``admin`` is always reserved."""
+    verify_login: pulumi.Input[bool]
+    """After ``pulumi up`` has written both halves, wait until login is really ready: Okta's discovery
+    document publishes exactly ``issuer``, and the console's ``/kapis/config.kubesphere.io/v1alpha2/configs/oauth``
+    lists the provider with ``provider.endpoint.authURL`` (ks-apiserver's own discovery worked). Fails
+    ``pulumi up`` with a diagnosis otherwise. Never runs during preview. Default false; the machine
+    running Pulumi must reach both the console and Okta."""
+
+    verify_login_timeout: pulumi.Input[float]
+    """Seconds ``verify_login`` waits, polling with backoff. Default 900 (a 3.x installer run takes minutes)."""
+
 
 #: Arguments that shape the resource graph, so they must be known when the program runs.
 _STRUCTURAL = (
@@ -92,6 +130,8 @@ _STRUCTURAL = (
     "reauthenticate_every", "sign_on_policy", "mapping_method", "login_confirmation", "scopes",
     "username_claim", "email_claim", "app_label", "access_token_max_age",
     "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
+    "username_format", "authorization_server_id", "role_bindings", "prune_users", "reserved_usernames",
+    "verify_login", "verify_login_timeout",
 )
 
 
@@ -139,6 +179,7 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         email_claim=values.get("email_claim"),
         access_token_max_age=values.get("access_token_max_age"),
         access_token_inactivity_timeout=values.get("access_token_inactivity_timeout"),
+        username_format=values.get("username_format") or "okta-login",
     )
     access = {
         "group_ids": rules.check_group_ids(values.get("group_ids") or []),
@@ -150,6 +191,12 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         "protect_app": values.get("protect_app", False),
         "kubeconfig": values.get("kubeconfig"),
         "kube_context": values.get("kube_context"),
+        "authorization_server_id": values.get("authorization_server_id"),
+        "role_bindings": rules.check_role_bindings(values.get("role_bindings") or {}),
+        "prune_users": values.get("prune_users", False),
+        "reserved_usernames": rules.check_reserved_usernames(values.get("reserved_usernames") or []),
+        "verify_login": values.get("verify_login", False),
+        "verify_login_timeout": float(values.get("verify_login_timeout") or DEFAULT_TIMEOUT_SECONDS),
     }
     return settings, access
 

@@ -45,6 +45,13 @@ class MalformedClusterConfiguration(ValueError):
     """The ClusterConfiguration is not shaped as KubeSphere reads it; nothing was changed."""
 
 
+def _kind(value: Any) -> str:
+    """What a value is, never the value itself: it may hold someone's credentials."""
+    return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "number", float: "number"}.get(
+        type(value), type(value).__name__
+    )
+
+
 def _containers(cluster_configuration: Any) -> tuple[list[Any] | None, dict | None]:
     """Validate the path to the providers; return (providers list or None, oauthOptions or None)."""
     if not isinstance(cluster_configuration, Mapping):
@@ -60,8 +67,8 @@ def _containers(cluster_configuration: Any) -> tuple[list[Any] | None, dict | No
             return None, None
         if not isinstance(node, Mapping):
             raise MalformedClusterConfiguration(
-                f"{'.'.join(walked)} of {NAMESPACE}/{NAME} must be a mapping, but it is "
-                f"{type(node).__name__} {node!r}; fix it with `kubectl -n {NAMESPACE} edit cc {NAME}` "
+                f"{'.'.join(walked)} of {NAMESPACE}/{NAME} must be a mapping, but it is a "
+                f"{_kind(node)}; fix it with `kubectl -n {NAMESPACE} edit cc {NAME}` "
                 "(this project changed nothing)"
             )
     oauth_options = node
@@ -70,14 +77,14 @@ def _containers(cluster_configuration: Any) -> tuple[list[Any] | None, dict | No
         return None, oauth_options
     if not isinstance(providers, list):
         raise MalformedClusterConfiguration(
-            f"{_WHERE} of {NAMESPACE}/{NAME} must be a list, but it is {type(providers).__name__} "
-            f"{providers!r}; fix it with `kubectl -n {NAMESPACE} edit cc {NAME}` (this project changed nothing)"
+            f"{_WHERE} of {NAMESPACE}/{NAME} must be a list, but it is a {_kind(providers)}; "
+            f"fix it with `kubectl -n {NAMESPACE} edit cc {NAME}` (this project changed nothing)"
         )
     for index, entry in enumerate(providers):
         if not isinstance(entry, Mapping):
             raise MalformedClusterConfiguration(
-                f"{_WHERE}[{index}] of {NAMESPACE}/{NAME} must be a mapping with a name, but it is "
-                f"{type(entry).__name__} {entry!r}; KubeSphere cannot load such a list "
+                f"{_WHERE}[{index}] of {NAMESPACE}/{NAME} must be a mapping with a name, but it is a "
+                f"{_kind(entry)}; KubeSphere cannot load such a list "
                 "(this project changed nothing)"
             )
     return providers, oauth_options
@@ -132,7 +139,7 @@ def upsert_identity_provider(cluster_configuration: dict, entry: dict, oauth_opt
     keys keeping their place. Everything else is kept as it was.
     """
     if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str) or not entry["name"]:
-        raise ValueError(f"the identity-provider entry must be a mapping with a non-empty name, got {entry!r}")
+        raise ValueError(f"the identity-provider entry must be a mapping with a non-empty name, got a {_kind(entry)}")
     if PATH[-1] in (oauth_options or {}):
         raise ValueError("oauth_options must not hold identityProviders: the entry is merged by name, never replaced as a list")
     providers, _ = _containers(cluster_configuration)

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from . import rules
+from .usernames import okta_username_expression
 
 SECRET_PLACEHOLDER = "[secret]"
 V4_NAMESPACE = "kubesphere-system"
@@ -38,6 +39,7 @@ class IdentityProviderSettings:
     access_token_max_age: str | None = None
     access_token_inactivity_timeout: str | None = None
     extra_provider_keys: dict[str, Any] = field(default_factory=dict)
+    username_format: str = "okta-login"
 
     @property
     def redirect_url(self) -> str:
@@ -160,4 +162,12 @@ def okta_app_settings(settings: IdentityProviderSettings) -> dict[str, Any]:
         "wildcard_redirect": "DISABLED",
         "hide_ios": True,
         "hide_web": True,
+        **okta_username_template(settings.username_format),
     }
+
+
+def okta_username_template(username_format: str) -> dict[str, str]:
+    """The app username, which Okta sends as ``preferred_username``: its default, or the dns-safe one."""
+    if username_format == "dns-safe":
+        return {"user_name_template": okta_username_expression(), "user_name_template_type": "CUSTOM"}
+    return {}

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import pulumi
 
-from . import kubesphere_v3, kubesphere_v4, okta_app, rules
+from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
 from .identity_provider import (
     IdentityProviderSettings,
@@ -44,6 +44,10 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     identity_provider: pulumi.Output[dict]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
 
+    login_ready: pulumi.Output[str]
+    """With ``verify_login``: a summary once KubeSphere and Okta are ready for logins (``pulumi up``
+    fails otherwise); "not checked ..." during preview or when ``verify_login`` is off."""
+
     def __init__(
         self,
         name: str,
@@ -53,6 +57,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # Validate before registering anything: a bad argument must not leave half a graph.
         settings, access = resolve_args(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
+        # Read the role_bindings groups and decide every User before any child is registered.
+        planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
         self.okta_app = app
@@ -70,6 +76,13 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
                 name, settings, self.client_id, self.client_secret, parent=self
             )
             render = render_v4_configuration
+        if access["authorization_server_id"]:
+            self.access_policy = authorization_server.access_policy(
+                name, settings, access, app.label, self.client_id,
+                self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
+            )
+        self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, planned_users, parent=self)
+        self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
 
@@ -80,7 +93,20 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             "issuer": self.issuer,
             "okta_app_id": self.okta_app_id,
             "identity_provider": self.identity_provider,
+            "login_ready": self.login_ready,
         })
+
+    def _login_ready(self, settings: IdentityProviderSettings, access: dict[str, Any]) -> pulumi.Output[str]:
+        """``verify_login``: ``pulumi up`` waits for this output, so it finishes only once login is ready."""
+        if not access["verify_login"]:
+            return pulumi.Output.from_input("not checked (verify_login is off)")
+        expected = readiness.ExpectedLogin(
+            settings.console_url, settings.issuer, settings.provider_name, settings.kubesphere_version
+        )
+        deployed = [self.kubesphere_resource, self.group_assignments]
+        return readiness.login_ready_during_up(
+            expected, self.client_id, deployed, access["verify_login_timeout"], log_resource=self
+        )
 
     def _kubesphere_v3(self, name: str, settings: IdentityProviderSettings, access: dict[str, Any]) -> Any:
         """KubeSphere 3.x: our entry merged by name into the ks-installer ClusterConfiguration."""

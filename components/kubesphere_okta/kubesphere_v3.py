@@ -25,17 +25,24 @@ touched), the API server answers a stale write with the documented 409 Conflict 
 and a JSON patch would need a chain of ``add``/``test`` operations for each missing container on
 the path. The body is the object exactly as read, with only our entry and keys changed.
 
-The provider is pickled by Pulumi (dill) BY REFERENCE to this module, so the dynamic-provider
-process must be able to import ``components.kubesphere_okta.kubesphere_v3``: it runs from the
-project root, where ``components`` is importable. It holds no client or connection; each
-operation builds its own from the kubeconfig it is given.
+Pulumi stores the provider in the state, pickled with dill, and runs it in a separate process
+(``python -m pulumi.dynamic``) started in the PROGRAM's directory (``infra/`` here), where
+``components`` is not importable. dill pickles classes and functions of importable modules by
+reference, so this module and ``cluster_configuration`` are re-run from their own source under
+``__main__`` (``portable_provider``): dill then pickles that code by value, like a provider
+written in ``__main__.py``, and the provider process needs only the installed packages. The
+provider holds no client or connection; each operation builds its own from its inputs.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
+import sys
 import time
+import types
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -67,8 +74,9 @@ def _not_found_message(kube_context: Optional[str]) -> str:
     return (
         f"{_OBJECT} (installer.kubesphere.io/v1alpha1) does not exist on the cluster of {where}. "
         "KubeSphere 3.2-3.4 keeps identity providers there; KubeSphere 4.1 keeps them in Secrets: if this "
-        'cluster runs KubeSphere 4.1, set kubesphere_version: "4.1". In a 3.x multi-cluster setup, point '
-        "kubeconfig/kube_context at the HOST cluster (members ignore identity providers)."
+        'cluster runs KubeSphere 4.1, set kubesphere_version: "4.1" (stack config '
+        "kubesphere-okta:kubesphereVersion). In a 3.x multi-cluster setup, point kubeconfig/kube_context "
+        "at the HOST cluster (members ignore identity providers)."
     )
 
 
@@ -106,7 +114,9 @@ def _scrub(text: str, secrets: list[str]) -> str:
 
 
 def _secrets_of(props: Mapping[str, Any]) -> list[str]:
-    found = [((props.get("entry") or {}).get("provider") or {}).get("clientSecret"), props.get("kubeconfig")]
+    entry = props.get("entry")
+    provider = entry.get("provider") if isinstance(entry, Mapping) else None
+    found = [provider.get("clientSecret") if isinstance(provider, Mapping) else None, props.get("kubeconfig")]
     return [s for s in found if isinstance(s, str)]
 
 
@@ -272,6 +282,8 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         failures = []
         name = news_plain.get("provider_name")
         entry = news_plain.get("entry")
+        if _contains_unknown(name):
+            return pulumi.dynamic.CheckResult(news, failures)  # preview with unknown inputs: nothing to check yet
         if not isinstance(name, str) or not name:
             failures.append(pulumi.dynamic.CheckFailure("provider_name", "provider_name must be a non-empty string"))
         elif isinstance(entry, Mapping) and not _contains_unknown(entry.get("name")) and entry.get("name") != name:
@@ -396,4 +408,30 @@ class ClusterConfigurationIdentityProvider(pulumi.dynamic.Resource):
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["entry", "kubeconfig"])
         )
-        super().__init__(ClusterConfigurationProvider(), name, props, opts)
+        super().__init__(portable_provider(), name, props, opts)
+
+
+#: The one line that ties this module to the package; ``portable_provider`` supplies ``cc`` itself.
+_PACKAGE_IMPORT = "from . import cluster_configuration as cc\n"
+
+
+@functools.lru_cache(maxsize=None)
+def _provider_class_in_main() -> type:
+    """``ClusterConfigurationProvider`` re-created from this module's and ``cluster_configuration``'s
+    source under the module name ``__main__``, so that dill pickles its code by value."""
+    pure: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(inspect.getsource(cc), cc.__file__, "exec"), pure)  # noqa: S102 - our own source
+    source = inspect.getsource(sys.modules[__name__])
+    if _PACKAGE_IMPORT not in source:
+        raise RuntimeError("kubesphere_v3 must import cluster_configuration with exactly: " + _PACKAGE_IMPORT)
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "cc": types.SimpleNamespace(**{k: v for k, v in pure.items() if not k.startswith("__")}),
+    }
+    exec(compile(source.replace(_PACKAGE_IMPORT, ""), __file__, "exec"), namespace)  # noqa: S102
+    return namespace["ClusterConfigurationProvider"]
+
+
+def portable_provider() -> pulumi.dynamic.ResourceProvider:
+    """A provider instance that the dynamic-provider process can unpickle without this project on its path."""
+    return _provider_class_in_main()()

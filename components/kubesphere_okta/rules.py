@@ -12,11 +12,21 @@ import re
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from .usernames import is_kubesphere_username
+
 #: KubeSphere versions whose identity-provider storage this project knows (facts, sections 3-4).
-SUPPORTED_VERSIONS: tuple[str, ...] = ("3.2", "3.3", "3.4", "4.1")
+#: A 4.1 patch level is accepted where KubeSphere's behaviour differs: 4.1.0-4.1.2 bind an Okta
+#: identity to a User by labels, 4.1.3 by an annotation. Plain "4.1" means the newest 4.1 (4.1.3).
+SUPPORTED_VERSIONS: tuple[str, ...] = ("3.2", "3.3", "3.4", "4.1", "4.1.0", "4.1.1", "4.1.2", "4.1.3")
 V3_VERSIONS: frozenset[str] = frozenset({"3.2", "3.3", "3.4"})
+V4_VERSIONS: frozenset[str] = frozenset(SUPPORTED_VERSIONS) - V3_VERSIONS
+#: Versions that bind an identity by the annotation iam.kubesphere.io/identity-provider.<name>.
+IDENTITY_ANNOTATION_VERSIONS: frozenset[str] = frozenset({"4.1", "4.1.3"})
 
 MAPPING_METHODS: tuple[str, ...] = ("auto", "lookup")
+#: "okta-login": Okta's default app username (the login, normally an email address);
+#: "dns-safe": a CUSTOM user_name_template that KubeSphere accepts as a User name (usernames.py).
+USERNAME_FORMATS: tuple[str, ...] = ("okta-login", "dns-safe")
 DEFAULT_PROVIDER_NAME = "Okta"
 DEFAULT_SCOPES: tuple[str, ...] = ("openid", "email", "profile")
 
@@ -42,6 +52,11 @@ V3_PROVIDER_NAME_MAX = 63
 def is_v3(kubesphere_version: str) -> bool:
     """True when the version keeps identity providers in the ks-installer ClusterConfiguration."""
     return kubesphere_version in V3_VERSIONS
+
+
+def is_v4(kubesphere_version: str) -> bool:
+    """True when the version keeps identity providers in a Secret (4.1 and its patch levels)."""
+    return kubesphere_version in V4_VERSIONS
 
 
 def check_kubesphere_version(value: Any) -> str:
@@ -129,7 +144,7 @@ def check_scopes(value: Any) -> list[str]:
         raise ValueError(f"scopes must be a list of scope names such as [openid, email, profile], got {value!r}")
     scopes: list[str] = []
     for scope in value:
-        if not isinstance(scope, str) or not _SCOPE.match(scope):
+        if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
             raise ValueError(f"scopes: {scope!r} is not a valid OAuth scope name (no spaces or quotes)")
         if scope not in scopes:
             scopes.append(scope)
@@ -145,13 +160,13 @@ def check_claim(value: Any, *, field: str) -> str:
 
 
 def check_iso8601_duration(value: Any, *, field: str = "reauthenticate_every") -> str:
-    if not isinstance(value, str) or not _ISO8601_DURATION.match(value):
+    if not isinstance(value, str) or not _ISO8601_DURATION.fullmatch(value):
         raise ValueError(f"{field} must be an ISO-8601 duration such as PT12H or P1D (got {value!r})")
     return value
 
 
 def check_go_duration(value: Any, *, field: str) -> str:
-    if not isinstance(value, str) or not _GO_DURATION.match(value):
+    if not isinstance(value, str) or not _GO_DURATION.fullmatch(value):
         raise ValueError(f"{field} must be a duration as KubeSphere writes it, such as 1h, 30m or 2h45m (got {value!r})")
     return value
 
@@ -160,7 +175,7 @@ def check_group_ids(value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValueError(f"group_ids must be a list of Okta group ids (00g...), got {value!r}")
     ids = list(value)
-    bad = [gid for gid in ids if not isinstance(gid, str) or not _OKTA_GROUP_ID.match(gid)]
+    bad = [gid for gid in ids if not isinstance(gid, str) or not _OKTA_GROUP_ID.fullmatch(gid)]
     if bad:
         raise ValueError(f"group_ids: {', '.join(map(repr, bad))} not an Okta group id (20 characters starting with 00g)")
     return list(dict.fromkeys(ids))
@@ -174,6 +189,11 @@ def check_group_names(value: Any) -> list[str]:
     if bad:
         raise ValueError(f"group_names: {', '.join(map(repr, bad))} not a group name (empty or padded with spaces)")
     return list(dict.fromkeys(names))
+
+
+def is_okta_group_id(value: str) -> bool:
+    """True for an Okta group id (00g...); anything else in role_bindings is a group name."""
+    return bool(_OKTA_GROUP_ID.fullmatch(value))
 
 
 def check_app_label(value: Any) -> str:
@@ -203,6 +223,66 @@ def custom_issuer(org_issuer_url: str, authorization_server_id: str) -> str:
     return f"{org_issuer_url}/oauth2/{authorization_server_id}"
 
 
+def check_username_format(value: Any) -> str:
+    if value not in USERNAME_FORMATS:
+        raise ValueError(
+            f"username_format must be 'okta-login' (Okta's default: the login, usually an email address) "
+            f"or 'dns-safe' (a name KubeSphere accepts, e.g. jane.doe@acme.com -> jane.doe.acme.com), got {value!r}"
+        )
+    return value
+
+
+def check_authorization_server_id(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9]+", value):
+        raise ValueError(
+            f"authorization_server_id must be the id of an Okta custom authorization server "
+            f"('default' or aus...), got {value!r}"
+        )
+    return value
+
+
+def check_role_bindings(value: Any) -> list[tuple[str, str]]:
+    """(group, role) pairs in the order given: the first matching group decides a user's role."""
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            "role_bindings must map Okta groups (name or 00g... id) to KubeSphere global roles, e.g. "
+            f"{{'KubeSphere Admins': 'platform-admin'}}, got {value!r}"
+        )
+    pairs: list[tuple[str, str]] = []
+    for group, role in value.items():
+        if not isinstance(group, str) or not group.strip() or group != group.strip():
+            raise ValueError(f"role_bindings: {group!r} is not an Okta group name or id (empty or padded with spaces)")
+        if not isinstance(role, str) or not is_kubesphere_username(role):
+            raise ValueError(
+                f"role_bindings: role {role!r} for group {group!r} is not a KubeSphere global role name "
+                "(lower-case DNS-1123, at most 63 characters, e.g. platform-admin, platform-regular)"
+            )
+        pairs.append((group, role))
+    return pairs
+
+
+def check_reserved_usernames(value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise ValueError(f"reserved_usernames must be a list of KubeSphere user names, got {value!r}")
+    names = list(value)
+    bad = [n for n in names if not isinstance(n, str) or not is_kubesphere_username(n)]
+    if bad:
+        raise ValueError(
+            f"reserved_usernames: {', '.join(map(repr, bad))} can never be a KubeSphere user name "
+            "(lower-case DNS-1123, at most 63 characters), so reserving it protects nothing"
+        )
+    return list(dict.fromkeys(names))
+
+
+def check_verify_login_timeout(value: Any) -> float:
+    """Seconds ``pulumi up`` waits for login to be ready (verify_login); a 3.x installer run takes minutes."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 24 * 3600:
+        raise ValueError(
+            f"verify_login_timeout must be a positive number of seconds, at most 86400 (default 900), got {value!r}"
+        )
+    return float(value)
+
+
 #: One check per field, in the order problems are reported.
 FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "console_url": check_console_url,
@@ -219,8 +299,13 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "app_label": check_app_label,
     "access_token_max_age": lambda v: check_go_duration(v, field="access_token_max_age"),
     "access_token_inactivity_timeout": lambda v: check_go_duration(v, field="access_token_inactivity_timeout"),
+    "username_format": check_username_format,
+    "authorization_server_id": check_authorization_server_id,
+    "role_bindings": check_role_bindings,
+    "reserved_usernames": check_reserved_usernames,
+    "verify_login_timeout": check_verify_login_timeout,
 }
-_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app")
+_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login")
 
 
 def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -236,13 +321,13 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             "this project never opens the app to everyone in the org",
         ))
     name = values.get("provider_name", DEFAULT_PROVIDER_NAME)
-    if version == "4.1" and isinstance(name, str) and len(name) > V4_PROVIDER_NAME_MAX:
+    if is_v4(version) and isinstance(name, str) and len(name) > V4_PROVIDER_NAME_MAX:
         problems.append((
             "provider_name",
             f"provider_name {name!r} is {len(name)} characters; KubeSphere 4.1 allows at most "
             f"{V4_PROVIDER_NAME_MAX} (it becomes part of an annotation key)",
         ))
-    if version == "4.1":
+    if is_v4(version):
         for field in ("access_token_max_age", "access_token_inactivity_timeout"):
             if values.get(field) is not None:
                 problems.append((
@@ -256,13 +341,53 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             "reauthenticate_every needs the app sign-on policy (sign_on_policy true, Okta Identity Engine); "
             "remove it or enable sign_on_policy",
         ))
-    if values.get("login_confirmation") is False and values.get("username_claim") in (None, "preferred_username"):
+    if (values.get("login_confirmation") is False and values.get("username_claim") in (None, "preferred_username")
+            and values.get("username_format") != "dns-safe"):
         problems.append((
             "login_confirmation",
             "login_confirmation false creates the KubeSphere user from the username claim at first "
             "login, but Okta's preferred_username is normally an email address, which KubeSphere "
-            "refuses: keep login_confirmation true, or set username_claim to a claim that holds a "
-            "DNS-1123 name",
+            "refuses: keep login_confirmation true, set username_format to 'dns-safe', or set "
+            "username_claim to a claim that holds a DNS-1123 name",
+        ))
+    if values.get("login_confirmation") is False and values.get("username_claim") == "email":
+        problems.append((
+            "username_claim",
+            "username_claim 'email' with login_confirmation false can never create a KubeSphere user: "
+            "an email address is not a DNS-1123 name; use username_format 'dns-safe' (and the default "
+            "username_claim) or keep login_confirmation true",
+        ))
+    problems.extend(_identity_problems(values))
+    return problems
+
+
+def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Cross-field rules of role_bindings and authorization_server_id (usernames.py, identities.py)."""
+    problems: list[tuple[str, str]] = []
+    role_bindings = values.get("role_bindings")
+    if isinstance(role_bindings, Mapping) and role_bindings:
+        if values.get("mapping_method") != "lookup":
+            problems.append((
+                "role_bindings",
+                "role_bindings pre-provisions each member as a KubeSphere User bound to their Okta identity, "
+                "which KubeSphere only honours with mapping_method 'lookup': set mapping_method: lookup",
+            ))
+        allowed = set(values.get("group_ids") or []) | set(values.get("group_names") or [])
+        outside = [g for g in role_bindings if isinstance(g, str) and g not in allowed]
+        if outside:
+            problems.append((
+                "role_bindings",
+                f"role_bindings group(s) {', '.join(map(repr, outside))} are not allowed to use the app: "
+                "add each to group_ids (by id) or group_names (by name), spelled as in role_bindings",
+            ))
+    server = values.get("authorization_server_id")
+    issuer = values.get("issuer")
+    if isinstance(server, str) and isinstance(issuer, str) and not issuer.endswith(f"/oauth2/{server}"):
+        problems.append((
+            "authorization_server_id",
+            f"authorization_server_id {server!r} needs the issuer of that server, "
+            f"https://<org>.okta.com/oauth2/{server} (got {issuer!r}): tokens would otherwise come from "
+            "a server whose access policy this project does not manage",
         ))
     return problems
 

@@ -1,0 +1,76 @@
+"""Stack config for usernames and group-to-role mapping, through the config model and the program."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+import yaml
+
+from infra import program
+from infra.config import ConfigError, load
+from tests.pulumi_harness import OktaAndKubernetesMocks, run
+
+ROOT = Path(__file__).resolve().parent.parent
+GROUPS = {"KubeSphere Admins": "00g1admadmadmadmadma", "KubeSphere Developers": "00g1devdevdevdevdevd"}
+MEMBERS = {
+    "00g1admadmadmadmadma": [{"id": "00uann", "login": "ann@example.com", "email": "ann@example.com"}],
+    "00g1devdevdevdevdevd": [{"id": "00uann", "login": "ann@example.com", "email": "ann@example.com"},
+                             {"id": "00udan", "login": "Dan_Dev@example.com", "email": "dan@example.com"}],
+}
+BASE = {"consoleUrl": "https://c.example.com", "kubesphereVersion": "4.1.3", "groupNames": '["KubeSphere Admins"]'}
+
+
+def prod_config() -> dict[str, str]:
+    raw = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+
+
+def test_prod_example_stack_plans_users_and_bindings():
+    rec = run(program.main, stack="prod", config=prod_config(),
+              mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=MEMBERS))
+    bindings = {r.inputs["metadata"]["name"]: r.inputs["roleRef"]["name"]
+                for r in rec.of_type("kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding")}
+    assert bindings == {"ann.example.com-platform-admin": "platform-admin",
+                        "dan-dev.example.com-platform-regular": "platform-regular"}
+    assert rec.one("okta:app/oAuth:OAuth").inputs["userNameTemplateType"] == "CUSTOM"
+
+
+def test_role_bindings_keep_their_config_order():
+    model, _ = load({**BASE, "mappingMethod": "lookup",
+                     "roleBindings": '{"KubeSphere Admins": "platform-admin", "00g1devdevdevdevdevd": "platform-regular"}',
+                     "groupIds": '["00g1devdevdevdevdevd"]'}, stack="dev", okta={"orgName": "example"})
+    assert list(model.component_args(stack="dev")["role_bindings"].items()) == [
+        ("KubeSphere Admins", "platform-admin"), ("00g1devdevdevdevdevd", "platform-regular")]
+
+
+def test_identity_keys_reach_the_component():
+    model, _ = load({**BASE, "usernameFormat": "dns-safe", "loginConfirmation": "false", "pruneUsers": "true",
+                     "reservedUsernames": '["ops.example.com"]', "authorizationServerId": "default"},
+                    stack="dev", okta={"orgName": "example"})
+    args = model.component_args(stack="dev")
+    assert (args["username_format"], args["prune_users"], args["reserved_usernames"], args["authorization_server_id"]) == (
+        "dns-safe", True, ["ops.example.com"], "default")
+
+
+def test_role_bindings_without_lookup_name_the_key_and_the_fix():
+    with pytest.raises(ConfigError) as raised:
+        load({**BASE, "roleBindings": '{"KubeSphere Admins": "platform-admin"}'}, stack="dev", okta={"orgName": "example"})
+    message = str(raised.value)
+    assert "kubesphere-okta:roleBindings: role_bindings pre-provisions" in message
+    assert "pulumi config set --path 'kubesphere-okta:roleBindings[\"KubeSphere Admins\"]' platform-admin" in message
+
+
+def test_bad_username_format_is_one_listed_problem():
+    with pytest.raises(ConfigError, match="kubesphere-okta:usernameFormat: username_format must be"):
+        load({**BASE, "usernameFormat": "email"}, stack="dev", okta={"orgName": "example"})
+
+
+def test_program_reports_a_member_who_would_be_admin_as_a_run_error_naming_them():
+    members = {"00g1admadmadmadmadma": [{"id": "00uroot", "login": "admin", "email": "root@example.com"}], **{
+        k: v for k, v in MEMBERS.items() if k != "00g1admadmadmadmadma"}}
+    with pytest.raises(pulumi.RunError, match=r"Okta user 'admin' \(00uroot\) would become KubeSphere user 'admin'"):
+        run(program.main, stack="prod", config=prod_config(),
+            mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=members))

@@ -1,0 +1,218 @@
+"""Username derivation (Python and Okta expression), collisions, reserved names, role precedence."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from components.kubesphere_okta.usernames import (
+    JAVA_REGEX_METACHARACTERS,
+    MAX_USERNAME_LENGTH,
+    REPLACEMENTS,
+    IdentityProblems,
+    OktaMember,
+    UsernameError,
+    assign_usernames,
+    collision_suffix,
+    dns_safe_username,
+    first_role,
+    is_kubesphere_username,
+    okta_username_expression,
+    plan_users,
+)
+from tests.login_table import LOGINS
+from tests.okta_expression import evaluate
+
+EXPRESSION = okta_username_expression()
+#: Hypothesis logins: mostly the characters Okta logins hold, plus every other printable ASCII one.
+ascii_logins = st.text(alphabet=st.sampled_from(string.printable), max_size=80) | st.builds(
+    lambda local, domain: f"{local}@{domain}",
+    st.text(alphabet=string.ascii_letters + string.digits + "._-'+", min_size=1, max_size=40),
+    st.text(alphabet=string.ascii_letters + string.digits + ".-", min_size=1, max_size=40),
+)
+
+
+def python_name(login: str) -> str | None:
+    try:
+        return dns_safe_username(login)
+    except UsernameError:
+        return None
+
+
+@pytest.mark.parametrize("login, expected", LOGINS)
+def test_python_derivation_matches_the_login_table(login, expected):
+    assert python_name(login) == expected
+
+
+@pytest.mark.parametrize("login, expected", LOGINS)
+def test_okta_expression_matches_the_login_table(login, expected):
+    result = evaluate(EXPRESSION, login)
+    if expected is None:
+        assert not is_kubesphere_username(result), f"Okta would send {result!r}, which KubeSphere accepts"
+    else:
+        assert result == expected
+
+
+@pytest.mark.parametrize("login, _expected", LOGINS)
+def test_okta_expression_means_the_same_whether_replace_reads_a_regex_or_plain_text(login, _expected):
+    assert evaluate(EXPRESSION, login, regex=True) == evaluate(EXPRESSION, login, regex=False)
+
+
+def test_okta_expression_never_replaces_a_regex_metacharacter():
+    for character, replacement in REPLACEMENTS:
+        assert character not in JAVA_REGEX_METACHARACTERS and replacement not in "$\\"
+
+
+def test_okta_expression_fits_okta_template_limit():
+    assert len(EXPRESSION) <= 1024
+
+
+def test_okta_expression_uses_only_functions_from_okta_reference():
+    used = set(re.findall(r"\b(String\.\w+)\(", EXPRESSION))
+    assert used == {"String.len", "String.substring", "String.stringContains", "String.toLowerCase", "String.replace"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(ascii_logins)
+def test_okta_and_python_agree_or_both_refuse_for_any_ascii_login(login):
+    name, okta_value = python_name(login), evaluate(EXPRESSION, login)
+    if name is None:
+        assert not is_kubesphere_username(okta_value)
+    else:
+        assert okta_value == name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_derived_name_is_always_a_dotted_dns_name_kubesphere_accepts(login):
+    name = python_name(login)
+    if name is not None:
+        assert is_kubesphere_username(name) and "." in name and len(name) <= MAX_USERNAME_LENGTH
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=20), st.characters(min_codepoint=128))
+def test_login_with_a_non_ascii_character_is_refused(local, other):
+    # Java's and Python's lower-casing differ outside ASCII (e.g. the Kelvin sign becomes 'k'), so
+    # the Python side refuses every non-ASCII login rather than guess what Okta computes.
+    assert python_name(f"{local}{other}@acme.com") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(JAVA_REGEX_METACHARACTERS - {"."})), st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=20))
+def test_login_holding_a_regex_metacharacter_is_refused(metacharacter, local):
+    assert python_name(f"{local}{metacharacter}{local}@acme.com") is None
+
+
+def test_refusal_says_which_login_and_why():
+    with pytest.raises(UsernameError, match=r"'jane\+ops@acme.com' holds '\+'"):
+        dns_safe_username("jane+ops@acme.com")
+
+
+# --- collisions and reserved names ------------------------------------------------------------------
+
+def member(okta_id: str, login: str, email: str | None = None) -> OktaMember:
+    return OktaMember(id=okta_id, login=login, email=email or f"{okta_id}@mail.example")
+
+
+def test_colliding_members_keep_one_bare_name_and_suffix_the_other_by_id():
+    names, problems = assign_usernames([member("00ub", "jane-doe@acme.com"), member("00ua", "jane_doe@acme.com")])
+    assert problems == []
+    assert names == {"00ua": "jane-doe.acme.com", "00ub": f"jane-doe.acme.com-{collision_suffix('00ub')}"}
+
+
+okta_ids = st.text(alphabet=string.ascii_letters + string.digits, min_size=5, max_size=20).map(lambda s: "00u" + s)
+local_parts = st.sampled_from(["jane", "jane-doe", "jane_doe", "JANE", "j", "x" * 60])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(okta_ids, local_parts), max_size=12, unique_by=lambda t: t[0]), st.randoms())
+def test_usernames_are_unique_valid_and_independent_of_member_order(pairs, random):
+    members = [member(i, f"{local}@acme.com") for i, local in pairs]
+    names, problems = assign_usernames(members)
+    shuffled = list(members)
+    random.shuffle(shuffled)
+    assert assign_usernames(shuffled) == (names, problems)
+    assert len(set(names.values())) == len(names)
+    assert all(is_kubesphere_username(n) for n in names.values())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(okta_ids, local_parts), min_size=1, max_size=10, unique_by=lambda t: t[0]), okta_ids)
+def test_a_newcomer_with_a_larger_id_never_renames_anyone(pairs, newcomer):
+    members = [member(i, f"{local}@acme.com") for i, local in pairs]
+    before, _ = assign_usernames(members)
+    newcomer_id = "zz" + newcomer  # sorts after every 00u... id
+    after, _ = assign_usernames([*members, member(newcomer_id, members[0].login)])
+    assert {k: v for k, v in after.items() if k != newcomer_id} == before
+    assert after[newcomer_id].endswith(collision_suffix(newcomer_id))
+
+
+def test_suffixed_long_name_still_fits_63_characters():
+    login = "x" * 60 + "@acme.com"
+    names, _ = assign_usernames([member("00ua", login), member("00ub", login)])
+    assert len(names["00ub"]) <= MAX_USERNAME_LENGTH and is_kubesphere_username(names["00ub"])
+
+
+def test_login_that_would_be_admin_is_refused_naming_the_okta_user():
+    names, problems = assign_usernames([member("00uadmin", "Admin"), member("00ujane", "jane@acme.com")])
+    assert names == {"00ujane": "jane.acme.com"}
+    assert len(problems) == 1
+    assert "Okta user 'Admin' (00uadmin) would become KubeSphere user 'admin', a reserved local account" in problems[0]
+
+
+def test_configured_reserved_name_is_refused_even_when_it_is_dotted():
+    names, problems = assign_usernames([member("00uops", "ops@acme.com")], reserved=["ops.acme.com"])
+    assert names == {} and "'ops.acme.com', a reserved local account" in problems[0]
+
+
+# --- roles ------------------------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("abcdef"), st.sampled_from(["platform-admin", "platform-regular", "x"])),
+             unique_by=lambda t: t[0]),
+    st.sets(st.sampled_from("abcdef")),
+)
+def test_role_is_the_first_role_bindings_entry_among_the_members_groups(role_bindings, groups):
+    expected = next((role for group, role in role_bindings if group in groups), None)
+    assert first_role(role_bindings, groups) == expected
+
+
+def test_admin_group_listed_first_wins_over_regular():
+    assert first_role([("admins", "platform-admin"), ("users", "platform-regular")], {"users", "admins"}) == "platform-admin"
+    assert first_role([("users", "platform-regular"), ("admins", "platform-admin")], {"users", "admins"}) == "platform-regular"
+
+
+def test_plan_gives_a_member_of_two_groups_one_user_with_the_first_role():
+    jane = member("00ujane", "jane@acme.com", "jane@acme.com")
+    planned = plan_users([("g-admins", "platform-admin"), ("g-users", "platform-regular")],
+                         {"g-admins": [jane], "g-users": [jane, member("00ubob", "bob@acme.com", "bob@acme.com")]})
+    assert [(p.username, p.role, p.email) for p in planned] == [
+        ("bob.acme.com", "platform-regular", "bob@acme.com"),
+        ("jane.acme.com", "platform-admin", "jane@acme.com"),
+    ]
+
+
+def test_plan_skips_deactivated_okta_users():
+    gone = OktaMember(id="00ugone", login="gone@acme.com", email="gone@acme.com", status="DEPROVISIONED")
+    assert plan_users([("g", "platform-regular")], {"g": [gone]}) == []
+
+
+def test_plan_refuses_every_bad_member_at_once():
+    members = [member("00uadmin", "admin"), member("00uplus", "a+b@acme.com"),
+               OktaMember(id="00unomail", login="n@acme.com", email=None)]
+    with pytest.raises(IdentityProblems) as raised:
+        plan_users([("g", "platform-regular")], {"g": members})
+    assert len(raised.value.problems) == 3
+    assert "no User or GlobalRoleBinding was declared" in str(raised.value)
+
+
+def test_plan_refuses_two_members_sharing_an_email():
+    members = [member("00ua", "a@acme.com", "team@acme.com"), member("00ub", "b@acme.com", "team@acme.com")]
+    with pytest.raises(IdentityProblems, match="share the email 'team@acme.com'"):
+        plan_users([("g", "platform-regular")], {"g": members})
