@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -22,7 +21,6 @@ STACKS = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.
 FIXTURES = Path(__file__).parent / "fixtures" / "kubesphere-v3.4.1"
 LDAP_AND_GITHUB = FIXTURES / "cluster-configuration-ldap-github.yaml"
 CIPHERTEXT = "v1:PLANTESTciphertextNeverDecrypted=="
-HAS_V3_RESOURCE = importlib.util.find_spec("components.kubesphere_okta.kubesphere_v3") is not None
 
 
 class _Strict(BaseModel):
@@ -54,13 +52,7 @@ def _version(stack: str) -> str:
     return str(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["kubesphere-okta:kubesphereVersion"])
 
 
-def _stack_param(stack: str):
-    needs_v3 = _version(stack).startswith("3") and not HAS_V3_RESOURCE
-    return pytest.param(stack, marks=pytest.mark.xfail(needs_v3, reason="3.x resource: issue 3", strict=True))
-
-
-V3_STACK = next((s for s in STACKS if _version(s).startswith("3")), None)
-needs_v3_resource = pytest.mark.skipif(not HAS_V3_RESOURCE or V3_STACK is None, reason="3.x resource: issue 3")
+V3_STACK = next(s for s in STACKS if _version(s).startswith("3"))
 
 
 def run_plan(capsys, *argv: str) -> tuple[int, str, str]:
@@ -81,14 +73,14 @@ def project_with(tmp_path: Path, stack: str, config: dict) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("stack", [_stack_param(s) for s in STACKS])
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_example_stack_plans(capsys, stack):
     code, out, err = run_plan(capsys, "--stack", stack)
     assert code == 0, err
     assert "okta:app/oAuth:OAuth" in out and "unified diff" in out
 
 
-@pytest.mark.parametrize("stack", [_stack_param(s) for s in STACKS])
+@pytest.mark.parametrize("stack", STACKS)
 def test_json_plan_has_the_documented_shape(capsys, stack):
     document = PlanShape.model_validate(json_plan(capsys, "--stack", stack))
     names = {r.name for r in document.resources}
@@ -127,7 +119,6 @@ def test_group_names_are_pending_lookups_not_invented_ids(capsys):
     assert [g["id"] for g in assignments["inputs"]["groups"]] == ["<lookup: group 'KubeSphere Developers'>"]
 
 
-@needs_v3_resource
 def test_v3_plan_merges_the_entry_into_the_live_cluster_configuration(capsys):
     kubesphere = json_plan(capsys, "--stack", V3_STACK, "--cluster-configuration", str(LDAP_AND_GITHUB))["kubesphere"]
     providers = kubesphere["after"]["spec"]["authentication"]["oauthOptions"]["identityProviders"]
@@ -136,7 +127,6 @@ def test_v3_plan_merges_the_entry_into_the_live_cluster_configuration(capsys):
     assert providers[2]["provider"]["clientSecret"] == "[secret]"
 
 
-@needs_v3_resource
 def test_v3_destroy_keeps_the_ldap_provider(capsys):
     kubesphere = json_plan(capsys, "--stack", V3_STACK, "--destroy", "--cluster-configuration", str(LDAP_AND_GITHUB))["kubesphere"]
     before = kubesphere["before"]["spec"]["authentication"]["oauthOptions"]["identityProviders"]
@@ -164,7 +154,7 @@ def test_stack_file_that_is_not_yaml_exits_1_naming_the_file(capsys, tmp_path):
     assert code == 1 and "Pulumi.broken.yaml is not valid YAML" in err
 
 
-@pytest.mark.parametrize("stack", [_stack_param(s) for s in STACKS])
+@pytest.mark.parametrize("stack", STACKS)
 def test_secrets_never_appear_in_any_output(capsys, tmp_path, stack):
     base = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     config = {**base, "okta:apiToken": {"secure": CIPHERTEXT}, "kubernetes:kubeconfig": {"secure": CIPHERTEXT}}
