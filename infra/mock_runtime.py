@@ -37,6 +37,8 @@ class Registered:
     shown_inputs: dict[str, Any] = field(default_factory=dict)
     """The same inputs with every value the engine marks secret replaced by ``[secret]``."""
     retain_on_delete: bool = False
+    provider_version: str = ""
+    """The provider plugin version the SDK asked the engine for."""
 
     @property
     def parent_name(self) -> str | None:
@@ -169,6 +171,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 shown_inputs=_hide_secrets(inputs),
                 retain_on_delete=bool(request.retainOnDelete),
+                provider_version=request.version,
             ))
         return response
 
