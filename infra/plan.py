@@ -35,7 +35,17 @@ PLACEHOLDER_CLIENT_SECRET = "plan-placeholder-client-secret-not-real"
 
 
 class PlanMocks(OktaAndKubernetesMocks):
-    """Mocked providers whose answers are obviously placeholders: nothing is invented."""
+    """Mocked providers whose answers are obviously placeholders: nothing is invented.
+
+    ``members`` (from ``--okta-members``) maps an Okta group, by name or id, to the members the
+    user says it has; groups not listed are empty, and their lookups are reported as pending.
+    """
+
+    def __init__(self, members: dict[str, list[dict[str, Any]]] | None = None):
+        members = members or {}
+        # getUsers is asked with the id getGroup answered: the pending id for a name, or the id itself.
+        super().__init__(group_members={**members, **{pending_group(k): v for k, v in members.items()}})
+        self.listed_groups = set(self.group_members)
 
     def resource_id(self, args) -> str:
         return f"<id of {args.name}>"
@@ -52,9 +62,9 @@ def pending_group(name: str) -> str:
     return f"<lookup: group {name!r}>"
 
 
-def pending_lookups(recording: Recording) -> list[str]:
+def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozenset()) -> list[str]:
     """What only Okta can answer, in the order the program asked: group ids, and group members
-    (offline every group is empty, so no KubeSphere User or GlobalRoleBinding is planned for them)."""
+    (a group not given with --okta-members is empty offline: no User or GlobalRoleBinding for it)."""
     pending: list[str] = []
     names: dict[str, str] = {}
     for token, args in recording.invokes:
@@ -63,8 +73,10 @@ def pending_lookups(recording: Recording) -> list[str]:
             pending.append(pending_group(args.get("name")))
         elif token == GET_USERS:
             group = args.get("groupId")
+            if group in listed_groups:
+                continue
             pending.append(f"<lookup: members of group {names.get(group, group)!r}> (each member becomes a "
-                           "KubeSphere User and GlobalRoleBinding; none are shown offline)")
+                           "KubeSphere User and GlobalRoleBinding; give --okta-members to see them)")
     return list(dict.fromkeys(pending))
 
 
@@ -93,7 +105,22 @@ def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | None = None) -> Recording:
+def read_members(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """``--okta-members``: {group name or id: [{id, login, email}, ...]}, as Okta would list them."""
+    document = _load_yaml(path)
+    if not isinstance(document, dict) or not all(
+        isinstance(members, list) and all(isinstance(m, dict) and {"id", "login"} <= set(m) for m in members)
+        for members in document.values()
+    ):
+        raise InvalidInput(
+            f"{path.name}: expected a mapping of Okta group (name or id) to a list of members, each with "
+            "at least id and login, e.g. {'KubeSphere Admins': [{id: 00u1..., login: jane@acme.com, email: jane@acme.com}]}"
+        )
+    return {str(group): [{"email": None, "status": "ACTIVE", **m} for m in members] for group, members in document.items()}
+
+
+def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | None = None,
+                mocks: PlanMocks | None = None) -> Recording:
     """Run the program under ``PlanMocks``; invalid configuration raises ``InvalidInput``."""
     import pulumi
 
@@ -104,7 +131,7 @@ def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | No
         from infra.program import main as program
     try:
         return run(program, project=config.project, stack=config.stack, config=config.config,
-                   secret_keys=list(config.secret_keys), mocks=PlanMocks())
+                   secret_keys=list(config.secret_keys), mocks=mocks or PlanMocks())
     except (ConfigError, IntegrationArgsError, pulumi.RunError) as error:
         raise InvalidInput(str(error)) from None
 
@@ -164,6 +191,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
              "(kubectl -n kubesphere-system get cc ks-installer -o yaml); "
              f"default: {EXAMPLE_CLUSTER_CONFIGURATION.relative_to(REPOSITORY)}",
     )
+    parser.add_argument(
+        "--okta-members", type=Path, metavar="FILE",
+        help="YAML {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
+             "GlobalRoleBindings of role_bindings for these members (offline, Okta cannot be asked)",
+    )
     parser.add_argument("--destroy", action="store_true", help="show what `pulumi destroy` leaves instead")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--project-dir", type=Path, default=REPOSITORY, help=argparse.SUPPRESS)
@@ -178,9 +210,12 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     live_file = args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION
     if not live_file.is_file():
         parser.error(f"--cluster-configuration: no such file {live_file}")
+    if args.okta_members and not args.okta_members.is_file():
+        parser.error(f"--okta-members: no such file {args.okta_members}")
     try:
         config = read_stack(args.project_dir, args.stack)
-        recording = run_program(config, program)
+        mocks = PlanMocks(read_members(args.okta_members) if args.okta_members else None)
+        recording = run_program(config, program, mocks)
         kubesphere = kubesphere_change(recording, live_file, args.destroy)
     except InvalidInput as error:
         print(error, file=sys.stderr)
@@ -189,7 +224,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     if args.format == "json":
         print(json.dumps(plan, indent=2, ensure_ascii=False))
     else:
-        print(plan_document.text(plan, args.destroy, pending_lookups(recording)), end="")
+        print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
     return 0
 
 

@@ -190,3 +190,31 @@ def test_group_members_are_listed_as_pending_lookups_when_roles_come_from_groups
     code, out, err = run_plan(capsys, "--stack", "dev", "--project-dir", str(project))
     assert code == 0, err
     assert "<lookup: members of group 'KubeSphere Developers'>" in out
+
+
+def test_role_bindings_plan_users_and_bindings_for_given_members(capsys):
+    members = str(plan.REPOSITORY / "examples" / "okta-members.yaml")
+    document = json_plan(capsys, "--stack", "prod", "--okta-members", members)
+    users = {r["inputs"]["metadata"]["name"]: r["inputs"]["metadata"]["annotations"]
+             for r in document["resources"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:User"}
+    assert users == {"ann.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1ann0000000000000"},
+                     "dan-dev.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1dan0000000000000"}}
+    bindings = {r["inputs"]["metadata"]["name"]: r["inputs"]["roleRef"]["name"]
+                for r in document["resources"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding"}
+    assert bindings == {"ann.example.com-platform-admin": "platform-admin",
+                        "dan-dev.example.com-platform-regular": "platform-regular"}
+
+
+def test_role_bindings_without_members_say_the_members_are_pending(capsys):
+    status, out, _ = run_plan(capsys, "--stack", "prod")
+    assert status == 0
+    assert "<lookup: members of group 'KubeSphere Admins'>" in out
+    assert "kubernetes:iam.kubesphere.io/v1beta1:User" not in out
+
+
+def test_malformed_members_file_exits_1_naming_the_shape(capsys, tmp_path):
+    members = tmp_path / "members.yaml"
+    members.write_text("KubeSphere Admins: jane@example.com\n")
+    status, _, err = run_plan(capsys, "--stack", "prod", "--okta-members", str(members))
+    assert status == 1
+    assert "expected a mapping of Okta group (name or id) to a list of members" in err
