@@ -22,14 +22,9 @@ from policy import kubesphere_okta_policies as pack
 from tests.policy_args import resource_args, stack_args, violations
 from tests.pulumi_harness import Registered, run
 
-GROUP_ID = "00g1abcdefghijklmnop"
+from tests.test_component import BASE_ARGS, GROUP_ID  # noqa: E402  (one definition of a valid integration)
+
 EVERYONE_ID = "00g0everyoneeveryone"
-BASE_ARGS = {
-    "console_url": "https://console.example.com",
-    "issuer": "https://example.okta.com",
-    "kubesphere_version": "4.1",
-    "group_ids": [GROUP_ID],
-}
 
 
 def recorded(**args):
