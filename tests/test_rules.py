@@ -173,3 +173,12 @@ def test_email_as_username_without_confirmation_is_refused():
     problems = rules.cross_field_problems({"kubesphere_version": "4.1", "group_ids": ["x"],
                                            "login_confirmation": False, "username_claim": "email"})
     assert [field for field, _ in problems] == ["username_claim"]
+
+
+def test_auto_linking_dns_safe_names_without_confirmation_on_4_1_3_is_warned():
+    risky = {"kubesphere_version": "4.1.3", "username_format": "dns-safe", "mapping_method": "auto",
+             "login_confirmation": False}
+    assert "share one KubeSphere account" in rules.integration_warnings(risky)[0]
+    assert rules.integration_warnings({**risky, "mapping_method": "lookup"}) == []
+    assert rules.integration_warnings({**risky, "login_confirmation": True}) == []
+    assert rules.integration_warnings({**risky, "kubesphere_version": "4.1.2"}) == []

@@ -57,6 +57,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # Validate before registering anything: a bad argument must not leave half a graph.
         settings, access = resolve_args(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
+        for warning in rules.integration_warnings(args):
+            pulumi.log.warn(warning, resource=self)
         # Read the role_bindings groups and decide every User before any child is registered.
         planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
 

@@ -392,6 +392,22 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def integration_warnings(values: Mapping[str, Any]) -> list[str]:
+    """Risky but allowed combinations of settings: the component shows each as a Pulumi warning."""
+    warnings: list[str] = []
+    if (values.get("kubesphere_version") in IDENTITY_ANNOTATION_VERSIONS
+            and values.get("username_format") == "dns-safe"
+            and values.get("mapping_method", "auto") == "auto"
+            and values.get("login_confirmation") is False):
+        warnings.append(
+            "KubeSphere 4.1.3 'auto' links a first login to an existing User of the same name, and the "
+            "dns-safe Okta username cannot see other users: two Okta logins that derive the same name "
+            "(jane_doe@acme.com and jane-doe@acme.com) would share one KubeSphere account. Use "
+            "mapping_method 'lookup' with role_bindings (collision suffixes), or keep login_confirmation true."
+        )
+    return warnings
+
+
 def integration_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Every problem with a set of integration settings, as (field, message) pairs.
 
