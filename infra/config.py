@@ -29,10 +29,6 @@ def _json_list(value: Any) -> Any:
     return value
 
 
-def _checked(check):
-    return AfterValidator(check)
-
-
 StrList = Annotated[list[str], BeforeValidator(_json_list)]
 
 
@@ -48,32 +44,32 @@ class IntegrationConfig(BaseModel):
     # use_attribute_docstrings scans sys.modules at class creation (~0.2 s once pulumi is loaded).
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
 
-    console_url: Annotated[str, _checked(rules.check_console_url)]
+    console_url: Annotated[str, AfterValidator(rules.check_console_url)]
     """KubeSphere console base URL, e.g. https://console.example.com."""
-    kubesphere_version: Annotated[str, BeforeValidator(str), _checked(rules.check_kubesphere_version)]
+    kubesphere_version: Annotated[str, BeforeValidator(str), AfterValidator(rules.check_kubesphere_version)]
     """3.2, 3.3, 3.4 or 4.1; a 4.1 patch level (4.1.0-4.1.3) where behaviour differs (4.1 = 4.1.3)."""
-    issuer: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_issuer(v))] = None
+    issuer: Annotated[Optional[str], AfterValidator(lambda v: v if v is None else rules.check_issuer(v))] = None
     """Okta issuer. Default: the org authorization server of okta:orgName/okta:baseUrl."""
-    authorization_server_id: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_authorization_server_id(v))] = None
+    authorization_server_id: Annotated[Optional[str], AfterValidator(lambda v: v if v is None else rules.check_authorization_server_id(v))] = None
     """Custom authorization server id (e.g. default): the issuer becomes <org>/oauth2/<id>, and the component
     manages that server's access policy for this app (tokens only for the allowed groups)."""
-    provider_name: Annotated[str, _checked(rules.check_provider_name)] = rules.DEFAULT_PROVIDER_NAME
+    provider_name: Annotated[str, AfterValidator(rules.check_provider_name)] = rules.DEFAULT_PROVIDER_NAME
     """KubeSphere identity-provider name (login button, redirect URI)."""
-    group_ids: Annotated[StrList, _checked(rules.check_group_ids)] = []
+    group_ids: Annotated[StrList, AfterValidator(rules.check_group_ids)] = []
     """Okta group ids allowed to use the app."""
-    group_names: Annotated[StrList, _checked(rules.check_group_names)] = []
+    group_names: Annotated[StrList, AfterValidator(rules.check_group_names)] = []
     """Okta group names allowed to use the app (exact names)."""
     require_mfa: bool = True
     """Require two factors to sign in to KubeSphere."""
-    reauthenticate_every: Annotated[Optional[str], _checked(lambda v: v if v is None else rules.check_iso8601_duration(v))] = None
+    reauthenticate_every: Annotated[Optional[str], AfterValidator(lambda v: v if v is None else rules.check_iso8601_duration(v))] = None
     """ISO-8601 duration after which Okta asks for a new sign-in, e.g. PT12H."""
     sign_on_policy: bool = True
     """Manage an app sign-on policy (false on Okta Classic orgs)."""
-    mapping_method: Annotated[str, _checked(rules.check_mapping_method)] = "auto"
+    mapping_method: Annotated[str, AfterValidator(rules.check_mapping_method)] = "auto"
     """auto or lookup."""
     login_confirmation: bool = True
     """Let users confirm a KubeSphere username at first login."""
-    scopes: Annotated[StrList, _checked(rules.check_scopes)] = list(rules.DEFAULT_SCOPES)
+    scopes: Annotated[StrList, AfterValidator(rules.check_scopes)] = list(rules.DEFAULT_SCOPES)
     """OIDC scopes; openid is always included."""
     username_claim: Optional[str] = None
     """Claim KubeSphere reads the username from (preferredUsernameKey)."""
@@ -87,19 +83,19 @@ class IntegrationConfig(BaseModel):
     """3.x only: oauthOptions.accessTokenInactivityTimeout, e.g. 30m."""
     protect_app: Optional[bool] = None
     """Protect the Okta app from deletion. Default: true on stacks named prod*."""
-    username_format: Annotated[str, _checked(rules.check_username_format)] = "okta-login"
+    username_format: Annotated[str, AfterValidator(rules.check_username_format)] = "okta-login"
     """okta-login (Okta's default app username, the login) or dns-safe (jane.doe@acme.com -> jane.doe.acme.com,
     a name KubeSphere accepts, so loginConfirmation may be false)."""
-    role_bindings: Annotated[dict[str, str], BeforeValidator(_json_list), _checked(_role_bindings)] = {}
+    role_bindings: Annotated[dict[str, str], BeforeValidator(_json_list), AfterValidator(_role_bindings)] = {}
     """Okta group (name or id, also in groupIds/groupNames) -> KubeSphere global role, first match wins;
     needs mappingMethod lookup. Each member gets a User and one GlobalRoleBinding."""
     prune_users: bool = False
     """Delete the KubeSphere User of a member who left the roleBindings groups (default: keep it, drop its role)."""
-    reserved_usernames: Annotated[StrList, _checked(rules.check_reserved_usernames)] = []
+    reserved_usernames: Annotated[StrList, AfterValidator(rules.check_reserved_usernames)] = []
     """KubeSphere user names no Okta user may get (admin is always reserved)."""
     verify_login: bool = False
     """pulumi up waits until login is ready (Okta discovery matches the issuer, KubeSphere lists the provider) or fails with a diagnosis; never during preview."""
-    verify_login_timeout: Annotated[Optional[float], _checked(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
+    verify_login_timeout: Annotated[Optional[float], AfterValidator(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
     """Seconds verifyLogin waits, polling with backoff. Default 900."""
 
     def component_args(self, *, stack: str) -> dict[str, Any]:
@@ -175,10 +171,6 @@ def _problem_for_error(error: Mapping[str, Any]) -> tuple[str, str, str]:
     return f"{NAMESPACE}:{key}", message, fix_command(key)
 
 
-def _camel_of(field: str) -> str:
-    return to_camel(field)
-
-
 def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None = None) -> tuple[IntegrationConfig, str]:
     """Validate one stack's ``kubesphere-okta:`` config; return it with the resolved issuer.
 
@@ -194,7 +186,7 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
         problems += [_problem_for_error(e) for e in error.errors()]
 
     # Cross-field rules run on whatever parsed, so every problem is reported in one round.
-    values = {field: raw.get(_camel_of(field)) for field in IntegrationConfig.model_fields}
+    values = {field: raw.get(to_camel(field)) for field in IntegrationConfig.model_fields}
     for field in ("group_ids", "group_names", "scopes", "role_bindings", "reserved_usernames"):
         values[field] = _json_list(values[field])
     for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users"):
@@ -203,7 +195,7 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
     values = {k: v for k, v in values.items() if v is not None}
     values.setdefault("provider_name", rules.DEFAULT_PROVIDER_NAME)
     for field, message in rules.cross_field_problems(values):
-        key = _camel_of(field)
+        key = to_camel(field)
         problems.append((f"{NAMESPACE}:{key}", message, fix_command(key)))
 
     issuer = raw.get("issuer")

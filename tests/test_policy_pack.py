@@ -65,12 +65,14 @@ def v3_entry_resource(**provider_extra) -> Registered:
     """The KubeSphere 3.x entry resource as the component will register it (issue 3): a Python
     dynamic resource whose input ``entry`` is ``render_v3_entry``'s output."""
     settings = IdentityProviderSettings(console_url="https://console.example.com", issuer="https://example.okta.com",
-                                        kubesphere_version="3.4", extra_provider_keys=provider_extra)
+                                        kubesphere_version="3.4")
+    entry = render_v3_entry(settings, "0oa1", "s3cr3t")
+    entry["provider"].update(provider_extra)  # a key planted by hand, as an edit in the cluster would
     return Registered(
         type=guardrails.DYNAMIC_RESOURCE, name="ks-identity-provider",
         urn="urn:pulumi:dev::kubesphere-okta::pulumi-python:dynamic:Resource::ks-identity-provider",
         parent_urn="", dependencies=[], protect=False, additional_secret_outputs=[],
-        inputs={"__provider": "serialized", "entry": render_v3_entry(settings, "0oa1", "s3cr3t")},
+        inputs={"__provider": "serialized", "entry": entry},
         secret_inputs={"entry"},
     )
 

@@ -8,7 +8,7 @@ are computed from the same values and cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -38,7 +38,6 @@ class IdentityProviderSettings:
     email_claim: str | None = None
     access_token_max_age: str | None = None
     access_token_inactivity_timeout: str | None = None
-    extra_provider_keys: dict[str, Any] = field(default_factory=dict)
     username_format: str = "okta-login"
 
     @property
@@ -72,7 +71,6 @@ def _provider_block(settings: IdentityProviderSettings, client_id: str, client_s
         provider["preferredUsernameKey"] = settings.username_claim
     if settings.email_claim:
         provider["emailKey"] = settings.email_claim
-    provider.update(settings.extra_provider_keys)
     return provider
 
 
