@@ -13,9 +13,11 @@ OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The component is installed (editable) and imported as `kubesphere_okta`, exactly as a consumer would.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 test: $(STAMP) $(OIDC_PROVIDER_STAMP)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from components.kubesphere_okta import KubeSphereOktaIntegration  # noqa: E402
+from kubesphere_okta import KubeSphereOktaIntegration  # noqa: E402
 from tests.pulumi_harness import OktaAndKubernetesMocks, run  # noqa: E402
 
 GROUPS = ["00gbenchadminsabcdef", "00gbenchusersabcdefg"]

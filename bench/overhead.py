@@ -50,7 +50,7 @@ def process_seconds(commands: dict[str, list[str]], repeats: int) -> dict[str, l
 
 
 def component_program(n: int) -> Callable[[], None]:
-    from components.kubesphere_okta import KubeSphereOktaIntegration
+    from kubesphere_okta import KubeSphereOktaIntegration
 
     def program() -> None:
         for i in range(n):
@@ -65,7 +65,7 @@ def direct_program(n: int) -> Callable[[], None]:
     import pulumi_kubernetes as k8s
     import pulumi_okta as okta
 
-    from components.kubesphere_okta.identity_provider import (
+    from kubesphere_okta.identity_provider import (
         IdentityProviderSettings,
         dump_v4_configuration,
         okta_app_settings,

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Mapping, Optional
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.kubesphere_okta import rules
+from kubesphere_okta import rules
 
 NAMESPACE = "kubesphere-okta"
 

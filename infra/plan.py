@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import yaml
 
-from components.kubesphere_okta.identity_provider import V4_SECRET_TYPE
+from kubesphere_okta.identity_provider import V4_SECRET_TYPE
 from infra import plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
@@ -124,7 +124,7 @@ def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | No
     """Run the program under ``PlanMocks``; invalid configuration raises ``InvalidInput``."""
     import pulumi
 
-    from components.kubesphere_okta import IntegrationArgsError
+    from kubesphere_okta import IntegrationArgsError
     from infra.config import ConfigError
 
     if program is None:

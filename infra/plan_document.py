@@ -15,8 +15,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from components.kubesphere_okta import cluster_configuration
-from components.kubesphere_okta.identity_provider import SECRET_PLACEHOLDER
+from kubesphere_okta import cluster_configuration
+from kubesphere_okta.identity_provider import SECRET_PLACEHOLDER
 
 #: Keys whose non-empty values are credentials, in our entry or anywhere in a live object
 #: (another provider's clientSecret, an LDAP managerPassword, ks-installer's jwtSecret).

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.kubesphere_okta import IdentityProblems, KubeSphereOktaIntegration
+from kubesphere_okta import IdentityProblems, KubeSphereOktaIntegration
 from infra.config import NAMESPACE, ConfigError, load
 
 COMPONENT_NAME = "kubesphere-okta"

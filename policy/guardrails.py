@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from components.kubesphere_okta import rules
-from components.kubesphere_okta.identity_provider import (
+from kubesphere_okta import rules
+from kubesphere_okta.identity_provider import (
     V4_CONFIGURATION_KEY,
     V4_SECRET_TYPE,
     redirect_url,

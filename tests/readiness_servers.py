@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from components.kubesphere_okta.readiness_rules import OAUTH_CONFIGURATION_PATH
+from kubesphere_okta.readiness_rules import OAUTH_CONFIGURATION_PATH
 
 
 @dataclass

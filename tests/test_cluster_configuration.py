@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.kubesphere_okta.cluster_configuration import (
+from kubesphere_okta.cluster_configuration import (
     MalformedClusterConfiguration,
     find_identity_provider,
     identity_provider_names,
@@ -20,7 +20,7 @@ from components.kubesphere_okta.cluster_configuration import (
     restore_oauth_options,
     upsert_identity_provider,
 )
-from components.kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry, v3_oauth_options
+from kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry, v3_oauth_options
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kubesphere-v3.4.1"
 OURS = "Okta"

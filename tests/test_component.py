@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration
+from kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
 GROUP_ID = "00g1abcdefghijklmnop"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.kubesphere_okta.identity_provider import redirect_url
+from kubesphere_okta.identity_provider import redirect_url
 from policy import guardrails
 
 HOSTS = st.from_regex(r"[a-z][a-z0-9]{0,15}(\.[a-z][a-z0-9]{0,15}){1,3}", fullmatch=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.kubesphere_okta import KubeSphereOktaIntegration, identities
-from components.kubesphere_okta.args import resolve_args
-from components.kubesphere_okta.usernames import IdentityProblems, collision_suffix
+from kubesphere_okta import KubeSphereOktaIntegration, identities
+from kubesphere_okta.args import resolve_args
+from kubesphere_okta.usernames import IdentityProblems, collision_suffix
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
 ADMINS = "00gadminsabcdefghijk"

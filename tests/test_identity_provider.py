@@ -6,8 +6,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.kubesphere_okta import identity_provider as idp
-from components.kubesphere_okta.identity_provider import IdentityProviderSettings
+from kubesphere_okta import identity_provider as idp
+from kubesphere_okta.identity_provider import IdentityProviderSettings
 
 V3 = IdentityProviderSettings(console_url="https://console.example.com", issuer="https://example.okta.com",
                               kubesphere_version="3.4")

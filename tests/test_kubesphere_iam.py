@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from components.kubesphere_okta import rules
-from components.kubesphere_okta.identity_provider import IdentityProviderSettings, okta_app_settings
-from components.kubesphere_okta.kubesphere_iam import (
+from kubesphere_okta import rules
+from kubesphere_okta.identity_provider import IdentityProviderSettings, okta_app_settings
+from kubesphere_okta.kubesphere_iam import (
     render_global_role_binding,
     render_user,
 )
-from components.kubesphere_okta.usernames import PlannedUser, okta_username_expression
+from kubesphere_okta.usernames import PlannedUser, okta_username_expression
 
 JANE = PlannedUser(username="jane.acme.com", okta_id="00u1abcdefghijklmno", email="jane@acme.com",
                    role="platform-admin", login="jane@acme.com")

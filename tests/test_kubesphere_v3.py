@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.kubesphere_okta import cluster_configuration as cc
-from components.kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry
-from components.kubesphere_okta.kubesphere_v3 import ClusterConfigurationError, ClusterConfigurationProvider
+from kubesphere_okta import cluster_configuration as cc
+from kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry
+from kubesphere_okta.kubesphere_v3 import ClusterConfigurationError, ClusterConfigurationProvider
 from tests.kubernetes_api_double import KubernetesApiDouble
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kubesphere-v3.4.1"
@@ -306,10 +306,10 @@ def test_errors_never_show_the_client_secret(provider, ldap_github):
 
 
 def test_pickled_provider_works_in_a_process_that_cannot_import_this_project(ldap_github, tmp_path):
-    """Pulumi runs dynamic providers in the program's directory (infra/), where `components` is not importable."""
+    """State outlives the package: the pickled provider must not need `kubesphere_okta` (or this checkout) to run."""
     from pulumi.dynamic.dynamic import serialize_provider
 
-    from components.kubesphere_okta.kubesphere_v3 import portable_provider
+    from kubesphere_okta.kubesphere_v3 import portable_provider
 
     (tmp_path / "provider.b64").write_text(serialize_provider(portable_provider()))
     (tmp_path / "props.json").write_text(json.dumps(props(ldap_github)))
@@ -317,7 +317,7 @@ def test_pickled_provider_works_in_a_process_that_cannot_import_this_project(lda
         "import base64, json, sys, dill\n"
         "provider = dill.loads(base64.b64decode(open('provider.b64').read()))\n"
         "provider.create(json.load(open('props.json')))\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('components', 'tests', 'infra'))))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('kubesphere_okta', 'components', 'tests', 'infra'))))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)

@@ -6,7 +6,7 @@ whole core/v1 module (see its docstring); if the SDK ever registers a Secret dif
 
 from __future__ import annotations
 
-from components.kubesphere_okta import kubesphere_v4
+from kubesphere_okta import kubesphere_v4
 from tests.pulumi_harness import run
 
 METADATA = {"name": "identity-provider-okta", "namespace": "kubesphere-system",
@@ -40,7 +40,7 @@ def test_kubesphere_objects_register_like_the_sdk_custom_resource():
     import pulumi
     import pulumi_kubernetes as k8s
 
-    from components.kubesphere_okta.identities import KubernetesObject
+    from kubesphere_okta.identities import KubernetesObject
 
     body = {"apiVersion": "iam.kubesphere.io/v1beta1", "kind": "User",
             "metadata": {"name": "jane.doe.acme.com"}, "spec": {"email": "jane.doe@acme.com"}}

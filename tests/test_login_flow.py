@@ -21,7 +21,7 @@ import pytest
 import requests
 import yaml
 
-from components.kubesphere_okta import rules
+from kubesphere_okta import rules
 from infra import program
 from infra.config import NAMESPACE
 from tests import openid_provider

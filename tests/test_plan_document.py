@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from components.kubesphere_okta.identity_provider import (
+from kubesphere_okta.identity_provider import (
     IdentityProviderSettings,
     dump_v4_configuration,
     render_v3_entry,

@@ -15,8 +15,8 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Secret, St
 from pulumi_policy.deserialize import serialize_properties
 from pulumi_policy.proxy import UnknownValueError
 
-from components.kubesphere_okta import KubeSphereOktaIntegration
-from components.kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry
+from kubesphere_okta import KubeSphereOktaIntegration
+from kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry
 from policy import guardrails
 from policy import kubesphere_okta_policies as pack
 from tests.policy_args import resource_args, stack_args, violations

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from components.kubesphere_okta.readiness import LoginNotReady, check_login_once, wait_until_login_ready
-from components.kubesphere_okta.readiness_rules import ExpectedLogin
+from kubesphere_okta.readiness import LoginNotReady, check_login_once, wait_until_login_ready
+from kubesphere_okta.readiness_rules import ExpectedLogin
 from tests.readiness_servers import FakeOktaAndKubeSphere, serve
 
 FAST = {"first_delay": 0.1, "max_delay": 0.3, "request_timeout": 2.0}

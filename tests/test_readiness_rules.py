@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.kubesphere_okta.rules import check_verify_login_timeout
-from components.kubesphere_okta.readiness_rules import (
+from kubesphere_okta.rules import check_verify_login_timeout
+from kubesphere_okta.readiness_rules import (
     ExpectedLogin,
     Fetched,
     backoff_delays,

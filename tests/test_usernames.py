@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from components.kubesphere_okta.usernames import (
+from kubesphere_okta.usernames import (
     JAVA_REGEX_METACHARACTERS,
     MAX_USERNAME_LENGTH,
     REPLACEMENTS,

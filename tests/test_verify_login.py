@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration, readiness
+from kubesphere_okta import IntegrationArgsError, KubeSphereOktaIntegration, readiness
 from tests.openid_provider import write_throwaway_certificate
 from tests.pulumi_harness import run
 from tests.readiness_servers import FakeOktaAndKubeSphere, serve
