@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import yaml
 
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE
-from infra import plan_document, stack_files
+from infra import collector, plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -212,19 +212,24 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         parser.error(f"--cluster-configuration: no such file {live_file}")
     if args.okta_members and not args.okta_members.is_file():
         parser.error(f"--okta-members: no such file {args.okta_members}")
-    try:
-        config = read_stack(args.project_dir, args.stack)
-        mocks = PlanMocks(read_members(args.okta_members) if args.okta_members else None)
-        recording = run_program(config, program, mocks)
-        kubesphere = kubesphere_change(recording, live_file, args.destroy)
-    except InvalidInput as error:
-        print(error, file=sys.stderr)
-        return 1
-    plan = plan_document.document(args.stack, planned_resources(recording), kubesphere)
-    if args.format == "json":
-        print(json.dumps(plan, indent=2, ensure_ascii=False))
-    else:
-        print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
+    if program is None:
+        from infra.program import main as program  # imported before the collector freezes what exists
+    # Everything below builds objects that live until the plan is printed: keep the collector
+    # from rescanning the imported modules while it does (see infra/collector.py).
+    with collector.registering():
+        try:
+            config = read_stack(args.project_dir, args.stack)
+            mocks = PlanMocks(read_members(args.okta_members) if args.okta_members else None)
+            recording = run_program(config, program, mocks)
+            kubesphere = kubesphere_change(recording, live_file, args.destroy)
+        except InvalidInput as error:
+            print(error, file=sys.stderr)
+            return 1
+        plan = plan_document.document(args.stack, planned_resources(recording), kubesphere)
+        if args.format == "json":
+            print(json.dumps(plan, indent=2, ensure_ascii=False))
+        else:
+            print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
     return 0
 
 
