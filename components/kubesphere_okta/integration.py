@@ -10,7 +10,16 @@ from typing import Any, Optional
 
 import pulumi
 
-from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
+from . import (
+    authorization_server,
+    identities,
+    kubesphere_roles,
+    kubesphere_v3,
+    kubesphere_v4,
+    okta_app,
+    readiness,
+    rules,
+)
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
 from .identity_provider import (
     IdentityProviderSettings,
@@ -57,10 +66,11 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # Validate before registering anything: a bad argument must not leave half a graph.
         settings, access = resolve_args(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        for warning in rules.integration_warnings(args):
+        for warning in rules.integration_warnings(args) + kubesphere_roles.role_warnings(identities.scoped_maps(access)):
             pulumi.log.warn(warning, resource=self)
-        # Read the role_bindings groups and decide every User before any child is registered.
-        planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
+        # Read the mapped groups and decide every User and binding before any child is registered.
+        planned_users = identities.planned_users(access, parent=self) if identities.has_member_maps(access) else []
+        memberships = identities.planned_memberships(access, planned_users, parent=self) if planned_users else []
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
         self.okta_app = app
@@ -83,7 +93,10 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
                 name, settings, access, app.label, self.client_id,
                 self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
             )
-        self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, planned_users, parent=self)
+        references_check = identities.role_references_check(name, settings, access, parent=self)
+        self.kubesphere_identities = identities.kubesphere_identities(
+            name, settings, access, planned_users, parent=self, memberships=memberships, references_check=references_check
+        )
         self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))

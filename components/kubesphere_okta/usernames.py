@@ -226,16 +226,19 @@ def plan_users(
     role_bindings: Sequence[tuple[str, str]],
     members_by_group: Mapping[str, Sequence[OktaMember]],
     reserved: Iterable[str] = (),
+    other_groups: Sequence[str] = (),
 ) -> list[PlannedUser]:
     """Every User to declare, with its one global role; ``IdentityProblems`` lists every refusal.
 
     ``role_bindings`` are (group id, role) pairs in precedence order; ``members_by_group`` maps each
-    group id to its members. Deactivated Okta users get nothing. A refusal of one member refuses
-    the whole plan, so a run never half-applies.
+    group id to its members. Members of ``other_groups`` (groups that grant only workspace, project
+    or cluster roles) get a User too, with role ``""`` (no global role) unless a ``role_bindings``
+    group gives them one. Deactivated Okta users get nothing. A refusal of one member refuses the
+    whole plan, so a run never half-applies.
     """
     groups_of: dict[str, list[str]] = {}
     member_by_id: dict[str, OktaMember] = {}
-    for group_id, _role in role_bindings:
+    for group_id in dict.fromkeys([g for g, _role in role_bindings] + list(other_groups)):
         for member in members_by_group.get(group_id, ()):
             if member.status in INACTIVE_STATUSES:
                 continue
