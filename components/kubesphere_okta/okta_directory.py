@@ -39,6 +39,7 @@ class OktaDirectory:
     def __init__(self, parent: pulumi.Resource):
         self._parent = parent
         self._ids: dict[str, str] = {}
+        self._answered: set[str] = set()
         self._members: dict[str, list[OktaMember]] = {}
 
     def _invoke_options(self) -> pulumi.InvokeOptions:
@@ -46,11 +47,12 @@ class OktaDirectory:
 
     def group_id(self, group: str) -> str:
         """An Okta group id (``00g...``) as given, or the id of the group with exactly this name."""
-        if rules.is_okta_group_id(group):
-            return group
+        if rules.is_okta_group_id(group) or group in self._answered:
+            return group  # an id, or an id this directory answered (offline plans answer placeholders)
         if group not in self._ids:
             found = okta.group.get_group(name=group, opts=self._invoke_options())
             self._ids[group] = rules.exact_group_id(group, found.name, found.id)
+            self._answered.add(self._ids[group])
         return self._ids[group]
 
     def group_ids(self, groups: Iterable[str]) -> list[str]:
