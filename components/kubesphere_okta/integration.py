@@ -21,6 +21,7 @@ from . import (
     rules,
 )
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
+from .okta_directory import OktaDirectory
 from .identity_provider import (
     IdentityProviderSettings,
     redact,
@@ -68,11 +69,15 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in rules.integration_warnings(args) + kubesphere_roles.role_warnings(identities.scoped_maps(access)):
             pulumi.log.warn(warning, resource=self)
-        # Read the mapped groups and decide every User and binding before any child is registered.
-        planned_users = identities.planned_users(access, parent=self) if identities.has_member_maps(access) else []
-        memberships = identities.planned_memberships(access, planned_users, parent=self) if planned_users else []
+        # Every Okta read of this run goes through one directory: each group is looked up once,
+        # whoever needs it (assignments, policies, role bindings), before any child is registered.
+        self.okta_directory = OktaDirectory(parent=self)
+        group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
+        # Decide every User and binding of the mapped groups' members before any child is registered.
+        planned_users = identities.planned_users(access, self.okta_directory) if identities.has_member_maps(access) else []
+        memberships = identities.planned_memberships(access, planned_users, self.okta_directory) if planned_users else []
 
-        app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
+        app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
         self.client_id = app.client_id
         self.client_secret = pulumi.Output.secret(app.client_secret)
@@ -90,8 +95,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             render = render_v4_configuration
         if access["authorization_server_id"]:
             self.access_policy = authorization_server.access_policy(
-                name, settings, access, app.label, self.client_id,
-                self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
+                name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
         references_check = identities.role_references_check(name, settings, access, parent=self)
         self.kubesphere_identities = identities.kubesphere_identities(

@@ -68,46 +68,55 @@ def references_from(props: Mapping[str, Any]) -> list[Reference]:
 class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
     """Reads the cluster in ``check``; owns nothing on it."""
 
-    def _get(self, api_client, path: str) -> Optional[dict]:
-        """GET ``path`` as JSON; None on 404."""
+    @staticmethod
+    def _read(what: str, call, *args) -> Optional[dict]:
+        """One read through the Kubernetes client; None on 404."""
         from kubernetes.client.exceptions import ApiException
 
         try:
-            return api_client.call_api(
-                path, "GET", auth_settings=["BearerToken"], response_type="object",
-                _return_http_data_only=True, _request_timeout=REQUEST_TIMEOUT_SECONDS,
-            )
+            return call(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS)
         except ApiException as error:
             if error.status == 404:
                 return None
-            raise ClusterUnreachable(f"GET {path}: HTTP {error.status}") from None
+            raise ClusterUnreachable(f"{what}: HTTP {error.status}") from None
         except Exception as error:  # connection refused, DNS, TLS
-            raise ClusterUnreachable(f"GET {path}: {type(error).__name__}") from None
+            raise ClusterUnreachable(f"{what}: {type(error).__name__}") from None
 
     def read_cluster(self, props: Mapping[str, Any]) -> ClusterView:
-        from .kubesphere_v3 import ClusterConfigurationError, api_client
+        from kubernetes import client as k8s
+
+        from .kubesphere_v3 import api_client
 
         try:
-            client = api_client(props.get("kubeconfig"), props.get("kube_context"))
-        except (ClusterConfigurationError, Exception) as error:  # no kubeconfig here: nothing to read
-            raise ClusterUnreachable(str(type(error).__name__)) from None
+            api = api_client(props.get("kubeconfig"), props.get("kube_context"))
+        except Exception as error:  # no kubeconfig here: nothing to read
+            raise ClusterUnreachable(type(error).__name__) from None
+        custom, core = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api)
         plan = kubesphere_roles.read_plan(props["kubesphere_version"], references_from(props))
 
-        def names(path: Optional[str]) -> list[dict]:
-            listed = self._get(client, path) if path else None
-            return list((listed or {}).get("items") or [])
+        def listed(spec, namespace: Optional[str] = None) -> list[dict]:
+            if spec is None:
+                return []
+            if namespace is None:
+                found = self._read("/".join(spec), custom.list_cluster_custom_object, *spec)
+            else:
+                group, version, plural = spec
+                found = self._read(f"{namespace}/{plural}", custom.list_namespaced_custom_object, group, version, namespace, plural)
+            return list((found or {}).get("items") or [])
 
-        workspace_roles = {
-            item["metadata"]["name"]: ((item["metadata"].get("labels") or {}).get(kubesphere_roles.WORKSPACE_LABEL) or "")
-            for item in names(plan.get("workspace_roles"))
-        }
-        namespaces = {ns for ns, path in plan["namespaces"].items() if self._get(client, path) is not None}
+        def name(item: dict) -> str:
+            return (item.get("metadata") or {}).get("name", "")
+
+        namespaces = {ns for ns in plan["namespaces"] if self._read(f"namespace {ns}", core.read_namespace, ns) is not None}
         return ClusterView(
-            workspaces={item["metadata"]["name"] for item in names(plan.get("workspaces"))},
-            workspace_roles=workspace_roles,
+            workspaces={name(item) for item in listed(plan.get("workspaces"))},
+            workspace_roles={
+                name(item): ((item.get("metadata") or {}).get("labels") or {}).get(kubesphere_roles.WORKSPACE_LABEL, "")
+                for item in listed(plan.get("workspace_roles"))
+            },
             namespaces=namespaces,
-            roles={ns: {item["metadata"]["name"] for item in names(path)} for ns, path in plan["roles"].items() if ns in namespaces},
-            cluster_roles={item["metadata"]["name"] for item in names(plan.get("cluster_roles"))},
+            roles={ns: {name(item) for item in listed(spec, ns)} for ns, spec in plan["roles"].items() if ns in namespaces},
+            cluster_roles={name(item) for item in listed(plan.get("cluster_roles"))},
         )
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:

@@ -371,17 +371,17 @@ def reference_problems(references: Iterable[Reference], cluster: ClusterView) ->
 
 
 def read_plan(kubesphere_version: str, references: Iterable[Reference]) -> dict[str, Any]:
-    """The API paths to read for ``references``: a few LISTs, whatever the number of members."""
+    """What to read for ``references``, as (group, version, plural) lists: a few LISTs and one GET
+    per named project, whatever the number of members. ``namespaces`` are read with a GET each."""
     v3 = rules.is_v3(kubesphere_version)
-    iam = f"/apis/{IAM_GROUP}/{'v1alpha2' if v3 else 'v1beta1'}"
-    namespaced_roles = f"/apis/{RBAC_GROUP}/v1" if v3 else iam
+    iam = (IAM_GROUP, "v1alpha2" if v3 else "v1beta1")
+    rbac = (RBAC_GROUP, "v1") if v3 else iam
     refs = list(references)
     namespaces = sorted({r.target for r in refs if r.scope == PROJECT})
-    plan: dict[str, Any] = {"namespaces": {ns: f"/api/v1/namespaces/{ns}" for ns in namespaces},
-                            "roles": {ns: f"{namespaced_roles}/namespaces/{ns}/roles" for ns in namespaces}}
+    plan: dict[str, Any] = {"namespaces": namespaces, "roles": {ns: (*rbac, "roles") for ns in namespaces}}
     if any(r.scope == WORKSPACE for r in refs):
-        plan["workspaces"] = f"/apis/tenant.kubesphere.io/{'v1alpha2' if v3 else 'v1beta1'}/workspacetemplates"
-        plan["workspace_roles"] = f"{iam}/workspaceroles"
+        plan["workspaces"] = ("tenant.kubesphere.io", "v1alpha2" if v3 else "v1beta1", "workspacetemplates")
+        plan["workspace_roles"] = (*iam, "workspaceroles")
     if any(r.scope == CLUSTER for r in refs):
-        plan["cluster_roles"] = f"{namespaced_roles}/clusterroles"
+        plan["cluster_roles"] = (*rbac, "clusterroles")
     return plan
