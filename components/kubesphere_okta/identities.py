@@ -64,7 +64,7 @@ def group_members(group_id: str, parent: pulumi.Resource) -> list[OktaMember]:
 
 
 def group_id(group: str, parent: pulumi.Resource) -> str:
-    """A ``role_bindings`` key as a group id: ids as given, names by an exact-name lookup (facts 5)."""
+    """A ``role_bindings`` key as a group id: ids as given, names by an exact-name lookup (docs/kubesphere-okta-facts.md, "Okta")."""
     if rules.is_okta_group_id(group):
         return group
     groups = _run_cache()["groups"]
