@@ -10,6 +10,7 @@ import pulumi
 
 from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
+from .okta_directory import OktaDirectory
 from .identity_provider import (
     IdentityProviderSettings,
     redact,
@@ -62,10 +63,13 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in rules.integration_warnings(args):
             pulumi.log.warn(warning, resource=self)
-        # Read the role_bindings groups and decide every User before any child is registered.
-        planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
+        # Every Okta read of this run goes through one directory: each group is looked up once,
+        # whoever needs it (assignments, policies, role bindings), before any child is registered.
+        self.okta_directory = OktaDirectory(parent=self)
+        group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
+        planned_users = identities.planned_users(access, self.okta_directory) if access["role_bindings"] else []
 
-        app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
+        app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
         self.client_id = app.client_id
         self.client_secret = pulumi.Output.secret(app.client_secret)
@@ -83,8 +87,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             render = render_v4_configuration
         if access["authorization_server_id"]:
             self.access_policy = authorization_server.access_policy(
-                name, settings, access, app.label, self.client_id,
-                self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
+                name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
         self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, planned_users, parent=self)
         self.login_ready = self._login_ready(settings, access)
