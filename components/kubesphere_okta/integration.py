@@ -4,14 +4,13 @@ This module only wires resources together; every decision is made by the pure mo
 (``rules``, ``identity_provider``) and every resource is declared in its own module.
 """
 
-from __future__ import annotations
-
 from typing import Any, Optional
 
 import pulumi
 
 from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
+from .okta_directory import OktaDirectory
 from .identity_provider import (
     IdentityProviderSettings,
     redact,
@@ -21,10 +20,15 @@ from .identity_provider import (
 )
 
 TYPE_TOKEN = "kubesphere-okta:index:KubeSphereOktaIntegration"
+#: Outputs that are credentials: always Pulumi secrets, and marked secret in the component schema.
+SECRET_OUTPUTS = ("client_secret",)
 
 
 class KubeSphereOktaIntegration(pulumi.ComponentResource):
     """Puts a KubeSphere console behind Okta single sign-on (OIDC)."""
+
+    # The annotated attributes are the outputs other languages see, through the schema inferred
+    # from them (provider.py); hence no ``from __future__ import annotations`` in this module.
 
     client_id: pulumi.Output[str]
     """The Okta app's client id (also ``provider.clientID`` in KubeSphere)."""
@@ -41,7 +45,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     okta_app_id: pulumi.Output[str]
     """The Okta app's id (``0oa...``)."""
 
-    identity_provider: pulumi.Output[dict]
+    identity_provider: pulumi.Output[dict[str, Any]]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
 
     login_ready: pulumi.Output[str]
@@ -59,10 +63,13 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in rules.integration_warnings(args):
             pulumi.log.warn(warning, resource=self)
-        # Read the role_bindings groups and decide every User before any child is registered.
-        planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
+        # Every Okta read of this run goes through one directory: each group is looked up once,
+        # whoever needs it (assignments, policies, role bindings), before any child is registered.
+        self.okta_directory = OktaDirectory(parent=self)
+        group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
+        planned_users = identities.planned_users(access, self.okta_directory) if access["role_bindings"] else []
 
-        app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
+        app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
         self.client_id = app.client_id
         self.client_secret = pulumi.Output.secret(app.client_secret)
@@ -80,8 +87,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             render = render_v4_configuration
         if access["authorization_server_id"]:
             self.access_policy = authorization_server.access_policy(
-                name, settings, access, app.label, self.client_id,
-                self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
+                name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
         self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, planned_users, parent=self)
         self.login_ready = self._login_ready(settings, access)
