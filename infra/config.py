@@ -38,7 +38,7 @@ def _role_bindings(value: dict[str, str]) -> dict[str, str]:
 
 
 class IntegrationConfig(BaseModel):
-    """One integration per stack. Field docs are the README's config reference."""
+    """One integration per stack. Field docs are the config reference in docs/reference.md."""
 
     # Field docstrings are read by infra/reference.py from the source, not by pydantic: its
     # use_attribute_docstrings scans sys.modules at class creation (~0.2 s once pulumi is loaded).

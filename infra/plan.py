@@ -207,6 +207,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
         help="YAML {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
              "GlobalRoleBindings of role_bindings for these members (offline, Okta cannot be asked)",
     )
+    parser.add_argument(
+        "--config", "-c", action="append", default=[], metavar="KEY=VALUE",
+        help="override one config value of the stack file, as `pulumi preview --config` does (repeatable)",
+    )
     parser.add_argument("--destroy", action="store_true", help="show what `pulumi destroy` leaves instead")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--project-dir", type=Path, default=REPOSITORY, help=argparse.SUPPRESS)
@@ -224,7 +228,13 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     if args.okta_members and not args.okta_members.is_file():
         parser.error(f"--okta-members: no such file {args.okta_members}")
     try:
-        config = read_stack(args.project_dir, args.stack)
+        config = stack_files.with_overrides(read_stack(args.project_dir, args.stack), args.config)
+    except stack_files.StackFileError as error:
+        parser.error(str(error))
+    except InvalidInput as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
         mocks = PlanMocks(read_members(args.okta_members) if args.okta_members else None)
         recording = run_program(config, program, mocks)
         kubesphere = kubesphere_change(recording, live_file, args.destroy)

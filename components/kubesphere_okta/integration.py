@@ -4,8 +4,6 @@ This module only wires resources together; every decision is made by the pure mo
 (``rules``, ``identity_provider``) and every resource is declared in its own module.
 """
 
-from __future__ import annotations
-
 from typing import Any, Optional
 
 import pulumi
@@ -23,10 +21,15 @@ from .identity_provider import (
 )
 
 TYPE_TOKEN = "kubesphere-okta:index:KubeSphereOktaIntegration"
+#: Outputs that are credentials: always Pulumi secrets, and marked secret in the component schema.
+SECRET_OUTPUTS = ("client_secret",)
 
 
 class KubeSphereOktaIntegration(pulumi.ComponentResource):
     """Puts a KubeSphere console behind Okta single sign-on (OIDC)."""
+
+    # The annotated attributes are the outputs other languages see, through the schema inferred
+    # from them (provider.py); hence no ``from __future__ import annotations`` in this module.
 
     client_id: pulumi.Output[str]
     """The Okta app's client id (also ``provider.clientID`` in KubeSphere)."""
@@ -43,7 +46,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     okta_app_id: pulumi.Output[str]
     """The Okta app's id (``0oa...``)."""
 
-    identity_provider: pulumi.Output[dict]
+    identity_provider: pulumi.Output[dict[str, Any]]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
 
     skipped_members: pulumi.Output[list]

@@ -1,6 +1,6 @@
 """KubeSphere usernames from Okta logins, and who gets which global role: pure, no Pulumi, no I/O.
 
-Two consumers must agree on a user's name (facts, section 2):
+Two consumers must agree on a user's name (docs/kubesphere-okta-facts.md, "Usernames and Users"):
 
 * KubeSphere's ``auto`` mapping creates ``User`` ``lower(preferred_username)``, and Okta puts the app
   username (``user_name_template``) into ``preferred_username``. ``okta_username_expression()`` is
@@ -45,7 +45,7 @@ from typing import Iterable, Mapping, Sequence
 
 #: KubeSphere uses the username as a label value (``iam.kubesphere.io/user-ref``): at most 63.
 MAX_USERNAME_LENGTH = 63
-#: A DNS-1123 subdomain, as Kubernetes validates object names (facts, section 2).
+#: A DNS-1123 subdomain, as Kubernetes validates object names (docs/kubesphere-okta-facts.md, "Usernames and Users").
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 #: Characters of a login that the dns-safe username replaces, in the order both sides apply them.
