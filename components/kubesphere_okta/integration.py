@@ -49,7 +49,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     identity_provider: pulumi.Output[dict[str, Any]]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
 
-    skipped_members: pulumi.Output[list]
+    skipped_members: pulumi.Output[list[dict[str, str]]]
     """Okta group members of ``role_bindings`` who got no User this run: ``{oktaId, login, reason}``
     each (also one warning). Empty when everyone is provisioned; ``strict_identities`` fails instead."""
 
