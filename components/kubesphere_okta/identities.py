@@ -24,7 +24,7 @@ from pulumi_kubernetes import _utilities as kubernetes_utilities
 from . import kubesphere_iam, kubesphere_role_check, kubesphere_roles, rules
 from .identity_provider import IdentityProviderSettings
 from .okta_directory import OktaDirectory
-from .usernames import PlannedUser, plan_users
+from .usernames import IdentityPlan, PlannedUser, plan_users
 
 
 class KubernetesObject(pulumi.CustomResource):
@@ -52,16 +52,19 @@ def mapped_group_ids(access: dict[str, Any], directory: OktaDirectory) -> dict[s
     return {group: directory.group_id(group) for group in groups}
 
 
-def planned_users(access: dict[str, Any], directory: OktaDirectory) -> list[PlannedUser]:
-    """Read the mapped groups (through the component's one directory) and decide every User; raises
-    ``IdentityProblems``.
+def planned_users(access: dict[str, Any], directory: OktaDirectory, mapping_method: str = "lookup") -> IdentityPlan:
+    """Read the mapped groups (through the component's one directory) and decide every User.
 
     Every member of any mapped group gets a User, whichever map names the group; one ``getUsers``
-    per group, however many maps name it."""
+    per group, however many maps name it. Members who cannot be provisioned are in
+    ``IdentityPlan.skipped`` (they get no binding either); with ``strict_identities`` this raises
+    ``IdentityProblems`` instead, before anything is registered.
+    """
     ids = mapped_group_ids(access, directory)
     pairs = [(ids[group], role) for group, role in access["role_bindings"]]
     members_by_group = {gid: directory.members(gid) for gid in dict.fromkeys(ids.values())}
-    return plan_users(pairs, members_by_group, access["reserved_usernames"], other_groups=list(ids.values()))
+    return plan_users(pairs, members_by_group, access["reserved_usernames"], other_groups=list(ids.values()),
+                      strict=access.get("strict_identities", False), mapping_method=mapping_method)
 
 
 def planned_memberships(

@@ -20,6 +20,7 @@ from . import (
 )
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
 from .okta_directory import OktaDirectory
+from .usernames import IdentityPlan
 from .identity_provider import (
     IdentityProviderSettings,
     redact,
@@ -57,6 +58,10 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     identity_provider: pulumi.Output[dict[str, Any]]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
 
+    skipped_members: pulumi.Output[list[dict[str, str]]]
+    """Okta group members of ``role_bindings`` who got no User this run: ``{oktaId, login, reason}``
+    each (also one warning). Empty when everyone is provisioned; ``strict_identities`` fails instead."""
+
     login_ready: pulumi.Output[str]
     """With ``verify_login``: a summary once KubeSphere and Okta are ready for logins (``pulumi up``
     fails otherwise); "not checked ..." during preview or when ``verify_login`` is off."""
@@ -77,8 +82,16 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         self.okta_directory = OktaDirectory(parent=self)
         group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
         # Decide every User and binding of the mapped groups' members before any child is registered.
-        planned_users = identities.planned_users(access, self.okta_directory) if identities.has_member_maps(access) else []
-        memberships = identities.planned_memberships(access, planned_users, self.okta_directory) if planned_users else []
+        identity_plan = (
+            identities.planned_users(access, self.okta_directory, settings.mapping_method)
+            if identities.has_member_maps(access) else IdentityPlan()
+        )
+        if identity_plan.skipped:
+            pulumi.log.warn(identity_plan.warning(), resource=self)
+        self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
+        memberships = (
+            identities.planned_memberships(access, identity_plan.users, self.okta_directory) if identity_plan.users else []
+        )
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
@@ -102,7 +115,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             )
         references_check = identities.role_references_check(name, settings, access, parent=self)
         self.kubesphere_identities = identities.kubesphere_identities(
-            name, settings, access, planned_users, parent=self, memberships=memberships, references_check=references_check
+            name, settings, access, identity_plan.users, parent=self, memberships=memberships,
+            references_check=references_check,
         )
         self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
@@ -116,6 +130,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             "okta_app_id": self.okta_app_id,
             "identity_provider": self.identity_provider,
             "login_ready": self.login_ready,
+            "skipped_members": self.skipped_members,
         })
 
     def _login_ready(self, settings: IdentityProviderSettings, access: dict[str, Any]) -> pulumi.Output[str]:
