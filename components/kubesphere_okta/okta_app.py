@@ -14,7 +14,7 @@ from .okta_directory import OktaDirectory
 def sign_on_policy(
     name: str, label: str, group_ids: pulumi.Input[list[str]], access: dict[str, Any], parent: pulumi.Resource
 ) -> okta.AppSignonPolicy:
-    """A policy whose default rule denies, and one rule that allows the allowed groups (facts 5)."""
+    """A policy whose default rule denies, and one rule that allows the allowed groups (docs/kubesphere-okta-facts.md, "Okta")."""
     policy = okta.AppSignonPolicy(
         f"{name}-signon-policy",
         name=f"{label} sign-on",
