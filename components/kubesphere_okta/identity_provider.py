@@ -85,14 +85,14 @@ def _provider_block(settings: IdentityProviderSettings, client_id: str, client_s
         "clientSecret": client_secret,
         "issuer": settings.issuer,
         "redirectURL": settings.redirect_url,
-        "scopes": list(settings.scopes),
     }
+    if has_post_logout_redirect(settings.kubesphere_version):
+        provider["postLogoutRedirectURI"] = settings.post_logout_redirect_uri
+    provider["scopes"] = list(settings.scopes)
     if settings.username_claim:
         provider["preferredUsernameKey"] = settings.username_claim
     if settings.email_claim:
         provider["emailKey"] = settings.email_claim
-    if has_post_logout_redirect(settings.kubesphere_version):
-        provider["postLogoutRedirectURI"] = settings.post_logout_redirect_uri
     return provider
 
 
