@@ -54,6 +54,8 @@ class Recording:
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """What the program logged as warnings (``pulumi.log.warn``), in order: the CLI would show them."""
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What each resource passed to ``register_outputs``, by URN (known values only)."""
 
     def of_type(self, typ: str) -> list[Registered]:
         return [r for r in self.resources if r.type == typ]
@@ -172,6 +174,11 @@ def _engine_logger(recording: Recording) -> logging.Logger:
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The stock mock monitor, also keeping what the engine would see of each registration."""
+
+    def RegisterResourceOutputs(self, request):
+        outputs = rpc.deserialize_properties(request.outputs) if request.outputs else {}
+        self.recording.registered_outputs[request.urn] = _unwrap_secrets(outputs)
+        return super().RegisterResourceOutputs(request)
 
     def __init__(self, mocks: OktaAndKubernetesMocks):
         super().__init__(mocks)

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import yaml
 
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE
+from kubesphere_okta.integration import TYPE_TOKEN
 from infra import plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
@@ -208,6 +209,16 @@ def kubesphere_change(recording: Recording, live: dict[str, Any], destroy: bool)
     )
 
 
+def skipped_members(recording: Recording) -> list[dict[str, str]]:
+    """Members of roleBindings groups who get no User: the component's ``skipped_members`` output,
+    which the program exports as ``skippedMembers`` (the mock runtime registers no stack outputs)."""
+    skipped: list[dict[str, str]] = []
+    for urn, outputs in recording.registered_outputs.items():
+        if f"{TYPE_TOKEN}::" in urn:
+            skipped += outputs.get("skipped_members") or []
+    return skipped
+
+
 def v3_entry(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Our entry and oauthOptions from the inputs of ``kubesphere_v3.ClusterConfigurationIdentityProvider``."""
     return inputs["entry"], inputs.get("oauth_options") or {}
@@ -281,7 +292,8 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     warnings = list(dict.fromkeys(recording.warnings))
     if args.destroy:
         warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
-    plan = plan_document.document(args.stack, resources, kubesphere, destroy=args.destroy, warnings=warnings)
+    plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
+                                  destroy=args.destroy, warnings=warnings)
     if args.format == "json":
         print(json.dumps(plan, indent=2, ensure_ascii=False))
     else:

@@ -194,9 +194,13 @@ def destroy_warnings(resources: Iterable[PlannedResource], stack: str, unprotect
     return warnings
 
 
-def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange, *,
+def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange,
+             skipped_members: Iterable[Mapping[str, str]] = (), *,
              destroy: bool = False, warnings: Iterable[str] = ()) -> dict[str, Any]:
-    """The plan as one JSON-ready document (the shape ``--format json`` prints)."""
+    """The plan as one JSON-ready document (the shape ``--format json`` prints).
+
+    ``skipped_members``: the program's ``skippedMembers`` output (roleBindings members who get no User).
+    """
     return {
         "stack": stack,
         "operation": "destroy" if destroy else "up",
@@ -207,6 +211,7 @@ def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSpher
         ],
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
         "warnings": list(warnings),
+        "skippedMembers": [dict(m) for m in skipped_members],
     }
 
 
@@ -314,6 +319,11 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
         summary,
         *_tree_lines(resources, destroy),
     ]
+    skipped = plan.get("skippedMembers") or []
+    if skipped:
+        out += ["", f"Okta members skipped: no User, no GlobalRoleBinding ({len(skipped)}; `pulumi up` warns "
+                "and exports them as skippedMembers):"]
+        out += [f"  {m['oktaId']} {m['login']!r}: {m['reason']}" for m in skipped]
     pending = list(pending_lookups)
     if pending:
         out += ["", "Looked up by Okta at deploy time (shown as <lookup: ...> above):", *[f"  {p}" for p in pending]]

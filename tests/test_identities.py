@@ -121,23 +121,39 @@ def test_removing_a_member_removes_exactly_their_binding():
     assert users(before)["bob.acme.com"].retain_on_delete  # Pulumi forgets Bob's User, KubeSphere keeps it
 
 
-def test_member_whose_login_would_be_admin_fails_and_nothing_is_registered_for_them():
-    mocks = OktaAndKubernetesMocks(group_members={ADMINS: [JANE], USERS: [okta_user("00uroot", "Admin"), BOB]})
+ROOT_ADMIN = okta_user("00uroot", "Admin")
+ADMIN_REASON = ("would become KubeSphere user 'admin', a reserved local account name (reserved_usernames); it is "
+                "never linked: rename the login in Okta or take the user out of the role_bindings groups")
+
+
+def test_member_whose_login_would_be_admin_is_skipped_warned_and_listed_and_the_others_provisioned(caplog):
+    mocks = OktaAndKubernetesMocks(group_members={ADMINS: [JANE], USERS: [ROOT_ADMIN, BOB]})
+    rec = run(lambda: {"skipped": build()().skipped_members}, mocks=mocks)
+    assert rec.outputs["skipped"] == [{"oktaId": "00uroot", "login": "Admin", "reason": ADMIN_REASON}]
+    assert set(users(rec)) == {"jane.doe.acme.com", "bob.acme.com"}
+    assert set(bindings(rec)) == {"jane.doe.acme.com-platform-admin", "bob.acme.com-platform-regular"}
+    warnings = [r.getMessage() for r in caplog.records if "get no KubeSphere User" in r.getMessage()]
+    assert len(warnings) == 1 and f"Okta user 'Admin' (00uroot): {ADMIN_REASON}" in warnings[0]
+
+
+def test_strict_identities_fails_and_nothing_is_registered_for_anyone():
+    mocks = OktaAndKubernetesMocks(group_members={ADMINS: [JANE], USERS: [ROOT_ADMIN, BOB]})
     with pytest.raises(IdentityProblems) as raised:
-        run(build(), mocks=mocks)
-    assert raised.value.problems == [
-        "Okta user 'Admin' (00uroot) would become KubeSphere user 'admin', a reserved local account name "
-        "(reserved_usernames); it is never linked: rename the login in Okta or take the user out of the "
-        "role_bindings groups"
-    ]
-    registered = [r for r in mocks.recording.resources if r.type.startswith("kubernetes:iam.kubesphere.io")]
-    assert registered == []
+        run(build({"strict_identities": True}), mocks=mocks)
+    assert raised.value.problems == [f"Okta user 'Admin' (00uroot): {ADMIN_REASON}"]
     assert [r.type for r in mocks.recording.resources] == [COMPONENT]
 
 
-def test_configured_reserved_name_is_refused():
-    with pytest.raises(IdentityProblems, match="'bob.acme.com', a reserved local account"):
-        plan({"reserved_usernames": ["bob.acme.com"]})
+def test_nobody_skipped_means_an_empty_output():
+    rec = run(lambda: {"skipped": build()().skipped_members}, mocks=OktaAndKubernetesMocks(group_members=MEMBERS))
+    assert rec.outputs["skipped"] == []
+
+
+def test_configured_reserved_name_is_skipped():
+    rec = run(lambda: {"skipped": build({"reserved_usernames": ["bob.acme.com"]})().skipped_members},
+              mocks=OktaAndKubernetesMocks(group_members=MEMBERS))
+    assert [s["oktaId"] for s in rec.outputs["skipped"]] == ["00ubob"]
+    assert "bob.acme.com" not in users(rec)
 
 
 def test_colliding_members_get_a_suffix_from_their_okta_id():
@@ -161,7 +177,7 @@ def test_five_groups_of_2000_members_cost_five_okta_reads():
 
     def program():
         parent = pulumi.ComponentResource("test:index:Parent", "parent")
-        planned.extend(identities.planned_users(access, OktaDirectory(parent)))
+        planned.extend(identities.planned_users(access, OktaDirectory(parent)).users)
 
     rec = run(program, mocks=OktaAndKubernetesMocks(group_members={g: members for g in groups}), preview=True)
     assert len([token for token, _ in rec.invokes if token == GET_USERS]) == 5

@@ -117,7 +117,12 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
 
     reserved_usernames: Sequence[str]
     """KubeSphere user names no Okta user may get (local accounts): a member who would get one is
-    refused with an error naming them, never linked. ``admin`` is always reserved."""
+    skipped (one warning naming them, the ``skipped_members`` output), never linked. ``admin`` is always reserved."""
+
+    strict_identities: bool
+    """All or nothing for ``role_bindings``: when any member cannot be provisioned (no email, a shared
+    email, a reserved name...), fail before declaring any User. Default false: those members are
+    skipped with one warning and listed in the ``skipped_members`` output, everyone else is provisioned."""
 
     verify_login: bool
     """After ``pulumi up`` has written both halves, wait until login is really ready: Okta's discovery
@@ -141,7 +146,7 @@ _STRUCTURAL = (
     "username_claim", "email_claim", "app_label", "access_token_max_age",
     "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
     "username_format", "authorization_server_id", "role_bindings", "prune_users", "reserved_usernames",
-    "verify_login", "verify_login_timeout",
+    "strict_identities", "verify_login", "verify_login_timeout",
 )
 
 
@@ -205,6 +210,7 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         "role_bindings": rules.check_role_bindings(values.get("role_bindings") or {}),
         "prune_users": values.get("prune_users", False),
         "reserved_usernames": rules.check_reserved_usernames(values.get("reserved_usernames") or []),
+        "strict_identities": values.get("strict_identities", False),
         "verify_login": values.get("verify_login", False),
         "verify_login_timeout": float(values.get("verify_login_timeout") or DEFAULT_TIMEOUT_SECONDS),
     }

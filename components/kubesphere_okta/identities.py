@@ -22,7 +22,7 @@ from pulumi_kubernetes import _utilities as kubernetes_utilities
 from . import kubesphere_iam
 from .identity_provider import IdentityProviderSettings
 from .okta_directory import OktaDirectory
-from .usernames import PlannedUser, plan_users
+from .usernames import IdentityPlan, PlannedUser, plan_users
 
 
 class KubernetesObject(pulumi.CustomResource):
@@ -38,11 +38,16 @@ class KubernetesObject(pulumi.CustomResource):
         super().__init__(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)
 
 
-def planned_users(access: dict[str, Any], directory: OktaDirectory) -> list[PlannedUser]:
-    """Read the ``role_bindings`` groups (through the component's one directory) and decide every User."""
+def planned_users(access: dict[str, Any], directory: OktaDirectory, mapping_method: str = "lookup") -> IdentityPlan:
+    """Read the ``role_bindings`` groups (through the component's one directory) and decide every User.
+
+    Members who cannot be provisioned are in ``IdentityPlan.skipped``; with ``strict_identities``
+    this raises ``IdentityProblems`` instead, before anything is registered.
+    """
     pairs = [(directory.group_id(group), role) for group, role in access["role_bindings"]]
     members_by_group = {gid: directory.members(gid) for gid, _role in pairs}
-    return plan_users(pairs, members_by_group, access["reserved_usernames"])
+    return plan_users(pairs, members_by_group, access["reserved_usernames"],
+                      strict=access.get("strict_identities", False), mapping_method=mapping_method)
 
 
 def kubesphere_identities(

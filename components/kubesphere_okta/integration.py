@@ -11,6 +11,7 @@ import pulumi
 from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
 from .okta_directory import OktaDirectory
+from .usernames import IdentityPlan
 from .identity_provider import (
     IdentityProviderSettings,
     redact,
@@ -48,6 +49,10 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     identity_provider: pulumi.Output[dict[str, Any]]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
 
+    skipped_members: pulumi.Output[list[dict[str, str]]]
+    """Okta group members of ``role_bindings`` who got no User this run: ``{oktaId, login, reason}``
+    each (also one warning). Empty when everyone is provisioned; ``strict_identities`` fails instead."""
+
     login_ready: pulumi.Output[str]
     """With ``verify_login``: a summary once KubeSphere and Okta are ready for logins (``pulumi up``
     fails otherwise); "not checked ..." during preview or when ``verify_login`` is off."""
@@ -67,7 +72,13 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # whoever needs it (assignments, policies, role bindings), before any child is registered.
         self.okta_directory = OktaDirectory(parent=self)
         group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
-        planned_users = identities.planned_users(access, self.okta_directory) if access["role_bindings"] else []
+        identity_plan = (
+            identities.planned_users(access, self.okta_directory, settings.mapping_method)
+            if access["role_bindings"] else IdentityPlan()
+        )
+        if identity_plan.skipped:
+            pulumi.log.warn(identity_plan.warning(), resource=self)
+        self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
@@ -89,7 +100,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             self.access_policy = authorization_server.access_policy(
                 name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
-        self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, planned_users, parent=self)
+        self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, identity_plan.users, parent=self)
         self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
@@ -102,6 +113,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             "okta_app_id": self.okta_app_id,
             "identity_provider": self.identity_provider,
             "login_ready": self.login_ready,
+            "skipped_members": self.skipped_members,
         })
 
     def _login_ready(self, settings: IdentityProviderSettings, access: dict[str, Any]) -> pulumi.Output[str]:

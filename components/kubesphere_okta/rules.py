@@ -305,7 +305,9 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "reserved_usernames": check_reserved_usernames,
     "verify_login_timeout": check_verify_login_timeout,
 }
-_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login")
+_BOOLEAN_FIELDS = (
+    "require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login", "strict_identities",
+)
 
 
 def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
