@@ -8,7 +8,16 @@ from typing import Any, Optional
 
 import pulumi
 
-from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
+from . import (
+    authorization_server,
+    identities,
+    kubesphere_roles,
+    kubesphere_v3,
+    kubesphere_v4,
+    okta_app,
+    readiness,
+    rules,
+)
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
 from .okta_directory import OktaDirectory
 from .usernames import IdentityPlan
@@ -66,19 +75,23 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # Validate before registering anything: a bad argument must not leave half a graph.
         settings, access = resolve_args(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        for warning in rules.integration_warnings(args):
+        for warning in rules.integration_warnings(args) + kubesphere_roles.role_warnings(identities.scoped_maps(access)):
             pulumi.log.warn(warning, resource=self)
         # Every Okta read of this run goes through one directory: each group is looked up once,
         # whoever needs it (assignments, policies, role bindings), before any child is registered.
         self.okta_directory = OktaDirectory(parent=self)
         group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
+        # Decide every User and binding of the mapped groups' members before any child is registered.
         identity_plan = (
             identities.planned_users(access, self.okta_directory, settings.mapping_method)
-            if access["role_bindings"] else IdentityPlan()
+            if identities.has_member_maps(access) else IdentityPlan()
         )
         if identity_plan.skipped:
             pulumi.log.warn(identity_plan.warning(), resource=self)
         self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
+        memberships = (
+            identities.planned_memberships(access, identity_plan.users, self.okta_directory) if identity_plan.users else []
+        )
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
@@ -100,7 +113,11 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             self.access_policy = authorization_server.access_policy(
                 name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
-        self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, identity_plan.users, parent=self)
+        references_check = identities.role_references_check(name, settings, access, parent=self)
+        self.kubesphere_identities = identities.kubesphere_identities(
+            name, settings, access, identity_plan.users, parent=self, memberships=memberships,
+            references_check=references_check,
+        )
         self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
