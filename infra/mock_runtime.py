@@ -3,7 +3,8 @@
 ``run(fn, ...)`` installs fresh mocks, runs ``fn`` inside the Pulumi runtime, waits for every
 registration and returns a ``Recording``: each registered resource with its type, name, parent,
 dependencies, inputs (camelCase, as the engine sees them), which inputs are secret, and the
-options that matter (protect). Invokes are recorded too, so tests can count Okta reads.
+options that decide what ``pulumi destroy`` does (protect, retain_on_delete); and the warnings
+the program logged. Invokes are recorded too, so tests can count Okta reads.
 
 The offline plan (``infra.plan``), the tests and the bench all run on this one implementation.
 """
@@ -11,6 +12,7 @@ The offline plan (``infra.plan``), the tests and the bench all run on this one i
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -50,6 +52,8 @@ class Recording:
     resources: list[Registered] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings (``pulumi.log.warn``), in order: the CLI would show them."""
     registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """What each resource passed to ``register_outputs``, by URN (known values only)."""
 
@@ -150,6 +154,24 @@ class OktaAndKubernetesMocks(pulumi.runtime.Mocks):
         return {}
 
 
+class _WarningCollector(logging.Handler):
+    """Keeps the warnings the program logs through the (mock) engine, instead of printing them."""
+
+    def __init__(self, recording: Recording):
+        super().__init__(level=logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
+
+
+def _engine_logger(recording: Recording) -> logging.Logger:
+    logger = logging.Logger("pulumi-mock-engine", level=logging.WARNING)  # not registered: one per run
+    logger.propagate = False
+    logger.addHandler(_WarningCollector(recording))
+    return logger
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The stock mock monitor, also keeping what the engine would see of each registration."""
 
@@ -202,8 +224,9 @@ def run(
     mocks = mocks or OktaAndKubernetesMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys=list(secret_keys or []))
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     recording = mocks.recording
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor,
+                             logger=_engine_logger(recording))
 
     @pulumi.runtime.test
     def body():
