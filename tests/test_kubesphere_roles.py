@@ -203,7 +203,8 @@ def test_typo_in_a_built_in_role_warns_with_the_built_in_names_and_the_fix():
                                     roles.CLUSTER: [("KS SRE", "cluster-veiwer")]})
     assert len(warnings) == 2
     assert "did you mean 'regular'?" in warnings[0] and "admin, regular, viewer, self-provisioner" in warnings[0]
-    assert "pulumi config set --path 'kubesphere-okta:workspaceRoleBindings[\"KS Team A\"][\"<workspace>\"]' regular" in warnings[0]
+    assert "maps to workspace role 'reguler' in workspace 'team-a'" in warnings[0]
+    assert "pulumi config set --path 'kubesphere-okta:workspaceRoleBindings[\"KS Team A\"][\"team-a\"]' regular" in warnings[0]
     assert "did you mean 'cluster-viewer'?" in warnings[1]
     assert "kubesphere-okta:clusterRoleBindings[\"KS SRE\"]' cluster-viewer" in warnings[1]
 
