@@ -22,7 +22,7 @@ import yaml
 
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE
 from kubesphere_okta.integration import TYPE_TOKEN
-from infra import plan_document, stack_files
+from infra import collector, plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -279,25 +279,30 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
             usage.append(f"--okta-members: {error}")
     if usage:
         parser.error("\n  ".join(usage))
-    try:
-        mocks = PlanMocks(members)
-        recording = run_program(config, program, mocks)
-        kubesphere = kubesphere_change(recording, live, args.destroy)
-    except InvalidInput as error:
-        print(error, file=sys.stderr)
-        return 1
-    from infra.program import UNPROTECT_HINTS
+    if program is None:
+        from infra.program import main as program  # imported before the collector freezes what exists
+    # Everything below builds objects that live until the plan is printed: keep the collector
+    # from rescanning the imported modules while it does (see infra/collector.py).
+    with collector.registering():
+        try:
+            mocks = PlanMocks(members)
+            recording = run_program(config, program, mocks)
+            kubesphere = kubesphere_change(recording, live, args.destroy)
+        except InvalidInput as error:
+            print(error, file=sys.stderr)
+            return 1
+        from infra.program import UNPROTECT_HINTS
 
-    resources = planned_resources(recording)
-    warnings = list(dict.fromkeys(recording.warnings))
-    if args.destroy:
-        warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
-    plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
-                                  destroy=args.destroy, warnings=warnings)
-    if args.format == "json":
-        print(json.dumps(plan, indent=2, ensure_ascii=False))
-    else:
-        print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
+        resources = planned_resources(recording)
+        warnings = list(dict.fromkeys(recording.warnings))
+        if args.destroy:
+            warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
+        plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
+                                      destroy=args.destroy, warnings=warnings)
+        if args.format == "json":
+            print(json.dumps(plan, indent=2, ensure_ascii=False))
+        else:
+            print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
     return 0
 
 
