@@ -72,7 +72,7 @@ def pending_group(name: str) -> str:
 
 def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozenset()) -> list[str]:
     """What only Okta can answer, in the order the program asked: group ids, and group members
-    (a group not given with --okta-members is empty offline: no User or GlobalRoleBinding for it)."""
+    (a group not given with --okta-members is empty offline: no User or role binding for it)."""
     pending: list[str] = []
     names: dict[str, str] = {}
     for token, args in recording.invokes:
@@ -84,7 +84,7 @@ def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozen
             if group in listed_groups:
                 continue
             pending.append(f"<lookup: members of group {names.get(group, group)!r}> (each member becomes a "
-                           "KubeSphere User and GlobalRoleBinding; give --okta-members to see them)")
+                           "KubeSphere User with its role bindings; give --okta-members to see them)")
     return list(dict.fromkeys(pending))
 
 
@@ -244,7 +244,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
     parser.add_argument(
         "--okta-members", type=Path, metavar="FILE",
         help="YAML {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
-             "GlobalRoleBindings of role_bindings for these members (offline, Okta cannot be asked)",
+             "global, workspace, project and cluster role bindings of the mapped groups' members "
+             "(offline, Okta cannot be asked)",
     )
     parser.add_argument(
         "--config", "-c", action="append", default=[], metavar="KEY=VALUE",

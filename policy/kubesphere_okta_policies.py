@@ -187,12 +187,41 @@ prod_stacks_require_mfa = StackValidationPolicy(
     ),
 )
 
+admin_roles_require_mfa = StackValidationPolicy(
+    name="admin-roles-require-mfa",
+    description="No Okta group is mapped to platform-admin or cluster-admin unless signing in requires two factors.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=lambda args, report_violation: _report_all_at(
+        guardrails.admin_without_mfa_problems(_stack_resources(args)), report_violation
+    ),
+)
+
 okta_redirect_matches_kubesphere_entry = StackValidationPolicy(
     name="okta-redirect-uri-matches-kubesphere-entry",
     description="The KubeSphere entry's redirectURL is one of its Okta app's redirect URIs, byte for byte, ending in the provider name.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=lambda args, report_violation: _report_all_at(
         guardrails.redirect_match_problems(_stack_resources(args)), report_violation
+    ),
+)
+
+global_role_bindings_name_shipped_roles = StackValidationPolicy(
+    name="global-role-bindings-name-shipped-roles",
+    description="Every GlobalRoleBinding names a global role the KubeSphere version ships (platform-self-provisioner from 3.3 on) or one the stack declares.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=lambda args, report_violation: _report_all_at(
+        guardrails.global_role_binding_problems(
+            _stack_resources(args), args.get_config().get("kubesphereVersion") or None
+        ),
+        report_violation,
+    ),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "kubesphereVersion": {
+                "type": "string",
+                "description": "The stack's kubesphere-okta:kubesphereVersion (e.g. 3.2); default: the newest release of each binding's API version.",
+            }
+        }
     ),
 )
 
@@ -203,7 +232,9 @@ POLICIES = [
     okta_app_not_open_to_whole_org,
     okta_app_group_assignments,
     prod_stacks_require_mfa,
+    admin_roles_require_mfa,
     prod_stacks_protect_okta_app,
     kubesphere_entry_verifies_tls,
     client_secret_only_as_secret,
+    global_role_bindings_name_shipped_roles,
 ]
