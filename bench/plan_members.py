@@ -24,9 +24,11 @@ def main(directory: str, report: str) -> int:
         return recordings[-1]
 
     plan.run_program = recorded
-    status = plan.main(["--stack", MEMBER_STACK, "--project-dir", directory,
-                        "--okta-members", str(Path(directory) / "members.yaml")])
-    plan.close_event_loop()
+    try:
+        status = plan.main(["--stack", MEMBER_STACK, "--project-dir", directory,
+                            "--okta-members", str(Path(directory) / "members.yaml")])
+    finally:
+        plan.run_program = run_program
     (recording,) = recordings
     tokens = [token for token, _ in recording.invokes]
     Path(report).write_text(json.dumps({
@@ -40,4 +42,6 @@ def main(directory: str, report: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:]))
+    status = main(*sys.argv[1:])
+    plan.close_event_loop()
+    sys.exit(status)
