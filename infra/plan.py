@@ -22,7 +22,7 @@ import yaml
 
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE
 from kubesphere_okta.integration import TYPE_TOKEN
-from infra import plan_document, stack_files
+from infra import collector, plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def pending_group(name: str) -> str:
 
 def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozenset()) -> list[str]:
     """What only Okta can answer, in the order the program asked: group ids, and group members
-    (a group not given with --okta-members is empty offline: no User or GlobalRoleBinding for it)."""
+    (a group not given with --okta-members is empty offline: no User or role binding for it)."""
     pending: list[str] = []
     names: dict[str, str] = {}
     for token, args in recording.invokes:
@@ -79,7 +79,7 @@ def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozen
             if group in listed_groups:
                 continue
             pending.append(f"<lookup: members of group {names.get(group, group)!r}> (each member becomes a "
-                           "KubeSphere User and GlobalRoleBinding; give --okta-members to see them)")
+                           "KubeSphere User with its role bindings; give --okta-members to see them)")
     return list(dict.fromkeys(pending))
 
 
@@ -239,7 +239,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
     parser.add_argument(
         "--okta-members", type=Path, metavar="FILE",
         help="YAML {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
-             "GlobalRoleBindings of role_bindings for these members (offline, Okta cannot be asked)",
+             "global, workspace, project and cluster role bindings of the mapped groups' members "
+             "(offline, Okta cannot be asked)",
     )
     parser.add_argument(
         "--config", "-c", action="append", default=[], metavar="KEY=VALUE",
@@ -279,25 +280,30 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
             usage.append(f"--okta-members: {error}")
     if usage:
         parser.error("\n  ".join(usage))
-    try:
-        mocks = PlanMocks(members)
-        recording = run_program(config, program, mocks)
-        kubesphere = kubesphere_change(recording, live, args.destroy)
-    except InvalidInput as error:
-        print(error, file=sys.stderr)
-        return 1
-    from infra.program import UNPROTECT_HINTS
+    if program is None:
+        from infra.program import main as program  # imported before the collector freezes what exists
+    # Everything below builds objects that live until the plan is printed: keep the collector
+    # from rescanning the imported modules while it does (see infra/collector.py).
+    with collector.registering():
+        try:
+            mocks = PlanMocks(members)
+            recording = run_program(config, program, mocks)
+            kubesphere = kubesphere_change(recording, live, args.destroy)
+        except InvalidInput as error:
+            print(error, file=sys.stderr)
+            return 1
+        from infra.program import UNPROTECT_HINTS
 
-    resources = planned_resources(recording)
-    warnings = list(dict.fromkeys(recording.warnings))
-    if args.destroy:
-        warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
-    plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
-                                  destroy=args.destroy, warnings=warnings)
-    if args.format == "json":
-        print(json.dumps(plan, indent=2, ensure_ascii=False))
-    else:
-        print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
+        resources = planned_resources(recording)
+        warnings = list(dict.fromkeys(recording.warnings))
+        if args.destroy:
+            warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
+        plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
+                                      destroy=args.destroy, warnings=warnings)
+        if args.format == "json":
+            print(json.dumps(plan, indent=2, ensure_ascii=False))
+        else:
+            print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
     return 0
 
 

@@ -296,6 +296,33 @@ def _object_title(kubesphere: KubeSphereChange) -> str:
     return f"{kubesphere.kind} {metadata.get('namespace', '?')}/{metadata.get('name', '?')}"
 
 
+#: The bindings that grant a member a role, and how the roles section names each scope.
+_BINDING_SCOPES = {"GlobalRoleBinding": "global", "WorkspaceRoleBinding": "workspace", "RoleBinding": "project",
+                   "ClusterRoleBinding": "cluster"}
+_USER_REFERENCE = "iam.kubesphere.io/user-ref"
+
+
+def role_lines(resources: Iterable[PlannedResource]) -> list[str]:
+    """One line per KubeSphere user: every role the planned bindings give them, by scope
+    (``global platform-regular; workspace team-a: team-a-regular; project team-a-dev: operator;
+    cluster: cluster-viewer``), users sorted by name."""
+    roles: dict[str, list[tuple[int, str]]] = {}
+    order = list(_BINDING_SCOPES)
+    for r in resources:
+        body = r.inputs
+        kind = body.get("kind") if isinstance(body, Mapping) else None
+        if kind not in _BINDING_SCOPES or not r.type.startswith("kubernetes:"):
+            continue
+        metadata = body.get("metadata") or {}
+        user = (metadata.get("labels") or {}).get(_USER_REFERENCE, "?")
+        role = (body.get("roleRef") or {}).get("name", "?")
+        scope = _BINDING_SCOPES[kind]
+        where = {"workspace": (metadata.get("labels") or {}).get("kubesphere.io/workspace", "?"),
+                 "project": metadata.get("namespace", "?")}.get(scope)
+        roles.setdefault(user, []).append((order.index(kind), f"{scope} {where}: {role}" if where else f"{scope} {role}"))
+    return [f"  {user}: {'; '.join(text for _, text in sorted(found))}" for user, found in sorted(roles.items())]
+
+
 def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] = ()) -> str:
     """The plan for people: resource tree, the KubeSphere object as written, and its diff."""
     resources = [
@@ -319,6 +346,13 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
         summary,
         *_tree_lines(resources, destroy),
     ]
+    granted = role_lines(resources)
+    if granted:
+        heading = (f"KubeSphere roles `pulumi destroy` takes away ({len(granted)} users; Users themselves are kept "
+                   "unless pruneUsers):" if destroy else
+                   f"KubeSphere roles after `pulumi up` ({len(granted)} users; one binding per user and workspace, "
+                   "project, and cluster):")
+        out += ["", heading, *granted]
     skipped = plan.get("skippedMembers") or []
     if skipped:
         out += ["", f"Okta members skipped: no User, no GlobalRoleBinding ({len(skipped)}; `pulumi up` warns "
