@@ -536,9 +536,6 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                 "which KubeSphere only honours with mapping_method 'lookup': set mapping_method: lookup",
                 [Fix("mapping_method", "set", "lookup")],
             ))
-        version = values.get("kubesphere_version")
-        if version in SUPPORTED_VERSIONS:
-            problems.extend(("role_bindings", message) for message in missing_built_in_role_problems(role_bindings.values(), version))
         allowed = set(values.get("group_ids") or []) | set(values.get("group_names") or [])
         outside = [g for g in role_bindings if isinstance(g, str) and g not in allowed]
         if outside:
@@ -575,24 +572,19 @@ def _global_roles(values: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]
 
 
 def _global_role_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """A built-in global role the stack's KubeSphere version does not ship yet is refused."""
-    from .kubesphere_iam import built_in_global_roles, global_role_first_version  # imports this module
-
+    """A built-in global role the stack's KubeSphere version does not ship yet is refused
+    (``missing_built_in_role_problems``), with the fix for each group that names it."""
     found = _global_roles(values)
     if found is None:
         return []
     version, pairs = found
-    built_in = built_in_global_roles(version)
     problems: list[tuple[str, str]] = []
-    for group, role in pairs:
-        since = global_role_first_version(role)
-        if since is not None and role not in built_in:
+    for role in dict.fromkeys(role for _, role in pairs):
+        for message in missing_built_in_role_problems([role], version):
+            groups = [group for group, named in pairs if named == role]
             problems.append(Problem(
-                "role_bindings",
-                f"role_bindings: role {role!r} for group {group!r} is built into KubeSphere {since} and later, "
-                f"not {version}; KubeSphere {version} ships {', '.join(built_in)} (or create a custom GlobalRole "
-                f"under another name)",
-                [Fix("role_bindings", "set_key", "platform-regular", key=group)],
+                "role_bindings", message,
+                [Fix("role_bindings", "set_key", "platform-regular", key=group) for group in groups],
             ))
     return problems
 
