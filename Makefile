@@ -19,7 +19,7 @@ COMPILE      := $(PY) -m compileall -q components/kubesphere_okta infra
 OIDC_PROVIDER       := tests/oidc_provider
 OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
-.PHONY: test plan venv policy-venv clean docs openid-provider bench
+.PHONY: bytecode test plan venv policy-venv clean docs openid-provider bench
 
 venv: $(STAMP)
 
@@ -45,9 +45,11 @@ test: $(DEV_STAMP) $(OIDC_PROVIDER_STAMP)
 	$(PY) -m pytest
 
 # What the `dev` stack would do, offline: no Pulumi CLI, no credentials, no network.
-plan: $(STAMP)
-	@$(COMPILE)
+plan: $(STAMP) bytecode
 	$(PY) -m infra.plan --stack dev
+
+bytecode: $(STAMP)
+	@$(COMPILE)
 
 bench: $(DEV_STAMP)
 	$(PY) -m bench.overhead
