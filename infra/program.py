@@ -8,6 +8,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from kubesphere_okta import IdentityProblems, KubeSphereOktaIntegration
+from kubesphere_okta.args import IntegrationArgsError
 from infra.config import NAMESPACE, ConfigError, load
 
 COMPONENT_NAME = "kubesphere-okta"
@@ -43,7 +44,7 @@ def main() -> KubeSphereOktaIntegration:
 
     try:
         integration = KubeSphereOktaIntegration(COMPONENT_NAME, args)
-    except IdentityProblems as error:  # Okta group members KubeSphere cannot take: one message, no traceback
+    except (IdentityProblems, IntegrationArgsError) as error:  # one message, no traceback
         raise pulumi.RunError(str(error)) from None
     pulumi.export("clientId", integration.client_id)
     pulumi.export("clientSecret", integration.client_secret)

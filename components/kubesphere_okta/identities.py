@@ -87,8 +87,20 @@ def kubesphere_identities(
     access: dict[str, Any],
     users: Sequence[PlannedUser],
     parent: pulumi.Resource,
+    cluster: Any = None,
 ) -> dict[str, KubernetesObject]:
-    """One User and one GlobalRoleBinding per planned user, children of ``parent``."""
+    """One User and one GlobalRoleBinding per planned user, children of ``parent``.
+
+    ``cluster`` (``cluster.KubeSphereCluster``) supplies every object's options: the provider that
+    pins the cluster and the guard that refuses another one. Every KubeSphere object goes through it.
+    """
+
+    def options(**extra: Any) -> pulumi.ResourceOptions:
+        if cluster is None:
+            depends_on = extra.pop("depends_on", [])
+            return pulumi.ResourceOptions(parent=parent, depends_on=depends_on, **extra)
+        return cluster.options(**extra)
+
     version, provider_name = settings.kubesphere_version, settings.provider_name
     declared: dict[str, KubernetesObject] = {}
     for user in users:
@@ -96,12 +108,12 @@ def kubesphere_identities(
         declared[f"user/{user.username}"] = kubesphere_user = KubernetesObject(
             f"{name}-user-{user.username}",
             body,
-            pulumi.ResourceOptions(parent=parent, retain_on_delete=not access["prune_users"]),
+            options(retain_on_delete=not access["prune_users"]),
         )
         binding = kubesphere_iam.render_global_role_binding(version, user.username, user.role)
         declared[f"globalrolebinding/{binding['metadata']['name']}"] = KubernetesObject(
             f"{name}-globalrolebinding-{binding['metadata']['name']}",
             binding,
-            pulumi.ResourceOptions(parent=parent, depends_on=[kubesphere_user]),
+            options(depends_on=[kubesphere_user]),
         )
     return declared
