@@ -43,7 +43,7 @@ def _role_bindings(value: dict[str, str]) -> dict[str, str]:
 
 
 class IntegrationConfig(BaseModel):
-    """One integration per stack. Field docs are the README's config reference."""
+    """One integration per stack. Field docs are the config reference in docs/reference.md."""
 
     # Field docstrings are read by infra/reference.py from the source, not by pydantic: its
     # use_attribute_docstrings scans sys.modules at class creation (~0.2 s once pulumi is loaded).
@@ -98,6 +98,9 @@ class IntegrationConfig(BaseModel):
     """Delete the KubeSphere User of a member who left the roleBindings groups (default: keep it, drop its role)."""
     reserved_usernames: Annotated[StrList, AfterValidator(rules.check_reserved_usernames)] = []
     """KubeSphere user names no Okta user may get (admin is always reserved)."""
+    strict_identities: bool = False
+    """All or nothing for roleBindings: fail when any member cannot be provisioned (default: skip them with one
+    warning, list them in the skippedMembers output, provision everyone else)."""
     verify_login: bool = False
     """pulumi up waits until login is ready (Okta discovery matches the issuer, KubeSphere lists the provider) or fails with a diagnosis; never during preview."""
     verify_login_timeout: Annotated[Optional[float], AfterValidator(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
@@ -139,6 +142,7 @@ EXAMPLES: dict[str, str] = {
     "usernameFormat": "dns-safe",
     "pruneUsers": "false",
     "reservedUsernames": "ops",
+    "strictIdentities": "true",
     "verifyLogin": "true",
     "verifyLoginTimeout": "900",
     "adoptExistingProvider": "true",
@@ -200,8 +204,8 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
     values = {field: raw.get(to_camel(field)) for field in IntegrationConfig.model_fields}
     for field in ("group_ids", "group_names", "scopes", "role_bindings", "reserved_usernames"):
         values[field] = _json_list(values[field])
-    for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users", "verify_login",
-                  "adopt_existing_provider"):
+    for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users", "strict_identities",
+                  "verify_login", "adopt_existing_provider"):
         if isinstance(values[field], str):
             values[field] = {"true": True, "false": False}.get(values[field].lower(), values[field])
     values = {k: v for k, v in values.items() if v is not None}

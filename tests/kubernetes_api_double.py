@@ -214,13 +214,15 @@ class KubernetesApiDouble:
                         double.rejected_writes.append(422)
                         self._send(422, _status(422, "Invalid", "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"))
                         return
-                    if sent != str(double.resource_version) or sent != double.object["metadata"].get("resourceVersion"):
+                    if sent != (double.object.get("metadata") or {}).get("resourceVersion"):
                         double.rejected_writes.append(409)
                         self._send(409, _status(409, "Conflict", 'Operation cannot be fulfilled on clusterconfigurations.installer.kubesphere.io "ks-installer": the object has been modified; please apply your changes to the latest version and try again'))
                         return
                     double.writes.append(raw)
                     double.field_managers.append((parse_qs(parts.query).get("fieldManager") or [None])[0])
-                    body.setdefault("metadata", {})["uid"] = double.object["metadata"]["uid"]  # uid is immutable
+                    stored = double.object.setdefault("metadata", {})
+                    stored.setdefault("uid", str(uuid.uuid4()))
+                    body.setdefault("metadata", {})["uid"] = stored["uid"]  # uid is immutable
                     double.object = body
                     double._bump(double.object)
                     drop = double.drop_put_responses > 0

@@ -3,9 +3,9 @@
 Every decision (names, roles, labels, object bodies) is made by ``usernames`` and
 ``kubesphere_iam``; this module reads the groups from Okta and registers what those decide.
 
-* One ``okta.user.get_users(group_id=...)`` per group, cached per program run, so 5 groups of
-  2,000 members cost 5 Okta reads, in preview too. The reads are synchronous so that a refused
-  member stops the run before any User or GlobalRoleBinding is registered.
+* Groups and members come from the component's ``OktaDirectory`` (okta_directory.py): one
+  ``getGroup`` per group name and one ``getUsers`` per group per run, shared with the app's
+  assignments and policies, so 5 groups of 2,000 members cost 5 + 5 Okta reads, in preview too.
 * Users carry ``retain_on_delete`` unless ``prune_users``: when a member leaves the groups, Pulumi
   deletes their GlobalRoleBinding (the role goes) but only forgets their User. Deleting a User
   makes KubeSphere's user controller delete every workspace, namespace and cluster membership that
@@ -17,13 +17,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import pulumi
-import pulumi_okta as okta
-from pulumi.runtime import settings as pulumi_settings
 from pulumi_kubernetes import _utilities as kubernetes_utilities
 
-from . import kubesphere_iam, rules
+from . import kubesphere_iam
 from .identity_provider import IdentityProviderSettings
-from .usernames import OktaMember, PlannedUser, plan_users
+from .okta_directory import OktaDirectory
+from .usernames import IdentityPlan, PlannedUser, plan_users
 
 
 class KubernetesObject(pulumi.CustomResource):
@@ -39,46 +38,16 @@ class KubernetesObject(pulumi.CustomResource):
         super().__init__(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)
 
 
-# --- Okta reads, cached per program run (one run = one resource monitor) -------------------------
+def planned_users(access: dict[str, Any], directory: OktaDirectory, mapping_method: str = "lookup") -> IdentityPlan:
+    """Read the ``role_bindings`` groups (through the component's one directory) and decide every User.
 
-_cache: dict[str, Any] = {"monitor": None, "members": {}, "groups": {}}
-
-
-def _run_cache() -> dict[str, Any]:
-    monitor = pulumi_settings.get_monitor()
-    if _cache["monitor"] is not monitor:
-        _cache.update(monitor=monitor, members={}, groups={})
-    return _cache
-
-
-def group_members(group_id: str, parent: pulumi.Resource) -> list[OktaMember]:
-    """The members of one Okta group: one ``getUsers`` invoke per group per program run."""
-    members = _run_cache()["members"]
-    if group_id not in members:
-        result = okta.user.get_users(group_id=group_id, opts=pulumi.InvokeOptions(parent=parent))
-        members[group_id] = [
-            OktaMember(id=u.id, login=u.login, email=u.email, status=getattr(u, "status", None))
-            for u in result.users or []
-        ]
-    return members[group_id]
-
-
-def group_id(group: str, parent: pulumi.Resource) -> str:
-    """A ``role_bindings`` key as a group id: ids as given, names by an exact-name lookup (facts 5)."""
-    if rules.is_okta_group_id(group):
-        return group
-    groups = _run_cache()["groups"]
-    if group not in groups:
-        found = okta.group.get_group(name=group, opts=pulumi.InvokeOptions(parent=parent))
-        groups[group] = rules.exact_group_id(group, found.name, found.id)
-    return groups[group]
-
-
-def planned_users(access: dict[str, Any], parent: pulumi.Resource) -> list[PlannedUser]:
-    """Read the ``role_bindings`` groups and decide every User; raises ``IdentityProblems``."""
-    pairs = [(group_id(group, parent), role) for group, role in access["role_bindings"]]
-    members_by_group = {gid: group_members(gid, parent) for gid, _role in pairs}
-    return plan_users(pairs, members_by_group, access["reserved_usernames"])
+    Members who cannot be provisioned are in ``IdentityPlan.skipped``; with ``strict_identities``
+    this raises ``IdentityProblems`` instead, before anything is registered.
+    """
+    pairs = [(directory.group_id(group), role) for group, role in access["role_bindings"]]
+    members_by_group = {gid: directory.members(gid) for gid, _role in pairs}
+    return plan_users(pairs, members_by_group, access["reserved_usernames"],
+                      strict=access.get("strict_identities", False), mapping_method=mapping_method)
 
 
 def kubesphere_identities(

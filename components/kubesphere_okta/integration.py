@@ -4,8 +4,6 @@ This module only wires resources together; every decision is made by the pure mo
 (``rules``, ``identity_provider``) and every resource is declared in its own module.
 """
 
-from __future__ import annotations
-
 from typing import Any, Optional
 
 import pulumi
@@ -13,6 +11,8 @@ import pulumi
 from . import authorization_server, cluster_binding, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
 from .args import IntegrationArgsError, KubeSphereOktaIntegrationArgs, resolve_args
 from .cluster import KubeSphereCluster, kubernetes_provider_in
+from .okta_directory import OktaDirectory
+from .usernames import IdentityPlan
 from .identity_provider import (
     IdentityProviderSettings,
     redact,
@@ -22,10 +22,15 @@ from .identity_provider import (
 )
 
 TYPE_TOKEN = "kubesphere-okta:index:KubeSphereOktaIntegration"
+#: Outputs that are credentials: always Pulumi secrets, and marked secret in the component schema.
+SECRET_OUTPUTS = ("client_secret",)
 
 
 class KubeSphereOktaIntegration(pulumi.ComponentResource):
     """Puts a KubeSphere console behind Okta single sign-on (OIDC)."""
+
+    # The annotated attributes are the outputs other languages see, through the schema inferred
+    # from them (provider.py); hence no ``from __future__ import annotations`` in this module.
 
     client_id: pulumi.Output[str]
     """The Okta app's client id (also ``provider.clientID`` in KubeSphere)."""
@@ -42,8 +47,12 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     okta_app_id: pulumi.Output[str]
     """The Okta app's id (``0oa...``)."""
 
-    identity_provider: pulumi.Output[dict]
+    identity_provider: pulumi.Output[dict[str, Any]]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
+
+    skipped_members: pulumi.Output[list[dict[str, str]]]
+    """Okta group members of ``role_bindings`` who got no User this run: ``{oktaId, login, reason}``
+    each (also one warning). Empty when everyone is provisioned; ``strict_identities`` fails instead."""
 
     login_ready: pulumi.Output[str]
     """With ``verify_login``: a summary once KubeSphere and Okta are ready for logins (``pulumi up``
@@ -68,10 +77,19 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in rules.integration_warnings(args):
             pulumi.log.warn(warning, resource=self)
-        # Read the role_bindings groups and decide every User before any child is registered.
-        planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
+        # Every Okta read of this run goes through one directory: each group is looked up once,
+        # whoever needs it (assignments, policies, role bindings), before any child is registered.
+        self.okta_directory = OktaDirectory(parent=self)
+        group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
+        identity_plan = (
+            identities.planned_users(access, self.okta_directory, settings.mapping_method)
+            if access["role_bindings"] else IdentityPlan()
+        )
+        if identity_plan.skipped:
+            pulumi.log.warn(identity_plan.warning(), resource=self)
+        self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
 
-        app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
+        app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
         self.client_id = app.client_id
         self.client_secret = pulumi.Output.secret(app.client_secret)
@@ -82,7 +100,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         v3 = rules.is_v3(settings.kubesphere_version)
         # Every KubeSphere object reaches its cluster through this one object (cluster.py).
         self.cluster = KubeSphereCluster(name, settings, access, parent=self,
-                                         writes_kubernetes_objects=not v3 or bool(planned_users))
+                                         writes_kubernetes_objects=not v3 or bool(identity_plan.users))
         if v3:
             self.kubesphere_resource = self._kubesphere_v3(name, settings, access)
             render = render_v3_entry
@@ -93,11 +111,10 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             render = render_v4_configuration
         if access["authorization_server_id"]:
             self.access_policy = authorization_server.access_policy(
-                name, settings, access, app.label, self.client_id,
-                self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
+                name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
         self.kubesphere_identities = identities.kubesphere_identities(
-            name, settings, access, planned_users, parent=self, cluster=self.cluster
+            name, settings, access, identity_plan.users, parent=self, cluster=self.cluster
         )
         kubernetes_objects = list(self.kubesphere_identities.values())
         if not v3:
@@ -115,6 +132,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             "okta_app_id": self.okta_app_id,
             "identity_provider": self.identity_provider,
             "login_ready": self.login_ready,
+            "skipped_members": self.skipped_members,
         })
 
     def _login_ready(self, settings: IdentityProviderSettings, access: dict[str, Any]) -> pulumi.Output[str]:

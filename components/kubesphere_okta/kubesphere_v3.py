@@ -4,7 +4,7 @@
 ``spec.authentication.oauthOptions.identityProviders`` (matched by name) in the
 ``installer.kubesphere.io/v1alpha1`` ClusterConfiguration ``kubesphere-system/ks-installer``, and
 the ``oauthOptions`` token lifetimes it was given. Everything else in that object belongs to the
-cluster and is sent back exactly as it was read (facts, section 3):
+cluster and is sent back exactly as it was read (docs/kubesphere-okta-facts.md, "KubeSphere 3.2-3.4"):
 
 * create/update: GET the object, merge our entry by name (``cluster_configuration``), and PUT it
   back with the ``metadata.resourceVersion`` it was read at. The API server answers 409 Conflict
@@ -243,7 +243,10 @@ class _Session:
         if worker.is_alive():
             raise ClusterUnreachable(self._late(what, limit))
         if "error" in box:
-            raise box["error"]
+            error = box["error"]
+            if "Timeout" in type(error).__name__ or isinstance(error, TimeoutError):
+                raise ClusterUnreachable(self._late(what, limit)) from None
+            raise error
         return box["value"]
 
     def _late(self, what: str, seconds: float) -> str:

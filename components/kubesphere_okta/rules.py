@@ -3,7 +3,7 @@
 Each ``check_*`` function takes one value, returns it normalised, or raises ``ValueError`` with
 a sentence saying what is wrong and how to fix it. ``integration_problems`` runs them all (plus
 the checks that span several settings) and returns every problem at once, so a user fixes a bad
-configuration in one round. The facts behind each rule: ../shared/design/kubesphere-okta-facts.md.
+configuration in one round. The facts behind each rule: docs/kubesphere-okta-facts.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from .usernames import is_kubesphere_username
 
-#: KubeSphere versions whose identity-provider storage this project knows (facts, sections 3-4).
+#: KubeSphere versions whose identity-provider storage this project knows (docs/kubesphere-okta-facts.md).
 #: A 4.1 patch level is accepted where KubeSphere's behaviour differs: 4.1.0-4.1.2 bind an Okta
 #: identity to a User by labels, 4.1.3 by an annotation. Plain "4.1" means the newest 4.1 (4.1.3).
 SUPPORTED_VERSIONS: tuple[str, ...] = ("3.2", "3.3", "3.4", "4.1", "4.1.0", "4.1.1", "4.1.2", "4.1.3")
@@ -30,7 +30,7 @@ USERNAME_FORMATS: tuple[str, ...] = ("okta-login", "dns-safe")
 DEFAULT_PROVIDER_NAME = "Okta"
 DEFAULT_SCOPES: tuple[str, ...] = ("openid", "email", "profile")
 
-#: Kubernetes label-value syntax; KubeSphere uses the provider name as a label value (facts 2).
+#: Kubernetes label-value syntax; KubeSphere uses the provider name as a label value (docs/kubesphere-okta-facts.md, "Usernames and Users").
 _LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 #: ISO-8601 duration as Okta's re_authentication_frequency takes it (e.g. PT12H, P1D, PT0S).
 _ISO8601_DURATION = re.compile(
@@ -45,7 +45,7 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: Whitespace and control characters: urlsplit silently drops some (tab, newline), the original keeps them.
 _URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
 
-#: KubeSphere 4.1 adds this prefix to the provider name in an annotation key (facts 2): the
+#: KubeSphere 4.1 adds this prefix to the provider name in an annotation key (docs/kubesphere-okta-facts.md, "Usernames and Users"): the
 #: annotation name part is limited to 63 characters, hence 45 for the provider name.
 V4_PROVIDER_NAME_MAX = 45
 V3_PROVIDER_NAME_MAX = 63
@@ -103,7 +103,7 @@ def _refuse_control_characters(value: str, field: str) -> None:
 
 
 def check_issuer(value: Any) -> str:
-    """The Okta issuer, byte-identical to the discovery document's ``issuer`` (facts 1)."""
+    """The Okta issuer, byte-identical to the discovery document's ``issuer`` (docs/kubesphere-okta-facts.md, "A login")."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(
             "issuer is required: https://<org>.okta.com for the org authorization server, "
@@ -131,7 +131,7 @@ def check_issuer(value: Any) -> str:
 
 
 def check_provider_name(value: Any) -> str:
-    """A Kubernetes label value: KubeSphere labels Users with it (facts 2)."""
+    """A Kubernetes label value: KubeSphere labels Users with it (docs/kubesphere-okta-facts.md, "Usernames and Users")."""
     if not isinstance(value, str) or not value:
         raise ValueError("provider_name must be a non-empty name such as 'Okta'")
     if len(value) > V3_PROVIDER_NAME_MAX or not _LABEL_VALUE.fullmatch(value):
@@ -216,7 +216,7 @@ def check_app_label(value: Any) -> str:
 
 
 def exact_group_id(asked_name: str, found_name: str | None, found_id: str | None) -> str:
-    """Okta's group lookup by name matches prefixes: accept only an exact hit (facts 5)."""
+    """Okta's group lookup by name matches prefixes: accept only an exact hit (docs/kubesphere-okta-facts.md, "Okta")."""
     if not found_id or found_name != asked_name:
         found = f"only {found_name!r}" if found_name else "nothing"
         raise ValueError(
@@ -353,8 +353,10 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "kube_context": check_kube_context,
     "rebind_cluster": check_cluster_uid,
 }
-_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login",
-                   "adopt_existing_provider")
+_BOOLEAN_FIELDS = (
+    "require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login", "strict_identities",
+    "adopt_existing_provider",
+)
 
 
 def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
