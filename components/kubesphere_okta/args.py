@@ -120,6 +120,22 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
     in precedence order. Needs ``mapping_method: lookup``: every member gets a User bound to their Okta
     identity and one GlobalRoleBinding, for the first group in this order they belong to."""
 
+    workspace_role_bindings: Mapping[str, Mapping[str, str]]
+    """Okta group (as in ``role_bindings``) -> {workspace: workspace role}, in precedence order. A role is
+    a built-in short name (``admin``, ``regular``, ``viewer``, ``self-provisioner``: that workspace's own
+    role) or a custom WorkspaceRole's full name. Each member gets one WorkspaceRoleBinding per workspace,
+    from the first group in this order they belong to, declared on the host cluster. Needs
+    ``mapping_method: lookup``."""
+
+    project_role_bindings: Mapping[str, Mapping[str, str]]
+    """Okta group -> {project namespace: role} (``admin``, ``operator``, ``viewer`` or a custom Role in that
+    namespace), in precedence order: one RoleBinding per member and project, on the cluster the
+    component's Kubernetes provider reaches. Needs ``mapping_method: lookup``."""
+
+    cluster_role_bindings: Mapping[str, str]
+    """Okta group -> cluster role (``cluster-admin``, ``cluster-viewer`` or a custom ClusterRole), in
+    precedence order: one ClusterRoleBinding per member. Needs ``mapping_method: lookup``."""
+
     prune_users: bool
     """Delete the KubeSphere User of someone who left the ``role_bindings`` groups. Default false: the
     User is kept (only its GlobalRoleBinding goes), because deleting a User makes KubeSphere delete
@@ -155,7 +171,8 @@ _STRUCTURAL = (
     "reauthenticate_every", "sign_on_policy", "mapping_method", "login_confirmation", "scopes",
     "username_claim", "email_claim", "app_label", "access_token_max_age",
     "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
-    "username_format", "authorization_server_id", "role_bindings", "prune_users", "reserved_usernames",
+    "username_format", "authorization_server_id", "role_bindings", "workspace_role_bindings",
+    "project_role_bindings", "cluster_role_bindings", "prune_users", "reserved_usernames",
     "strict_identities", "verify_login", "verify_login_timeout", "adopt_existing_provider", "rebind_cluster",
 )
 
@@ -219,6 +236,11 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         "kube_context": values.get("kube_context"),
         "authorization_server_id": values.get("authorization_server_id"),
         "role_bindings": rules.check_role_bindings(values.get("role_bindings") or {}),
+        "workspace_role_bindings": rules.check_scoped_role_bindings(
+            values.get("workspace_role_bindings") or {}, field="workspace_role_bindings"),
+        "project_role_bindings": rules.check_scoped_role_bindings(
+            values.get("project_role_bindings") or {}, field="project_role_bindings"),
+        "cluster_role_bindings": rules.check_cluster_role_bindings(values.get("cluster_role_bindings") or {}),
         "prune_users": values.get("prune_users", False),
         "reserved_usernames": rules.check_reserved_usernames(values.get("reserved_usernames") or []),
         "strict_identities": values.get("strict_identities", False),

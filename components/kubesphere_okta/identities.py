@@ -1,7 +1,8 @@
-"""Okta group members as KubeSphere Users and GlobalRoleBindings (Pulumi wiring only).
+"""Okta group members as KubeSphere Users and their global, workspace, project and cluster role
+bindings (Pulumi wiring only).
 
-Every decision (names, roles, labels, object bodies) is made by ``usernames`` and
-``kubesphere_iam``; this module reads the groups from Okta and registers what those decide.
+Every decision (names, roles, labels, object bodies) is made by ``usernames``,
+``kubesphere_iam`` and ``kubesphere_roles``; this module reads the groups from Okta and registers what those decide.
 
 * Groups and members come from the component's ``OktaDirectory`` (okta_directory.py): one
   ``getGroup`` per group name and one ``getUsers`` per group per run, shared with the app's
@@ -14,12 +15,13 @@ Every decision (names, roles, labels, object bodies) is made by ``usernames`` an
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import dataclasses
+from typing import Any, Optional, Sequence
 
 import pulumi
 from pulumi_kubernetes import _utilities as kubernetes_utilities
 
-from . import kubesphere_iam
+from . import kubesphere_iam, kubesphere_role_check, kubesphere_roles, rules
 from .identity_provider import IdentityProviderSettings
 from .okta_directory import OktaDirectory
 from .usernames import IdentityPlan, PlannedUser, plan_users
@@ -38,16 +40,74 @@ class KubernetesObject(pulumi.CustomResource):
         super().__init__(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)
 
 
-def planned_users(access: dict[str, Any], directory: OktaDirectory, mapping_method: str = "lookup") -> IdentityPlan:
-    """Read the ``role_bindings`` groups (through the component's one directory) and decide every User.
+def has_member_maps(access: dict[str, Any]) -> bool:
+    """Whether any map grants Okta group members a KubeSphere role (so they need Users)."""
+    return any(access.get(field) for field in rules.MEMBER_MAPS)
 
-    Members who cannot be provisioned are in ``IdentityPlan.skipped``; with ``strict_identities``
-    this raises ``IdentityProblems`` instead, before anything is registered.
+
+def mapped_group_ids(access: dict[str, Any], directory: OktaDirectory) -> dict[str, str]:
+    """Each group named by any of the maps (as configured) -> its id, through the component's one
+    directory: one lookup per group per run, whatever the number of maps naming it."""
+    groups = dict.fromkeys(group for field in rules.MEMBER_MAPS for group, _value in access.get(field) or ())
+    return {group: directory.group_id(group) for group in groups}
+
+
+def planned_users(access: dict[str, Any], directory: OktaDirectory, mapping_method: str = "lookup") -> IdentityPlan:
+    """Read the mapped groups (through the component's one directory) and decide every User.
+
+    Every member of any mapped group gets a User, whichever map names the group; one ``getUsers``
+    per group, however many maps name it. Members who cannot be provisioned are in
+    ``IdentityPlan.skipped`` (they get no binding either); with ``strict_identities`` this raises
+    ``IdentityProblems`` instead, before anything is registered.
     """
-    pairs = [(directory.group_id(group), role) for group, role in access["role_bindings"]]
-    members_by_group = {gid: directory.members(gid) for gid, _role in pairs}
-    return plan_users(pairs, members_by_group, access["reserved_usernames"],
+    ids = mapped_group_ids(access, directory)
+    pairs = [(ids[group], role) for group, role in access["role_bindings"]]
+    members_by_group = {gid: directory.members(gid) for gid in dict.fromkeys(ids.values())}
+    return plan_users(pairs, members_by_group, access["reserved_usernames"], other_groups=list(ids.values()),
                       strict=access.get("strict_identities", False), mapping_method=mapping_method)
+
+
+def planned_memberships(
+    access: dict[str, Any], users: Sequence[PlannedUser], directory: OktaDirectory
+) -> list[kubesphere_roles.Membership]:
+    """The workspace, project and cluster bindings of ``users`` (groups already read, so no Okta call)."""
+    ids = mapped_group_ids(access, directory)
+    maps = {field: [(ids[group], value) for group, value in access.get(field) or ()]
+            for field in ("workspace_role_bindings", "project_role_bindings", "cluster_role_bindings")}
+    members = {gid: [m.id for m in directory.members(gid)] for gid in dict.fromkeys(ids.values())}
+    names = {gid: group for group, gid in ids.items()}
+    planned = kubesphere_roles.plan_memberships(
+        [(u.username, u.okta_id) for u in users], members, maps["workspace_role_bindings"],
+        maps["project_role_bindings"], maps["cluster_role_bindings"],
+    )
+    # Report the group as configured (a name reads better than its id).
+    return [dataclasses.replace(m, group=names.get(m.group, m.group)) for m in planned]
+
+
+def role_references_check(
+    name: str, settings: IdentityProviderSettings, access: dict[str, Any], parent: pulumi.Resource
+) -> Optional[kubesphere_role_check.KubeSphereRoleReferences]:
+    """The preview-time check of every workspace, project and role the maps name (None without maps)."""
+    references = kubesphere_roles.configured_references(settings.kubesphere_version, scoped_maps(access))
+    if not references:
+        return None
+    return kubesphere_role_check.KubeSphereRoleReferences(
+        f"{name}-role-references",
+        kubesphere_version=settings.kubesphere_version,
+        references=references,
+        kubeconfig=access.get("kubeconfig"),
+        kube_context=access.get("kube_context"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def scoped_maps(access: dict[str, Any]) -> dict[str, Any]:
+    """The three scoped maps keyed by scope, as ``kubesphere_roles`` takes them."""
+    return {
+        kubesphere_roles.WORKSPACE: access.get("workspace_role_bindings") or [],
+        kubesphere_roles.PROJECT: access.get("project_role_bindings") or [],
+        kubesphere_roles.CLUSTER: access.get("cluster_role_bindings") or [],
+    }
 
 
 def kubesphere_identities(
@@ -56,12 +116,20 @@ def kubesphere_identities(
     access: dict[str, Any],
     users: Sequence[PlannedUser],
     parent: pulumi.Resource,
+    memberships: Sequence[kubesphere_roles.Membership] = (),
+    references_check: Optional[pulumi.Resource] = None,
     cluster: Any = None,
 ) -> dict[str, KubernetesObject]:
-    """One User and one GlobalRoleBinding per planned user, children of ``parent``.
+    """One User per planned user, its GlobalRoleBinding (when a ``role_bindings`` group gives it a
+    global role), and one binding per membership, all children of ``parent``.
+
+    Bindings depend on their User and on ``references_check``, so ``pulumi up`` writes none of them
+    before the check of workspaces, projects and roles has passed. Nothing is declared that
+    KubeSphere's controllers add (ownerReferences, finalizers, their labels): with server-side apply
+    those fields stay theirs (docs/workspace-and-project-roles.md).
 
     ``cluster`` (``cluster.KubeSphereCluster``) supplies every object's options: the provider that
-    pins the cluster and the guard that refuses another one. Every KubeSphere object goes through it.
+    pins the cluster and the guard that refuses another one (docs/cluster-binding.md).
     """
 
     def options(**extra: Any) -> pulumi.ResourceOptions:
@@ -72,17 +140,36 @@ def kubesphere_identities(
 
     version, provider_name = settings.kubesphere_version, settings.provider_name
     declared: dict[str, KubernetesObject] = {}
+    user_objects: dict[str, KubernetesObject] = {}
     for user in users:
         body = kubesphere_iam.render_user(version, provider_name, user)
-        declared[f"user/{user.username}"] = kubesphere_user = KubernetesObject(
+        declared[f"user/{user.username}"] = user_objects[user.username] = kubesphere_user = KubernetesObject(
             f"{name}-user-{user.username}",
             body,
             options(retain_on_delete=not access["prune_users"]),
         )
+        if not user.role:
+            continue  # in no role_bindings group: no global role
         binding = kubesphere_iam.render_global_role_binding(version, user.username, user.role)
         declared[f"globalrolebinding/{binding['metadata']['name']}"] = KubernetesObject(
             f"{name}-globalrolebinding-{binding['metadata']['name']}",
             binding,
             options(depends_on=[kubesphere_user]),
         )
+    checked = [references_check] if references_check is not None else []
+    for membership in memberships:
+        binding = membership.render(version)
+        key = binding_key(binding)
+        declared[key] = KubernetesObject(
+            f"{name}-{key.replace('/', '-')}",
+            binding,
+            options(depends_on=[user_objects[membership.username], *checked]),
+        )
     return declared
+
+
+def binding_key(binding: dict[str, Any]) -> str:
+    """``<kind>/<name>``, with the namespace for a RoleBinding: unique per object on the cluster."""
+    metadata = binding["metadata"]
+    where = f"{metadata['namespace']}/" if "namespace" in metadata else ""
+    return f"{binding['kind'].lower()}/{where}{metadata['name']}"

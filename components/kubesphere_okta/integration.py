@@ -8,7 +8,17 @@ from typing import Any, Optional
 
 import pulumi
 
-from . import authorization_server, cluster_binding, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
+from . import (
+    authorization_server,
+    cluster_binding,
+    identities,
+    kubesphere_roles,
+    kubesphere_v3,
+    kubesphere_v4,
+    okta_app,
+    readiness,
+    rules,
+)
 from .args import IntegrationArgsError, KubeSphereOktaIntegrationArgs, resolve_args
 from .cluster import KubeSphereCluster, kubernetes_provider_in
 from .okta_directory import OktaDirectory
@@ -75,19 +85,23 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         if problems:
             raise IntegrationArgsError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        for warning in rules.integration_warnings(args):
+        for warning in rules.integration_warnings(args) + kubesphere_roles.role_warnings(identities.scoped_maps(access)):
             pulumi.log.warn(warning, resource=self)
         # Every Okta read of this run goes through one directory: each group is looked up once,
         # whoever needs it (assignments, policies, role bindings), before any child is registered.
         self.okta_directory = OktaDirectory(parent=self)
         group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
+        # Decide every User and binding of the mapped groups' members before any child is registered.
         identity_plan = (
             identities.planned_users(access, self.okta_directory, settings.mapping_method)
-            if access["role_bindings"] else IdentityPlan()
+            if identities.has_member_maps(access) else IdentityPlan()
         )
         if identity_plan.skipped:
             pulumi.log.warn(identity_plan.warning(), resource=self)
         self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
+        memberships = (
+            identities.planned_memberships(access, identity_plan.users, self.okta_directory) if identity_plan.users else []
+        )
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
@@ -113,8 +127,10 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             self.access_policy = authorization_server.access_policy(
                 name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
+        references_check = identities.role_references_check(name, settings, access, parent=self)
         self.kubesphere_identities = identities.kubesphere_identities(
-            name, settings, access, identity_plan.users, parent=self, cluster=self.cluster
+            name, settings, access, identity_plan.users, parent=self, memberships=memberships,
+            references_check=references_check, cluster=self.cluster,
         )
         kubernetes_objects = list(self.kubesphere_identities.values())
         if not v3:

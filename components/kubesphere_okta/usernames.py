@@ -378,13 +378,16 @@ def plan_users(
     members_by_group: Mapping[str, Sequence[OktaMember]],
     reserved: Iterable[str] = (),
     *,
+    other_groups: Sequence[str] = (),
     strict: bool = False,
     mapping_method: str = "lookup",
 ) -> IdentityPlan:
     """Every User to declare, with its one global role, and every member skipped and why.
 
     ``role_bindings`` are (group id, role) pairs in precedence order; ``members_by_group`` maps each
-    group id to its members. Deactivated Okta users get nothing (and are not reported). A member
+    group id to its members. Members of ``other_groups`` (groups that grant only workspace, project
+    or cluster roles) get a User too, with role ``""`` (no global role) unless a ``role_bindings``
+    group gives them one. Deactivated Okta users get nothing (and are not reported). A member
     without an email, members sharing one email (all of them: KubeSphere's webhook refuses the
     second and nobody can tell which is the owner), a reserved name, or a suffixed name that is
     taken, are skipped; everyone else is planned. ``strict`` raises ``IdentityProblems`` listing
@@ -392,7 +395,7 @@ def plan_users(
     """
     groups_of: dict[str, list[str]] = {}
     member_by_id: dict[str, OktaMember] = {}
-    for group_id, _role in role_bindings:
+    for group_id in dict.fromkeys([g for g, _role in role_bindings] + list(other_groups)):
         for member in members_by_group.get(group_id, ()):
             if member.status in INACTIVE_STATUSES:
                 continue
