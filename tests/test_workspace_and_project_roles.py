@@ -273,7 +273,7 @@ def test_the_check_provider_unpickles_in_a_fresh_interpreter_outside_the_reposit
     import subprocess
     import sys
 
-    serialized = plan("4.1.3").one(DYNAMIC).inputs["__provider"]
+    serialized = plan("4.1.3").named("ks-role-references").inputs["__provider"]
     script = ("import base64, sys, dill; provider = dill.loads(base64.b64decode(sys.argv[1])); "
               "print(type(provider).__module__, type(provider).__name__)")
     done = subprocess.run([sys.executable, "-c", script, serialized], cwd=tmp_path, capture_output=True, text=True,
