@@ -87,8 +87,10 @@ def test_a_program_outside_the_repository_pip_installs_the_component_and_runs(tm
     venv_python = program / ".venv" / "bin" / "python"
     venv_site = Path(run([str(venv_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                          program, env).strip())
+    # Named site-packages like a real install's: dill pickles a module found outside site-packages
+    # and the interpreter's prefixes by value (as user code), which no installed program does.
     (venv_site / "kubesphere-okta-test-dependencies.pth").write_text(
-        f"{dependencies_without_this_package(tmp_path / 'dependencies')}\n"
+        f"{dependencies_without_this_package(tmp_path / 'site-packages')}\n"
     )
     argv = doc_examples.split(install_command.replace("<repository>", str(checkout)))
     assert argv[:4] == [".venv/bin/python", "-m", "pip", "install"], install_command
