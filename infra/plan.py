@@ -26,6 +26,7 @@ from typing import Any, Callable, Sequence  # noqa: E402
 import yaml  # noqa: E402
 
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE  # noqa: E402
+from kubesphere_okta import rules  # noqa: E402
 from kubesphere_okta.integration import TYPE_TOKEN  # noqa: E402
 from infra import collector, plan_document, stack_files  # noqa: E402
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run  # noqa: E402
@@ -70,9 +71,18 @@ def pending_group(name: str) -> str:
     return f"<lookup: group {name!r}>"
 
 
-def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozenset()) -> list[str]:
+def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozenset(), *,
+                    destroy: bool = False, prune_users: bool = False) -> list[str]:
     """What only Okta can answer, in the order the program asked: group ids, and group members
-    (a group not given with --okta-members is empty offline: no User or role binding for it)."""
+    (a group not given with --okta-members is empty offline: no User or role binding for it).
+    Under ``--destroy`` a member line says what `pulumi destroy` does to those members' objects."""
+    if not destroy:
+        members_become = "each member becomes a KubeSphere User with its role bindings"
+    elif prune_users:
+        members_become = "`pulumi destroy` deletes each member's KubeSphere User and role bindings (pruneUsers)"
+    else:
+        members_become = ("`pulumi destroy` KEEPS each member's KubeSphere User (retain_on_delete; set pruneUsers "
+                          "to delete them) and deletes their role bindings")
     pending: list[str] = []
     names: dict[str, str] = {}
     for token, args in recording.invokes:
@@ -83,8 +93,8 @@ def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozen
             group = args.get("groupId")
             if group in listed_groups:
                 continue
-            pending.append(f"<lookup: members of group {names.get(group, group)!r}> (each member becomes a "
-                           "KubeSphere User with its role bindings; give --okta-members to see them)")
+            pending.append(f"<lookup: members of group {names.get(group, group)!r}> ({members_become}; "
+                           "give --okta-members to see them)")
     return list(dict.fromkeys(pending))
 
 
@@ -313,7 +323,10 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         if args.format == "json":
             print(json.dumps(plan, indent=2, ensure_ascii=False))
         else:
-            print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
+            prune_users = rules.parse_bool(config.config.get("kubesphere-okta:pruneUsers", "false"), field="pruneUsers")
+            pending = pending_lookups(recording, frozenset(mocks.listed_groups), destroy=args.destroy,
+                                      prune_users=prune_users)
+            print(plan_document.text(plan, args.destroy, pending), end="")
     return 0
 
 

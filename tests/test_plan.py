@@ -388,3 +388,20 @@ def test_config_overrides_apply_like_pulumi_preview_config(capsys):
     with pytest.raises(SystemExit) as raised:
         plan.main(["--stack", "dev", "--config", "no-equals-sign"])
     assert raised.value.code == 2
+
+
+def test_prod_destroy_without_members_says_the_app_is_protected_and_the_users_kept(capsys):
+    """Offline the members are unknown, yet the destroy view must not read as if their Users went."""
+    code, out, _ = run_plan(capsys, "--stack", "prod", "--destroy")
+    assert code == 0
+    assert "! kubesphere-okta-app  (okta:app/oAuth:OAuth)  PROTECTED: pulumi destroy fails here" in out
+    member_lines = [line for line in out.splitlines() if "<lookup: members of group" in line]
+    assert member_lines and all("KEEPS each member's KubeSphere User" in line for line in member_lines)
+
+
+def test_destroy_without_members_says_pruned_users_are_deleted(capsys):
+    code, out, _ = run_plan(capsys, "--stack", "prod", "--destroy", "--config", "kubesphere-okta:pruneUsers=true")
+    assert code == 0
+    member_lines = [line for line in out.splitlines() if "<lookup: members of group" in line]
+    assert member_lines and all("deletes each member's KubeSphere User" in line for line in member_lines)
+    assert not any("KEEPS" in line for line in member_lines)
