@@ -1,33 +1,49 @@
 # `make test` and `make plan` work on a fresh clone with only Python 3.11 (and Node.js for the
-# login-flow test): they create the virtualenv and install everything themselves.
+# login-flow test): they create the virtualenv and install what they need themselves.
+# `make plan` (and `make venv`) install only what the program needs: requirements.txt and the
+# component; `make test` adds the test tools (requirements-dev.txt); `make policy-venv` adds the
+# policy pack's requirements (policy/requirements.txt), which the CI previews and deploys use.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
+STAMP        := $(VENV)/.installed
+POLICY_STAMP := $(VENV)/.installed-policy
+DEV_STAMP    := $(VENV)/.installed-dev
 # The login-flow test's OpenID Provider (oidc-provider from npm, pinned by its package-lock.json).
 # Without npm the test skips itself, naming what to install; in CI (CI=true) both fail instead.
 OIDC_PROVIDER       := tests/oidc_provider
 OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
-.PHONY: test plan venv clean docs openid-provider bench
+.PHONY: test plan venv policy-venv clean docs openid-provider bench
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+policy-venv: $(POLICY_STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PIP) -r requirements.txt
 	# The component is installed (editable) and imported as `kubesphere_okta`, exactly as a consumer would.
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP) --no-deps -e .
 	touch $(STAMP)
 
-test: $(STAMP) $(OIDC_PROVIDER_STAMP)
+$(POLICY_STAMP): $(STAMP) policy/requirements.txt
+	$(PIP) -r policy/requirements.txt
+	touch $(POLICY_STAMP)
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt policy/requirements.txt
+	$(PIP) -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
+test: $(DEV_STAMP) $(OIDC_PROVIDER_STAMP)
 	$(PY) -m pytest
 
 # What the `dev` stack would do, offline: no Pulumi CLI, no credentials, no network.
 plan: $(STAMP)
 	$(PY) -m infra.plan --stack dev
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) -m bench.overhead
 
 clean:

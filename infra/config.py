@@ -37,8 +37,18 @@ def _role_bindings(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _scoped_role_bindings(field: str):
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        if field == "cluster_role_bindings":
+            rules.check_cluster_role_bindings(value)
+        else:
+            rules.check_scoped_role_bindings(value, field=field)
+        return value
+    return AfterValidator(check)
+
+
 class IntegrationConfig(BaseModel):
-    """One integration per stack. Field docs are the README's config reference."""
+    """One integration per stack. Field docs are the config reference in docs/reference.md."""
 
     # Field docstrings are read by infra/reference.py from the source, not by pydantic: its
     # use_attribute_docstrings scans sys.modules at class creation (~0.2 s once pulumi is loaded).
@@ -89,10 +99,22 @@ class IntegrationConfig(BaseModel):
     role_bindings: Annotated[dict[str, str], BeforeValidator(_json_list), AfterValidator(_role_bindings)] = {}
     """Okta group (name or id, also in groupIds/groupNames) -> KubeSphere global role, first match wins;
     needs mappingMethod lookup. Each member gets a User and one GlobalRoleBinding."""
+    workspace_role_bindings: Annotated[dict[str, dict[str, str]], BeforeValidator(_json_list), _scoped_role_bindings("workspace_role_bindings")] = {}
+    """Okta group -> {workspace: role} (admin, regular, viewer, self-provisioner or a custom WorkspaceRole's full
+    name), first match wins per workspace; needs mappingMethod lookup. One WorkspaceRoleBinding per member and workspace."""
+    project_role_bindings: Annotated[dict[str, dict[str, str]], BeforeValidator(_json_list), _scoped_role_bindings("project_role_bindings")] = {}
+    """Okta group -> {project namespace: role} (admin, operator, viewer or a custom Role), first match wins per
+    project; needs mappingMethod lookup. One RoleBinding per member and project."""
+    cluster_role_bindings: Annotated[dict[str, str], BeforeValidator(_json_list), _scoped_role_bindings("cluster_role_bindings")] = {}
+    """Okta group -> cluster role (cluster-admin, cluster-viewer or a custom ClusterRole), first match wins;
+    needs mappingMethod lookup. One ClusterRoleBinding per member."""
     prune_users: bool = False
     """Delete the KubeSphere User of a member who left the roleBindings groups (default: keep it, drop its role)."""
     reserved_usernames: Annotated[StrList, AfterValidator(rules.check_reserved_usernames)] = []
     """KubeSphere user names no Okta user may get (admin is always reserved)."""
+    strict_identities: bool = False
+    """All or nothing for roleBindings: fail when any member cannot be provisioned (default: skip them with one
+    warning, list them in the skippedMembers output, provision everyone else)."""
     verify_login: bool = False
     """pulumi up waits until login is ready (Okta discovery matches the issuer, KubeSphere lists the provider) or fails with a diagnosis; never during preview."""
     verify_login_timeout: Annotated[Optional[float], AfterValidator(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
@@ -130,8 +152,15 @@ EXAMPLES: dict[str, str] = {
     "usernameFormat": "dns-safe",
     "pruneUsers": "false",
     "reservedUsernames": "ops",
+    "strictIdentities": "true",
     "verifyLogin": "true",
     "verifyLoginTimeout": "900",
+}
+#: The --path example of each scoped role map: (path after the key, role).
+SCOPED_EXAMPLES: dict[str, tuple[str, str]] = {
+    "workspaceRoleBindings": ('["KS Team A"]["team-a"]', "regular"),
+    "projectRoleBindings": ('["KS Team A"]["team-a-dev"]', "operator"),
+    "clusterRoleBindings": ('["KS SRE"]', "cluster-viewer"),
 }
 LIST_KEYS = {"groupIds", "groupNames", "scopes", "reservedUsernames"}
 
@@ -141,6 +170,9 @@ def fix_command(key: str) -> str:
         return f"pulumi config set {key} <value>"
     if key == "roleBindings":
         return f"pulumi config set --path '{NAMESPACE}:roleBindings[\"KubeSphere Admins\"]' platform-admin"
+    if key in SCOPED_EXAMPLES:
+        path, role = SCOPED_EXAMPLES[key]
+        return f"pulumi config set --path '{NAMESPACE}:{key}{path}' {role}"
     if key in LIST_KEYS:
         return f"pulumi config set --path '{NAMESPACE}:{key}[0]' {EXAMPLES[key]}"
     return f"pulumi config set {NAMESPACE}:{key} {EXAMPLES.get(key, '<value>')}"
@@ -187,9 +219,10 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
 
     # Cross-field rules run on whatever parsed, so every problem is reported in one round.
     values = {field: raw.get(to_camel(field)) for field in IntegrationConfig.model_fields}
-    for field in ("group_ids", "group_names", "scopes", "role_bindings", "reserved_usernames"):
+    for field in ("group_ids", "group_names", "scopes", "role_bindings", "reserved_usernames",
+                  "workspace_role_bindings", "project_role_bindings", "cluster_role_bindings"):
         values[field] = _json_list(values[field])
-    for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users"):
+    for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users", "strict_identities"):
         if isinstance(values[field], str):
             values[field] = {"true": True, "false": False}.get(values[field].lower(), values[field])
     values = {k: v for k, v in values.items() if v is not None}

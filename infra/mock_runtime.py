@@ -50,6 +50,8 @@ class Recording:
     resources: list[Registered] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """What each resource passed to ``register_outputs``, by URN (known values only)."""
 
     def of_type(self, typ: str) -> list[Registered]:
         return [r for r in self.resources if r.type == typ]
@@ -150,6 +152,11 @@ class OktaAndKubernetesMocks(pulumi.runtime.Mocks):
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The stock mock monitor, also keeping what the engine would see of each registration."""
+
+    def RegisterResourceOutputs(self, request):
+        outputs = rpc.deserialize_properties(request.outputs) if request.outputs else {}
+        self.recording.registered_outputs[request.urn] = _unwrap_secrets(outputs)
+        return super().RegisterResourceOutputs(request)
 
     def __init__(self, mocks: OktaAndKubernetesMocks):
         super().__init__(mocks)

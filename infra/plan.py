@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 import yaml
 
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE
+from kubesphere_okta.integration import TYPE_TOKEN
 from infra import plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
@@ -174,6 +175,16 @@ def kubesphere_change(recording: Recording, live_file: Path, destroy: bool) -> p
     )
 
 
+def skipped_members(recording: Recording) -> list[dict[str, str]]:
+    """Members of roleBindings groups who get no User: the component's ``skipped_members`` output,
+    which the program exports as ``skippedMembers`` (the mock runtime registers no stack outputs)."""
+    skipped: list[dict[str, str]] = []
+    for urn, outputs in recording.registered_outputs.items():
+        if f"{TYPE_TOKEN}::" in urn:
+            skipped += outputs.get("skipped_members") or []
+    return skipped
+
+
 def v3_entry(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Our entry and oauthOptions from the inputs of ``kubesphere_v3.ClusterConfigurationIdentityProvider``."""
     return inputs["entry"], inputs.get("oauth_options") or {}
@@ -196,6 +207,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
         help="YAML {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
              "GlobalRoleBindings of role_bindings for these members (offline, Okta cannot be asked)",
     )
+    parser.add_argument(
+        "--config", "-c", action="append", default=[], metavar="KEY=VALUE",
+        help="override one config value of the stack file, as `pulumi preview --config` does (repeatable)",
+    )
     parser.add_argument("--destroy", action="store_true", help="show what `pulumi destroy` leaves instead")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--project-dir", type=Path, default=REPOSITORY, help=argparse.SUPPRESS)
@@ -213,14 +228,20 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     if args.okta_members and not args.okta_members.is_file():
         parser.error(f"--okta-members: no such file {args.okta_members}")
     try:
-        config = read_stack(args.project_dir, args.stack)
+        config = stack_files.with_overrides(read_stack(args.project_dir, args.stack), args.config)
+    except stack_files.StackFileError as error:
+        parser.error(str(error))
+    except InvalidInput as error:
+        print(error, file=sys.stderr)
+        return 1
+    try:
         mocks = PlanMocks(read_members(args.okta_members) if args.okta_members else None)
         recording = run_program(config, program, mocks)
         kubesphere = kubesphere_change(recording, live_file, args.destroy)
     except InvalidInput as error:
         print(error, file=sys.stderr)
         return 1
-    plan = plan_document.document(args.stack, planned_resources(recording), kubesphere)
+    plan = plan_document.document(args.stack, planned_resources(recording), kubesphere, skipped_members(recording))
     if args.format == "json":
         print(json.dumps(plan, indent=2, ensure_ascii=False))
     else:

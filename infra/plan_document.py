@@ -125,14 +125,19 @@ def v3_change(
     return KubeSphereChange(CLUSTER_CONFIGURATION, before=deployed, after=removed)
 
 
-def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange) -> dict[str, Any]:
-    """The plan as one JSON-ready document (the shape ``--format json`` prints)."""
+def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange,
+             skipped_members: Iterable[Mapping[str, str]] = ()) -> dict[str, Any]:
+    """The plan as one JSON-ready document (the shape ``--format json`` prints).
+
+    ``skipped_members``: the program's ``skippedMembers`` output (roleBindings members who get no User).
+    """
     return {
         "stack": stack,
         "resources": [
             {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for _, r in tree_order(resources)
         ],
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
+        "skippedMembers": [dict(m) for m in skipped_members],
     }
 
 
@@ -218,6 +223,11 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
         f"Resources ({len(resources)}, {'deleted' if destroy else 'created'}):",
         *_tree_lines(resources, marker),
     ]
+    skipped = plan.get("skippedMembers") or []
+    if skipped:
+        out += ["", f"Okta members skipped: no User, no GlobalRoleBinding ({len(skipped)}; `pulumi up` warns "
+                "and exports them as skippedMembers):"]
+        out += [f"  {m['oktaId']} {m['login']!r}: {m['reason']}" for m in skipped]
     pending = list(pending_lookups)
     if pending:
         out += ["", "Looked up by Okta at deploy time (shown as <lookup: ...> above):", *[f"  {p}" for p in pending]]

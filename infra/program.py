@@ -51,4 +51,5 @@ def main() -> KubeSphereOktaIntegration:
     pulumi.export("issuer", integration.issuer)
     pulumi.export("oktaAppId", integration.okta_app_id)
     pulumi.export("identityProvider", integration.identity_provider)
+    pulumi.export("skippedMembers", integration.skipped_members)
     return integration

@@ -1,8 +1,8 @@
-"""Generate the README's reference tables from the code's own descriptions.
+"""Generate the reference tables in docs/reference.md from the code's own descriptions.
 
 The config keys come from ``IntegrationConfig``'s field docstrings; the component's arguments
-and outputs from the docstrings in ``args.py`` and ``integration.py``. ``make docs`` rewrites the
-README between the ``<!-- BEGIN x -->``/``<!-- END x -->`` markers; a test fails when it is stale.
+and outputs from the docstrings in ``args.py`` and ``integration.py``. ``make docs`` rewrites
+docs/reference.md between the ``<!-- BEGIN x -->``/``<!-- END x -->`` markers; a test fails when it is stale.
 Usage: python -m infra.reference [--write]
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import re
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 from infra.config import IntegrationConfig
 
 ROOT = Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
+REFERENCE = ROOT / "docs" / "reference.md"
 COMPONENT = ROOT / "components" / "kubesphere_okta"
 
 
@@ -28,7 +29,8 @@ def _cell(text: str) -> str:
 def _default(field) -> str:
     if field.is_required():
         return "required"
-    return "" if field.default in (None, []) else f"`{field.default!r}`".replace("'", '"')
+    # JSON spelling (true, not True): the syntax a stack file and `pulumi config set` use.
+    return "" if field.default in (None, []) else f"`{json.dumps(field.default)}`"
 
 
 def config_table() -> str:
@@ -71,25 +73,25 @@ def outputs_table() -> str:
 TABLES = {"config-reference": config_table, "component-args": args_table, "component-outputs": outputs_table}
 
 
-def render(readme: str) -> str:
+def render(document: str) -> str:
     for marker, table in TABLES.items():
         pattern = re.compile(rf"(<!-- BEGIN {marker} -->\n)(?:.*?\n)?(<!-- END {marker} -->)", re.S)
-        if not pattern.search(readme):
-            raise SystemExit(f"README.md lacks the <!-- BEGIN {marker} --> / <!-- END {marker} --> markers")
-        readme = pattern.sub(lambda m: m.group(1) + table() + "\n" + m.group(2), readme)
-    return readme
+        if not pattern.search(document):
+            raise SystemExit(f"{REFERENCE.name} lacks the <!-- BEGIN {marker} --> / <!-- END {marker} --> markers")
+        document = pattern.sub(lambda m: m.group(1) + table() + "\n" + m.group(2), document)
+    return document
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="rewrite README.md in place")
+    parser.add_argument("--write", action="store_true", help="rewrite docs/reference.md in place")
     options = parser.parse_args(argv)
-    current = README.read_text()
+    current = REFERENCE.read_text()
     updated = render(current)
     if options.write:
-        README.write_text(updated)
+        REFERENCE.write_text(updated)
     elif updated != current:
-        print("README.md reference tables are stale: run `make docs`", file=sys.stderr)
+        print("docs/reference.md tables are stale: run `make docs`", file=sys.stderr)
         return 1
     return 0
 

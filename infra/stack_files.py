@@ -97,3 +97,19 @@ def stack_config(project_doc: Any, stack_doc: Any, stack: str) -> StackConfig:
         if secret:
             secret_keys.append(key)
     return StackConfig(project=project, stack=stack, config=config, secret_keys=tuple(secret_keys))
+
+
+def with_overrides(config: StackConfig, overrides: list[str]) -> StackConfig:
+    """``config`` with ``KEY=VALUE`` overrides applied, as ``pulumi preview --config KEY=VALUE`` does:
+    a key without a namespace belongs to the project; an override is plain text, never secret."""
+    values = dict(config.config)
+    secret_keys = list(config.secret_keys)
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        if not sep or not key.strip():
+            raise StackFileError(f"--config {override!r}: expected KEY=VALUE, e.g. {config.project}:requireMfa=true")
+        key = _full_key(config.project, key.strip())
+        values[key] = value
+        if key in secret_keys:
+            secret_keys.remove(key)
+    return StackConfig(project=config.project, stack=config.stack, config=values, secret_keys=tuple(secret_keys))

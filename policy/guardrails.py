@@ -4,7 +4,7 @@ No Pulumi, no I/O. Properties are camelCase, as the engine hands them to a polic
 plain dicts/lists or the policy SDK's read-only proxies, so only ``Mapping``/``Sequence`` are
 assumed. Each function returns the problems it found as sentences (empty: nothing wrong); the
 policies in ``kubesphere_okta_policies`` only report them. The facts behind each check are in
-../shared/design/kubesphere-okta-facts.md; the redirect-URI shape is the project's own
+docs/kubesphere-okta-facts.md; the redirect-URI shape is the project's own
 ``identity_provider.redirect_url``, so the policy and the component cannot disagree.
 """
 
@@ -38,7 +38,7 @@ KUBERNETES_CONFIG_MAPS = frozenset({"kubernetes:core/v1:ConfigMap", "kubernetes:
 DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
 
 _REDIRECT_PATH = re.compile(r"^(?P<console>.*)/oauth/redirect/(?P<provider>[^/]*)$")
-#: KubeSphere decodes provider keys case-insensitively (facts 1), so ``InsecureSkipVerify`` counts too.
+#: KubeSphere decodes provider keys case-insensitively (docs/kubesphere-okta-facts.md, "A login"), so ``InsecureSkipVerify`` counts too.
 _INSECURE_SKIP_VERIFY = "insecureskipverify"
 _CLIENT_SECRET_KEY = re.compile(r"clientsecret", re.IGNORECASE)
 
@@ -54,7 +54,7 @@ def _strings(value: Any) -> list[str]:
 # --- The Okta app --------------------------------------------------------------------------------
 
 def okta_app_compatibility_problems(app: Mapping[str, Any]) -> list[str]:
-    """A web app KubeSphere can log in with: authorization code, response type code, no PKCE (facts 1)."""
+    """A web app KubeSphere can log in with: authorization code, response type code, no PKCE (docs/kubesphere-okta-facts.md, "A login")."""
     problems: list[str] = []
     if app.get("type") != "web":
         problems.append(
@@ -265,7 +265,7 @@ def group_assignment_problems(
     resources: Sequence[StackResource], everyone_group_ids: Iterable[str] = ()
 ) -> list[tuple[str, str]]:
     """Every Okta app has exactly one authoritative AppGroupAssignments with at least one group,
-    none of them the org's Everyone group, and no second owner of its assignments (facts 5)."""
+    none of them the org's Everyone group, and no second owner of its assignments (docs/kubesphere-okta-facts.md, "Okta")."""
     everyone = set(everyone_group_ids)
     problems: list[tuple[str, str]] = []
     for app in _of_type(resources, OKTA_APP):
@@ -322,7 +322,7 @@ def mfa_problems(stack: str, resources: Sequence[StackResource]) -> list[tuple[s
 
 def redirect_match_problems(resources: Sequence[StackResource]) -> list[tuple[str, str]]:
     """Each KubeSphere entry's ``redirectURL`` is one of the Okta app's redirect URIs, byte for byte,
-    and ends with the entry's name (facts 1)."""
+    and ends with the entry's name (docs/kubesphere-okta-facts.md, "A login")."""
     apps = _of_type(resources, OKTA_APP)
     problems: list[tuple[str, str]] = []
     for resource in resources:

@@ -1,4 +1,4 @@
-"""A relying party that logs in exactly as KubeSphere's console and ks-apiserver do (facts, section 1).
+"""A relying party that logs in exactly as KubeSphere's console and ks-apiserver do (docs/kubesphere-okta-facts.md, "A login").
 
 Protocol work is done by libraries: Authlib builds the authorize URL and exchanges the code, joserfc
 verifies the ID token. What is written here is only KubeSphere's own behaviour, read from its source
@@ -193,7 +193,7 @@ def identity_exchange_callback(
 
 
 def is_creatable_user_name(username: str) -> bool:
-    """A name KubeSphere can create a User with: a DNS-1123 subdomain, at most 63 characters here (facts 2)."""
+    """A name KubeSphere can create a User with: a DNS-1123 subdomain, at most 63 characters here (docs/kubesphere-okta-facts.md, "Usernames and Users")."""
     return 0 < len(username) <= 63 and bool(_DNS1123_SUBDOMAIN.match(username))
 
 

@@ -68,9 +68,32 @@ def test_bad_username_format_is_one_listed_problem():
         load({**BASE, "usernameFormat": "email"}, stack="dev", okta={"orgName": "example"})
 
 
-def test_program_reports_a_member_who_would_be_admin_as_a_run_error_naming_them():
-    members = {"00g1admadmadmadmadma": [{"id": "00uroot", "login": "admin", "email": "root@example.com"}], **{
-        k: v for k, v in MEMBERS.items() if k != "00g1admadmadmadmadma"}}
-    with pytest.raises(pulumi.RunError, match=r"Okta user 'admin' \(00uroot\) would become KubeSphere user 'admin'"):
-        run(program.main, stack="prod", config=prod_config(),
-            mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=members))
+ADMIN_LOGIN_MEMBERS = {"00g1admadmadmadmadma": [{"id": "00uroot", "login": "admin", "email": "root@example.com"}], **{
+    k: v for k, v in MEMBERS.items() if k != "00g1admadmadmadmadma"}}
+
+
+def test_program_skips_a_member_who_would_be_admin_exports_them_and_provisions_the_others():
+    def main():
+        integration = program.main()
+        return {"skipped": integration.skipped_members}
+
+    rec = run(main, stack="prod", config=prod_config(),
+              mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=ADMIN_LOGIN_MEMBERS))
+    assert [(s["oktaId"], s["login"]) for s in rec.outputs["skipped"]] == [("00uroot", "admin")]
+    assert "would become KubeSphere user 'admin', a reserved local account" in rec.outputs["skipped"][0]["reason"]
+    users = {r.inputs["metadata"]["name"] for r in rec.of_type("kubernetes:iam.kubesphere.io/v1beta1:User")}
+    assert users == {"ann.example.com", "dan-dev.example.com"}
+
+
+def test_strict_identities_reports_a_member_who_would_be_admin_as_a_run_error_naming_them():
+    config = {**prod_config(), "kubesphere-okta:strictIdentities": "true"}
+    with pytest.raises(pulumi.RunError, match=r"Okta user 'admin' \(00uroot\): would become KubeSphere user 'admin'"):
+        run(program.main, stack="prod", config=config,
+            mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=ADMIN_LOGIN_MEMBERS))
+
+
+def test_strict_identities_reaches_the_component_and_defaults_to_off():
+    model, _ = load({**BASE, "strictIdentities": "true"}, stack="dev", okta={"orgName": "example"})
+    assert model.component_args(stack="dev")["strict_identities"] is True
+    model, _ = load(BASE, stack="dev", okta={"orgName": "example"})
+    assert model.component_args(stack="dev")["strict_identities"] is False

@@ -7,6 +7,7 @@ import pytest
 
 from kubesphere_okta import KubeSphereOktaIntegration, identities
 from kubesphere_okta.args import resolve_args
+from kubesphere_okta.okta_directory import OktaDirectory
 from kubesphere_okta.usernames import IdentityProblems, collision_suffix
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
@@ -14,6 +15,7 @@ ADMINS = "00gadminsabcdefghijk"
 USERS = "00gusersabcdefghijkl"
 COMPONENT = "kubesphere-okta:index:KubeSphereOktaIntegration"
 GET_USERS = "okta:user/getUsers:getUsers"
+GET_GROUP = "okta:group/getGroup:getGroup"
 
 
 def okta_user(okta_id: str, login: str, **extra) -> dict:
@@ -119,23 +121,39 @@ def test_removing_a_member_removes_exactly_their_binding():
     assert users(before)["bob.acme.com"].retain_on_delete  # Pulumi forgets Bob's User, KubeSphere keeps it
 
 
-def test_member_whose_login_would_be_admin_fails_and_nothing_is_registered_for_them():
-    mocks = OktaAndKubernetesMocks(group_members={ADMINS: [JANE], USERS: [okta_user("00uroot", "Admin"), BOB]})
+ROOT_ADMIN = okta_user("00uroot", "Admin")
+ADMIN_REASON = ("would become KubeSphere user 'admin', a reserved local account name (reserved_usernames); it is "
+                "never linked: rename the login in Okta or take the user out of the role_bindings groups")
+
+
+def test_member_whose_login_would_be_admin_is_skipped_warned_and_listed_and_the_others_provisioned(caplog):
+    mocks = OktaAndKubernetesMocks(group_members={ADMINS: [JANE], USERS: [ROOT_ADMIN, BOB]})
+    rec = run(lambda: {"skipped": build()().skipped_members}, mocks=mocks)
+    assert rec.outputs["skipped"] == [{"oktaId": "00uroot", "login": "Admin", "reason": ADMIN_REASON}]
+    assert set(users(rec)) == {"jane.doe.acme.com", "bob.acme.com"}
+    assert set(bindings(rec)) == {"jane.doe.acme.com-platform-admin", "bob.acme.com-platform-regular"}
+    warnings = [r.getMessage() for r in caplog.records if "get no KubeSphere User" in r.getMessage()]
+    assert len(warnings) == 1 and f"Okta user 'Admin' (00uroot): {ADMIN_REASON}" in warnings[0]
+
+
+def test_strict_identities_fails_and_nothing_is_registered_for_anyone():
+    mocks = OktaAndKubernetesMocks(group_members={ADMINS: [JANE], USERS: [ROOT_ADMIN, BOB]})
     with pytest.raises(IdentityProblems) as raised:
-        run(build(), mocks=mocks)
-    assert raised.value.problems == [
-        "Okta user 'Admin' (00uroot) would become KubeSphere user 'admin', a reserved local account name "
-        "(reserved_usernames); it is never linked: rename the login in Okta or take the user out of the "
-        "role_bindings groups"
-    ]
-    registered = [r for r in mocks.recording.resources if r.type.startswith("kubernetes:iam.kubesphere.io")]
-    assert registered == []
+        run(build({"strict_identities": True}), mocks=mocks)
+    assert raised.value.problems == [f"Okta user 'Admin' (00uroot): {ADMIN_REASON}"]
     assert [r.type for r in mocks.recording.resources] == [COMPONENT]
 
 
-def test_configured_reserved_name_is_refused():
-    with pytest.raises(IdentityProblems, match="'bob.acme.com', a reserved local account"):
-        plan({"reserved_usernames": ["bob.acme.com"]})
+def test_nobody_skipped_means_an_empty_output():
+    rec = run(lambda: {"skipped": build()().skipped_members}, mocks=OktaAndKubernetesMocks(group_members=MEMBERS))
+    assert rec.outputs["skipped"] == []
+
+
+def test_configured_reserved_name_is_skipped():
+    rec = run(lambda: {"skipped": build({"reserved_usernames": ["bob.acme.com"]})().skipped_members},
+              mocks=OktaAndKubernetesMocks(group_members=MEMBERS))
+    assert [s["oktaId"] for s in rec.outputs["skipped"]] == ["00ubob"]
+    assert "bob.acme.com" not in users(rec)
 
 
 def test_colliding_members_get_a_suffix_from_their_okta_id():
@@ -159,22 +177,70 @@ def test_five_groups_of_2000_members_cost_five_okta_reads():
 
     def program():
         parent = pulumi.ComponentResource("test:index:Parent", "parent")
-        planned.extend(identities.planned_users(access, parent))
+        planned.extend(identities.planned_users(access, OktaDirectory(parent)).users)
 
     rec = run(program, mocks=OktaAndKubernetesMocks(group_members={g: members for g in groups}), preview=True)
     assert len([token for token, _ in rec.invokes if token == GET_USERS]) == 5
     assert len(planned) == 2000
 
 
-def test_group_reads_are_shared_by_components_of_one_run_and_fresh_in_the_next():
+def invokes(rec, token):
+    return [args for t, args in rec.invokes if t == token]
+
+
+NAMED_GROUPS = {f"Team {i}": f"00g{i:017d}" for i in range(5)}
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+def test_five_groups_named_in_role_bindings_cost_five_get_group_and_five_get_users(preview):
+    # The same five names allow the app (assignments, sign-on policy), feed the access policy of a
+    # custom authorization server and map to roles: every user of a group reads it once.
+    names = list(NAMED_GROUPS)
+    members = {gid: [okta_user(f"00u{i}", f"user{i}@acme.com")] for i, gid in enumerate(NAMED_GROUPS.values())}
+    args = {"group_ids": [], "group_names": names, "role_bindings": {n: "platform-regular" for n in names},
+            "authorization_server_id": "default", "issuer": "https://example.okta.com/oauth2/default"}
+    rec = run(build(args), mocks=OktaAndKubernetesMocks(groups=NAMED_GROUPS, group_members=members), preview=preview)
+    assert sorted(a["name"] for a in invokes(rec, GET_GROUP)) == sorted(names)
+    assert sorted(a["groupId"] for a in invokes(rec, GET_USERS)) == sorted(NAMED_GROUPS.values())
+    ids = list(NAMED_GROUPS.values())
+    assert [g["id"] for g in rec.one("okta:index/appGroupAssignments:AppGroupAssignments").inputs["groups"]] == ids
+    assert rec.one("okta:index/appSignonPolicyRule:AppSignonPolicyRule").inputs["groupsIncluded"] == ids
+    assert rec.one("okta:auth/serverPolicyRule:ServerPolicyRule").inputs["groupWhitelists"] == ids
+    assert len(bindings(rec)) == 5
+
+
+def test_a_group_listed_by_name_and_by_id_is_read_once():
+    args = {"group_ids": [ADMINS], "group_names": ["Admins"], "role_bindings": {"Admins": "platform-admin", ADMINS: "platform-regular"}}
+    rec = run(build(args), mocks=OktaAndKubernetesMocks(groups={"Admins": ADMINS}, group_members=MEMBERS))
+    assert len(invokes(rec, GET_GROUP)) == 1 and len(invokes(rec, GET_USERS)) == 1
+    assert [g["id"] for g in rec.one("okta:index/appGroupAssignments:AppGroupAssignments").inputs["groups"]] == [ADMINS]
+
+
+def test_each_component_has_its_own_directory_and_each_run_reads_afresh():
+    # Two components may use two Okta orgs (their own okta providers): answers are never shared.
     def two_components():
         KubeSphereOktaIntegration("a", ARGS)
         KubeSphereOktaIntegration("b", {**ARGS, "provider_name": "Okta2"})
 
     first = run(two_components, mocks=OktaAndKubernetesMocks(group_members=MEMBERS))
     second = run(two_components, mocks=OktaAndKubernetesMocks(group_members=MEMBERS))
-    assert len([t for t, _ in first.invokes if t == GET_USERS]) == 2
-    assert len([t for t, _ in second.invokes if t == GET_USERS]) == 2
+    assert len(invokes(first, GET_USERS)) == len(invokes(second, GET_USERS)) == 4
+
+
+def test_directory_answers_ids_as_given_and_names_by_exact_match_only():
+    found = {}
+
+    def program():
+        directory = OktaDirectory(pulumi.ComponentResource("test:index:Parent", "parent"))
+        found["id"] = directory.group_id(ADMINS)
+        found["name"] = directory.group_id("KubeSphere Admins")
+        with pytest.raises(ValueError, match="'KubeSphere' was not found by its exact name"):
+            directory.group_id("KubeSphere")
+        found["members"] = [m.id for m in directory.members("KubeSphere Admins")]
+
+    rec = run(program, mocks=OktaAndKubernetesMocks(groups={"KubeSphere Admins": USERS}, group_members=MEMBERS))
+    assert found == {"id": ADMINS, "name": USERS, "members": ["00ujane", "00ubob", "00ueve"]}
+    assert [a["name"] for a in invokes(rec, GET_GROUP)] == ["KubeSphere Admins", "KubeSphere"]
 
 
 def test_role_bindings_by_group_name_read_the_exactly_named_group():

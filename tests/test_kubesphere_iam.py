@@ -145,3 +145,13 @@ def test_dns_safe_sets_the_custom_okta_username_template():
 def test_okta_login_format_leaves_okta_default_username():
     settings = IdentityProviderSettings(console_url="https://c", issuer="https://x.okta.com", kubesphere_version="4.1")
     assert "user_name_template" not in okta_app_settings(settings)
+
+
+def test_platform_self_provisioner_is_built_in_from_3_3_only():
+    from kubesphere_okta.kubesphere_iam import built_in_global_roles, global_role_first_version
+
+    assert built_in_global_roles("3.2") == ("platform-admin", "platform-regular")
+    for version in ("3.3", "3.4", "4.1", "4.1.0", "4.1.3"):
+        assert "platform-self-provisioner" in built_in_global_roles(version), version
+    assert global_role_first_version("platform-self-provisioner") == "3.3"
+    assert global_role_first_version("platform-admn") is None

@@ -40,12 +40,19 @@ class KubeSphereShape(_Strict):
     after: Optional[dict[str, Any]]
 
 
+class SkippedMemberShape(_Strict):
+    oktaId: str
+    login: str
+    reason: str
+
+
 class PlanShape(_Strict):
     """The documented shape of `--format json`."""
 
     stack: str
     resources: list[PlannedResourceShape]
     kubesphere: KubeSphereShape
+    skippedMembers: list[SkippedMemberShape]
 
 
 def _version(stack: str) -> str:
@@ -198,11 +205,29 @@ def test_role_bindings_plan_users_and_bindings_for_given_members(capsys):
     users = {r["inputs"]["metadata"]["name"]: r["inputs"]["metadata"]["annotations"]
              for r in document["resources"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:User"}
     assert users == {"ann.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1ann0000000000000"},
-                     "dan-dev.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1dan0000000000000"}}
+                     "dan-dev.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1dan0000000000000"},
+                     "zoe.unicode.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1zoe0000000000000"},
+                     "okta.00u1bot0000000000000": {"iam.kubesphere.io/identity-provider.Okta": "00u1bot0000000000000"}}
     bindings = {r["inputs"]["metadata"]["name"]: r["inputs"]["roleRef"]["name"]
                 for r in document["resources"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding"}
     assert bindings == {"ann.example.com-platform-admin": "platform-admin",
-                        "dan-dev.example.com-platform-regular": "platform-regular"}
+                        "dan-dev.example.com-platform-regular": "platform-regular",
+                        "zoe.unicode.example.com-platform-regular": "platform-regular",
+                        "okta.00u1bot0000000000000-platform-regular": "platform-regular"}
+    assert [(m["oktaId"], m["login"]) for m in document["skippedMembers"]] == [("00u1nem0000000000000", "no.email@example.com")]
+
+
+def test_members_who_get_no_user_are_shown_with_their_reason(capsys):
+    members = str(plan.REPOSITORY / "examples" / "okta-members.yaml")
+    status, out, _ = run_plan(capsys, "--stack", "prod", "--okta-members", members)
+    assert status == 0
+    assert ("Okta members skipped: no User, no GlobalRoleBinding (1; `pulumi up` warns and exports them as "
+            "skippedMembers):\n  00u1nem0000000000000 'no.email@example.com': has no email;") in out
+
+
+def test_nobody_skipped_shows_no_skipped_section(capsys):
+    status, out, _ = run_plan(capsys, "--stack", "prod")
+    assert status == 0 and "Okta members skipped" not in out
 
 
 def test_role_bindings_without_members_say_the_members_are_pending(capsys):

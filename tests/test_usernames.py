@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 
@@ -10,6 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubesphere_okta.usernames import (
+    EXACT,
+    FALLBACK,
+    FOLDED,
+    IdentityPlan,
+    fallback_username,
+    lookup_username,
     JAVA_REGEX_METACHARACTERS,
     MAX_USERNAME_LENGTH,
     REPLACEMENTS,
@@ -159,15 +166,29 @@ def test_suffixed_long_name_still_fits_63_characters():
 
 
 def test_login_that_would_be_admin_is_refused_naming_the_okta_user():
-    names, problems = assign_usernames([member("00uadmin", "Admin"), member("00ujane", "jane@acme.com")])
+    names, skipped = assign_usernames([member("00uadmin", "Admin"), member("00ujane", "jane@acme.com")])
     assert names == {"00ujane": "jane.acme.com"}
-    assert len(problems) == 1
-    assert "Okta user 'Admin' (00uadmin) would become KubeSphere user 'admin', a reserved local account" in problems[0]
+    assert [s.describe() for s in skipped] == [
+        "Okta user 'Admin' (00uadmin): would become KubeSphere user 'admin', a reserved local account name "
+        "(reserved_usernames); it is never linked: rename the login in Okta or take the user out of the "
+        "role_bindings groups"
+    ]
+
+
+@pytest.mark.parametrize("login", ["admin", "ADMIN", "Ädmin", "admiń"])
+def test_login_reading_as_admin_is_refused_not_given_a_fallback(login):
+    names, skipped = assign_usernames([member("00uroot", login)])
+    assert names == {} and "'admin', a reserved local account" in skipped[0].reason
 
 
 def test_configured_reserved_name_is_refused_even_when_it_is_dotted():
-    names, problems = assign_usernames([member("00uops", "ops@acme.com")], reserved=["ops.acme.com"])
-    assert names == {} and "'ops.acme.com', a reserved local account" in problems[0]
+    names, skipped = assign_usernames([member("00uops", "ops@acme.com")], reserved=["ops.acme.com"])
+    assert names == {} and "'ops.acme.com', a reserved local account" in skipped[0].reason
+
+
+def test_folded_login_reading_as_a_reserved_name_is_refused():
+    names, skipped = assign_usernames([member("00uops", "öps@acme.com")], reserved=["ops.acme.com"])
+    assert names == {} and "'ops.acme.com', a reserved local account" in skipped[0].reason
 
 
 # --- roles ------------------------------------------------------------------------------------------
@@ -191,7 +212,7 @@ def test_admin_group_listed_first_wins_over_regular():
 def test_plan_gives_a_member_of_two_groups_one_user_with_the_first_role():
     jane = member("00ujane", "jane@acme.com", "jane@acme.com")
     planned = plan_users([("g-admins", "platform-admin"), ("g-users", "platform-regular")],
-                         {"g-admins": [jane], "g-users": [jane, member("00ubob", "bob@acme.com", "bob@acme.com")]})
+                         {"g-admins": [jane], "g-users": [jane, member("00ubob", "bob@acme.com", "bob@acme.com")]}).users
     assert [(p.username, p.role, p.email) for p in planned] == [
         ("bob.acme.com", "platform-regular", "bob@acme.com"),
         ("jane.acme.com", "platform-admin", "jane@acme.com"),
@@ -200,19 +221,120 @@ def test_plan_gives_a_member_of_two_groups_one_user_with_the_first_role():
 
 def test_plan_skips_deactivated_okta_users():
     gone = OktaMember(id="00ugone", login="gone@acme.com", email="gone@acme.com", status="DEPROVISIONED")
-    assert plan_users([("g", "platform-regular")], {"g": [gone]}) == []
+    assert plan_users([("g", "platform-regular")], {"g": [gone]}) == IdentityPlan([], [])
 
 
-def test_plan_refuses_every_bad_member_at_once():
-    members = [member("00uadmin", "admin"), member("00uplus", "a+b@acme.com"),
-               OktaMember(id="00unomail", login="n@acme.com", email=None)]
+BAD_MEMBERS = [member("00uadmin", "admin"), OktaMember(id="00unomail", login="n@acme.com", email=None),
+               member("00ushare1", "s1@acme.com", "team@acme.com"), member("00ushare2", "s2@acme.com", "team@acme.com")]
+
+
+def test_plan_skips_each_member_it_cannot_provision_and_plans_everyone_else():
+    good = [member("00ujane", "jane@acme.com", "jane@acme.com"), member("00uplus", "a+b@acme.com", "ab@acme.com")]
+    plan = plan_users([("g", "platform-regular")], {"g": [*BAD_MEMBERS, *good]})
+    assert [(u.username, u.okta_id) for u in plan.users] == [("jane.acme.com", "00ujane"), ("okta.00uplus", "00uplus")]
+    assert [s.okta_id for s in plan.skipped] == ["00uadmin", "00unomail", "00ushare1", "00ushare2"]
+    assert "has no email" in plan.skipped[1].reason
+    assert plan.skipped[2].reason.startswith("shares the email 'team@acme.com' with 00ushare2;")
+    warning = plan.warning()
+    assert warning.startswith("4 Okta group member(s) get no KubeSphere User")
+    assert all(f"({s.okta_id}): {s.reason}" in warning for s in plan.skipped)
+
+
+def test_strict_plan_refuses_every_bad_member_at_once():
     with pytest.raises(IdentityProblems) as raised:
-        plan_users([("g", "platform-regular")], {"g": members})
-    assert len(raised.value.problems) == 3
-    assert "no User or GlobalRoleBinding was declared" in str(raised.value)
+        plan_users([("g", "platform-regular")], {"g": [*BAD_MEMBERS, member("00ujane", "jane@acme.com")]}, strict=True)
+    assert len(raised.value.problems) == 4
+    assert "no User or GlobalRoleBinding was declared (strict_identities is on)" in str(raised.value)
 
 
-def test_plan_refuses_two_members_sharing_an_email():
-    members = [member("00ua", "a@acme.com", "team@acme.com"), member("00ub", "b@acme.com", "team@acme.com")]
-    with pytest.raises(IdentityProblems, match="share the email 'team@acme.com'"):
-        plan_users([("g", "platform-regular")], {"g": members})
+def test_nobody_skipped_means_no_warning():
+    plan = plan_users([("g", "platform-regular")], {"g": [member("00ujane", "jane@acme.com")]})
+    assert plan.skipped == [] and plan.warning() == ""
+
+
+# --- lookup mode: ASCII folding and the fallback -----------------------------------------------------
+
+@pytest.mark.parametrize("login, expected", [
+    ("Zoë.Ünicode@acme.com", "zoe.unicode.acme.com"),
+    ("josé@acme.com", "jose.acme.com"),
+    ("Zoë@acme.com", "zoe.acme.com"),  # the accent written as a separate combining mark
+    ("Straße@acme.de", "strasse.acme.de"),
+    ("Bjørn.Ærø@acme.dk", "bjorn.aero.acme.dk"),
+    ("Łukasz@acme.pl", "lukasz.acme.pl"),
+    ("İlker@acme.com.tr", "ilker.acme.com.tr"),
+])
+def test_accented_logins_fold_to_a_readable_name(login, expected):
+    assert lookup_username(login, "00uany") == (expected, FOLDED)
+
+
+@pytest.mark.parametrize("login", [
+    "\u212Aate@acme.com",   # KELVIN SIGN, canonically K: a look-alike, never folded
+    "\u212Bsa@acme.com",    # ANGSTROM SIGN, canonically A-ring
+    "\uff4bate@acme.com",   # fullwidth k
+    "\u043aate@acme.com",   # Cyrillic ka
+    "ıvan@acme.com",        # dotless i
+    "李@acme.com",
+    "deploy-bot",          # no '@': a readable name could equal a local account
+    "jane+ops@acme.com",
+])
+def test_logins_without_a_safe_readable_name_get_the_okta_id_fallback(login):
+    assert lookup_username(login, "00uAbC123") == ("okta.00uabc123", FALLBACK)
+
+
+def test_plain_logins_keep_the_name_okta_computes_in_lookup_mode():
+    for login, expected in LOGINS:
+        if expected is not None:
+            assert lookup_username(login, "00uany") == (expected, EXACT)
+
+
+def test_kelvin_sign_look_alike_never_takes_another_members_name():
+    kate, spoof = member("00uzzkate", "kate@acme.com"), member("00uaaspoof", "\u212Aate@acme.com")
+    names, skipped = assign_usernames([spoof, kate])
+    assert names == {"00uzzkate": "kate.acme.com", "00uaaspoof": "okta.00uaaspoof"} and skipped == []
+
+
+def test_a_folded_look_alike_yields_the_bare_name_to_the_exact_login_whatever_the_ids():
+    kate, kåte = member("00uzzkate", "kate@acme.com"), member("00uaakate", "kåte@acme.com")
+    names, _ = assign_usernames([kåte, kate])
+    assert names == {"00uzzkate": "kate.acme.com", "00uaakate": f"kate.acme.com-{collision_suffix('00uaakate')}"}
+
+
+def test_auto_mapping_keeps_the_okta_expression_guarantee_and_refuses_what_okta_cannot_compute():
+    names, skipped = assign_usernames([member("00uzoe", "Zoë@acme.com"), member("00ubot", "deploy-bot")],
+                                      mapping_method="auto")
+    assert names == {} and [s.okta_id for s in skipped] == ["00ubot", "00uzoe"]
+    assert "non-ASCII" not in skipped[1].reason and "'ë'" in skipped[1].reason
+
+
+def test_fallback_of_an_unusual_id_is_a_hash_and_always_valid():
+    assert fallback_username("00u_ODD id") == "okta." + hashlib.sha256(b"00u_ODD id").hexdigest()[:16]
+    assert is_kubesphere_username(fallback_username("x" * 200))
+
+
+def test_ids_equal_but_for_case_get_distinct_fallbacks():
+    names, skipped = assign_usernames([member("00uAbc", "bot-a"), member("00uaBC", "bot-b")])
+    assert skipped == [] and len(set(names.values())) == 2
+    assert names["00uAbc"] == "okta.00uabc"  # "00uAbc" < "00uaBC": it keeps the bare fallback
+
+
+lookup_logins = st.text(max_size=70) | st.builds(
+    lambda local, domain: f"{local}@{domain}",
+    st.text(alphabet=string.ascii_letters + "._-+äöüßéèçñøåæœłÅÉÖÜ\u212a\u0301", min_size=1, max_size=30),
+    st.sampled_from(["acme.com", "Acme.DE", "x.y"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(okta_ids, lookup_logins), max_size=12, unique_by=lambda t: t[0]), st.randoms())
+def test_lookup_mode_names_every_member_validly_uniquely_never_reserved_and_independent_of_order(pairs, random):
+    members = [member(i, login) for i, login in pairs]
+    names, skipped = assign_usernames(members, reserved=["ops.acme.com"])
+    shuffled = list(members)
+    random.shuffle(shuffled)
+    assert assign_usernames(shuffled, reserved=["ops.acme.com"]) == (names, skipped)
+    assert len(set(names.values())) == len(names)
+    assert all(is_kubesphere_username(n) and "." in n for n in names.values())
+    assert not {"admin", "ops.acme.com"} & set(names.values())
+    # Only a login that reads as a reserved name is left without one.
+    assert all("reserved local account" in s.reason for s in skipped)
+    assert set(names) | {s.okta_id for s in skipped} == {i for i, _ in pairs}

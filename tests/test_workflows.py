@@ -84,7 +84,7 @@ def test_python_and_requirements_are_set_up_before_pulumi_runs(name):
     action = yaml.safe_load((ACTIONS / "prepare-stack" / "action.yml").read_text())
     steps = action["runs"]["steps"]
     assert str(steps[0].get("uses", "")).startswith("actions/setup-python@")
-    assert any("make venv" in s.get("run", "") for s in steps[1:])
+    assert any("make policy-venv" in s.get("run", "") for s in steps[1:])
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml", "drift.yml"])

@@ -1,8 +1,13 @@
-"""The component's arguments: a TypedDict of ``pulumi.Input`` fields, and their validation."""
+"""The component's arguments: a TypedDict, and their validation.
 
-from __future__ import annotations
+The annotations are the component's schema for other languages (``provider.py`` infers it from
+them), so they say what the code accepts: a plain type for an argument that shapes the resource
+graph (``_STRUCTURAL``: an Output is refused), ``pulumi.Input[...]`` for one that may be an Output,
+``Required[...]`` for the three required ones. No ``from __future__ import annotations`` here: the
+schema inference needs real types, not strings.
+"""
 
-from typing import Any, Mapping, Sequence, TypedDict
+from typing import Any, Mapping, Required, Sequence, TypedDict
 
 import pulumi
 
@@ -14,70 +19,70 @@ from .readiness_rules import DEFAULT_TIMEOUT_SECONDS
 class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
     """Arguments of ``KubeSphereOktaIntegration``. Only the first three are required."""
 
-    console_url: pulumi.Input[str]
+    console_url: Required[str]
     """Required. The KubeSphere console's base URL, e.g. ``https://console.example.com``. https; plain
     http only for localhost. The Okta redirect URI is ``<console_url>/oauth/redirect/<provider_name>``."""
 
-    issuer: pulumi.Input[str]
+    issuer: Required[str]
     """Required. The Okta issuer, byte-identical to its discovery document: ``https://<org>.okta.com``
     (org authorization server) or ``https://<org>.okta.com/oauth2/<id>`` (custom). No trailing slash."""
 
-    kubesphere_version: pulumi.Input[str]
+    kubesphere_version: Required[str]
     """Required. ``"3.2"``, ``"3.3"``, ``"3.4"`` (entry in the ks-installer ClusterConfiguration) or
     ``"4.1"`` (identity-provider Secret). A 4.1 patch level (``"4.1.0"`` to ``"4.1.3"``) where behaviour
     differs: up to 4.1.2 a pre-provisioned User is bound to its Okta identity by labels, from 4.1.3
     by an annotation; plain ``"4.1"`` means the newest 4.1 (4.1.3)."""
 
-    provider_name: pulumi.Input[str]
+    provider_name: str
     """KubeSphere identity-provider name, shown on the login button. Default ``"Okta"``. A label
     value of at most 63 characters (45 on 4.1). Changing it changes the redirect URI."""
 
-    group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    group_ids: Sequence[str]
     """Okta group ids (``00g...``) allowed to use the app. With ``group_names``, at least one group."""
 
-    group_names: pulumi.Input[Sequence[pulumi.Input[str]]]
+    group_names: Sequence[str]
     """Okta group names allowed to use the app, resolved to ids with an exact-name check."""
 
-    require_mfa: pulumi.Input[bool]
+    require_mfa: bool
     """Require two factors in the app sign-on policy rule. Default true. Needs ``sign_on_policy``."""
 
-    reauthenticate_every: pulumi.Input[str]
+    reauthenticate_every: str
     """ISO-8601 duration after which Okta asks the user to sign in again (e.g. ``PT12H``). Optional;
     needs ``sign_on_policy``."""
 
-    sign_on_policy: pulumi.Input[bool]
+    sign_on_policy: bool
     """Manage an app sign-on (authentication) policy: default-deny plus one allow rule for the
     allowed groups. Default true. Set false on Okta Classic orgs, which have no such policies."""
 
-    mapping_method: pulumi.Input[str]
+    mapping_method: str
     """``"auto"`` (default: KubeSphere creates the user at first login) or ``"lookup"`` (the user must
     already exist in KubeSphere)."""
 
-    login_confirmation: pulumi.Input[bool]
+    login_confirmation: bool
     """Default true: at first login the user confirms a KubeSphere username (KubeSphere's own
     behaviour, works with email-like Okta logins). False creates the user at once from the
     username claim, which must then hold a DNS-1123 name. On 4.1: true -> ``manual``, false -> ``auto``."""
 
-    scopes: pulumi.Input[Sequence[pulumi.Input[str]]]
+    scopes: Sequence[str]
     """OIDC scopes. Default ``[openid, email, profile]``; ``openid`` is always added."""
 
-    username_claim: pulumi.Input[str]
+    username_claim: str
     """ID-token claim KubeSphere takes the username from (``preferredUsernameKey``). Default: KubeSphere's
     ``preferred_username``."""
 
-    email_claim: pulumi.Input[str]
+    email_claim: str
     """ID-token claim KubeSphere takes the email from (``emailKey``). Default: KubeSphere's ``email``."""
 
-    app_label: pulumi.Input[str]
+    app_label: str
     """Display name of the Okta app. Default ``"KubeSphere (<component name>)"``."""
 
-    access_token_max_age: pulumi.Input[str]
+    access_token_max_age: str
     """3.x only: ``oauthOptions.accessTokenMaxAge`` (e.g. ``1h``)."""
 
-    access_token_inactivity_timeout: pulumi.Input[str]
+    access_token_inactivity_timeout: str
     """3.x only: ``oauthOptions.accessTokenInactivityTimeout`` (e.g. ``30m``)."""
 
-    protect_app: pulumi.Input[bool]
+    protect_app: bool
     """Protect the Okta app from deletion (replacing it rotates client id and secret and logs every
     user out). Default false; the example program turns it on for ``prod*`` stacks."""
 
@@ -88,41 +93,67 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
     kube_context: pulumi.Input[str]
     """3.x only: kubeconfig context, the same as ``kubernetes:context``. Default: the current context."""
 
-    username_format: pulumi.Input[str]
+    username_format: str
     """The Okta app username, which Okta sends as ``preferred_username``: ``"okta-login"`` (default, the
     login, usually an email address KubeSphere refuses as a name) or ``"dns-safe"`` (a CUSTOM
     ``user_name_template``: jane.doe@acme.com -> jane.doe.acme.com; see usernames.py). With
     ``"dns-safe"``, ``login_confirmation`` may be false and first logins just work."""
 
-    authorization_server_id: pulumi.Input[str]
+    authorization_server_id: str
     """Id of the Okta custom authorization server the ``issuer`` belongs to (``default`` or ``aus...``).
     When set, the component manages that server's access policy: limited to this app's client, with
     one rule that issues tokens only to the allowed groups. Needs Okta API Access Management."""
 
-    role_bindings: pulumi.Input[Mapping[str, pulumi.Input[str]]]
+    role_bindings: Mapping[str, str]
     """Okta group (name or ``00g...`` id, as listed in ``group_ids``/``group_names``) -> KubeSphere global
     role (``platform-admin``, ``platform-regular``, ``platform-self-provisioner`` or a custom GlobalRole),
     in precedence order. Needs ``mapping_method: lookup``: every member gets a User bound to their Okta
     identity and one GlobalRoleBinding, for the first group in this order they belong to."""
 
-    prune_users: pulumi.Input[bool]
+    workspace_role_bindings: Mapping[str, Mapping[str, str]]
+    """Okta group (as in ``role_bindings``) -> {workspace: workspace role}, in precedence order. A role is
+    a built-in short name (``admin``, ``regular``, ``viewer``, ``self-provisioner``: that workspace's own
+    role) or a custom WorkspaceRole's full name. Each member gets one WorkspaceRoleBinding per workspace,
+    from the first group in this order they belong to, declared on the host cluster. Needs
+    ``mapping_method: lookup``."""
+
+    project_role_bindings: Mapping[str, Mapping[str, str]]
+    """Okta group -> {project namespace: role} (``admin``, ``operator``, ``viewer`` or a custom Role in that
+    namespace), in precedence order: one RoleBinding per member and project, on the cluster the
+    component's Kubernetes provider reaches. Needs ``mapping_method: lookup``."""
+
+    cluster_role_bindings: Mapping[str, str]
+    """Okta group -> cluster role (``cluster-admin``, ``cluster-viewer`` or a custom ClusterRole), in
+    precedence order: one ClusterRoleBinding per member. Needs ``mapping_method: lookup``."""
+
+    prune_users: bool
     """Delete the KubeSphere User of someone who left the ``role_bindings`` groups. Default false: the
     User is kept (only its GlobalRoleBinding goes), because deleting a User makes KubeSphere delete
     every workspace and namespace membership anyone granted it."""
 
-    reserved_usernames: pulumi.Input[Sequence[pulumi.Input[str]]]
+    reserved_usernames: Sequence[str]
     """KubeSphere user names no Okta user may get (local accounts): a member who would get one is
-    refused with an error naming them, never linked. ``admin`` is always reserved."""
-    verify_login: pulumi.Input[bool]
+    skipped (one warning naming them, the ``skipped_members`` output), never linked. ``admin`` is always reserved."""
+
+    strict_identities: bool
+    """All or nothing for ``role_bindings``: when any member cannot be provisioned (no email, a shared
+    email, a reserved name...), fail before declaring any User. Default false: those members are
+    skipped with one warning and listed in the ``skipped_members`` output, everyone else is provisioned."""
+
+    verify_login: bool
     """After ``pulumi up`` has written both halves, wait until login is really ready: Okta's discovery
     document publishes exactly ``issuer``, and the console's ``/kapis/config.kubesphere.io/v1alpha2/configs/oauth``
     lists the provider with ``provider.endpoint.authURL`` (ks-apiserver's own discovery worked). Fails
     ``pulumi up`` with a diagnosis otherwise. Never runs during preview. Default false; the machine
     running Pulumi must reach both the console and Okta."""
 
-    verify_login_timeout: pulumi.Input[float]
+    verify_login_timeout: float
     """Seconds ``verify_login`` waits, polling with backoff. Default 900 (a 3.x installer run takes minutes)."""
 
+
+#: Arguments holding credentials (a kubeconfig may carry tokens or client keys): the schema marks
+#: them secret, so programs in other languages keep them encrypted.
+SECRET_ARGUMENTS = ("kubeconfig",)
 
 #: Arguments that shape the resource graph, so they must be known when the program runs.
 _STRUCTURAL = (
@@ -130,8 +161,9 @@ _STRUCTURAL = (
     "reauthenticate_every", "sign_on_policy", "mapping_method", "login_confirmation", "scopes",
     "username_claim", "email_claim", "app_label", "access_token_max_age",
     "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
-    "username_format", "authorization_server_id", "role_bindings", "prune_users", "reserved_usernames",
-    "verify_login", "verify_login_timeout",
+    "username_format", "authorization_server_id", "role_bindings", "workspace_role_bindings",
+    "project_role_bindings", "cluster_role_bindings", "prune_users", "reserved_usernames",
+    "strict_identities", "verify_login", "verify_login_timeout",
 )
 
 
@@ -193,8 +225,14 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         "kube_context": values.get("kube_context"),
         "authorization_server_id": values.get("authorization_server_id"),
         "role_bindings": rules.check_role_bindings(values.get("role_bindings") or {}),
+        "workspace_role_bindings": rules.check_scoped_role_bindings(
+            values.get("workspace_role_bindings") or {}, field="workspace_role_bindings"),
+        "project_role_bindings": rules.check_scoped_role_bindings(
+            values.get("project_role_bindings") or {}, field="project_role_bindings"),
+        "cluster_role_bindings": rules.check_cluster_role_bindings(values.get("cluster_role_bindings") or {}),
         "prune_users": values.get("prune_users", False),
         "reserved_usernames": rules.check_reserved_usernames(values.get("reserved_usernames") or []),
+        "strict_identities": values.get("strict_identities", False),
         "verify_login": values.get("verify_login", False),
         "verify_login_timeout": float(values.get("verify_login_timeout") or DEFAULT_TIMEOUT_SECONDS),
     }

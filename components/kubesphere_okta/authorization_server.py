@@ -46,7 +46,7 @@ def access_policy(
         name="Allowed groups",
         priority=1,
         status="ACTIVE",
-        grant_type_whitelists=["authorization_code"],  # the only grant KubeSphere uses (facts 1)
+        grant_type_whitelists=["authorization_code"],  # the only grant KubeSphere uses (docs/kubesphere-okta-facts.md, "A login")
         group_whitelists=group_ids,
         scope_whitelists=list(settings.scopes),
         opts=pulumi.ResourceOptions(parent=policy),

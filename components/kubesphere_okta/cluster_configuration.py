@@ -21,7 +21,7 @@ for callers that hold no state). A caller with state records the values that wer
 previous value, or removes a key that did not exist, but only where the key still holds the value
 we set: a value someone changed after us is theirs and is left alone.
 
-Facts: ../shared/design/kubesphere-okta-facts.md, section 3.
+Facts: docs/kubesphere-okta-facts.md, "KubeSphere 3.2-3.4".
 """
 
 from __future__ import annotations

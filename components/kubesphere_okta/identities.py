@@ -1,11 +1,12 @@
-"""Okta group members as KubeSphere Users and GlobalRoleBindings (Pulumi wiring only).
+"""Okta group members as KubeSphere Users and their global, workspace, project and cluster role
+bindings (Pulumi wiring only).
 
-Every decision (names, roles, labels, object bodies) is made by ``usernames`` and
-``kubesphere_iam``; this module reads the groups from Okta and registers what those decide.
+Every decision (names, roles, labels, object bodies) is made by ``usernames``,
+``kubesphere_iam`` and ``kubesphere_roles``; this module reads the groups from Okta and registers what those decide.
 
-* One ``okta.user.get_users(group_id=...)`` per group, cached per program run, so 5 groups of
-  2,000 members cost 5 Okta reads, in preview too. The reads are synchronous so that a refused
-  member stops the run before any User or GlobalRoleBinding is registered.
+* Groups and members come from the component's ``OktaDirectory`` (okta_directory.py): one
+  ``getGroup`` per group name and one ``getUsers`` per group per run, shared with the app's
+  assignments and policies, so 5 groups of 2,000 members cost 5 + 5 Okta reads, in preview too.
 * Users carry ``retain_on_delete`` unless ``prune_users``: when a member leaves the groups, Pulumi
   deletes their GlobalRoleBinding (the role goes) but only forgets their User. Deleting a User
   makes KubeSphere's user controller delete every workspace, namespace and cluster membership that
@@ -14,16 +15,16 @@ Every decision (names, roles, labels, object bodies) is made by ``usernames`` an
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import dataclasses
+from typing import Any, Optional, Sequence
 
 import pulumi
-import pulumi_okta as okta
-from pulumi.runtime import settings as pulumi_settings
 from pulumi_kubernetes import _utilities as kubernetes_utilities
 
-from . import kubesphere_iam, rules
+from . import kubesphere_iam, kubesphere_role_check, kubesphere_roles, rules
 from .identity_provider import IdentityProviderSettings
-from .usernames import OktaMember, PlannedUser, plan_users
+from .okta_directory import OktaDirectory
+from .usernames import IdentityPlan, PlannedUser, plan_users
 
 
 class KubernetesObject(pulumi.CustomResource):
@@ -39,46 +40,74 @@ class KubernetesObject(pulumi.CustomResource):
         super().__init__(f"kubernetes:{body['apiVersion']}:{body['kind']}", resource_name, dict(body), opts)
 
 
-# --- Okta reads, cached per program run (one run = one resource monitor) -------------------------
-
-_cache: dict[str, Any] = {"monitor": None, "members": {}, "groups": {}}
-
-
-def _run_cache() -> dict[str, Any]:
-    monitor = pulumi_settings.get_monitor()
-    if _cache["monitor"] is not monitor:
-        _cache.update(monitor=monitor, members={}, groups={})
-    return _cache
+def has_member_maps(access: dict[str, Any]) -> bool:
+    """Whether any map grants Okta group members a KubeSphere role (so they need Users)."""
+    return any(access.get(field) for field in rules.MEMBER_MAPS)
 
 
-def group_members(group_id: str, parent: pulumi.Resource) -> list[OktaMember]:
-    """The members of one Okta group: one ``getUsers`` invoke per group per program run."""
-    members = _run_cache()["members"]
-    if group_id not in members:
-        result = okta.user.get_users(group_id=group_id, opts=pulumi.InvokeOptions(parent=parent))
-        members[group_id] = [
-            OktaMember(id=u.id, login=u.login, email=u.email, status=getattr(u, "status", None))
-            for u in result.users or []
-        ]
-    return members[group_id]
+def mapped_group_ids(access: dict[str, Any], directory: OktaDirectory) -> dict[str, str]:
+    """Each group named by any of the maps (as configured) -> its id, through the component's one
+    directory: one lookup per group per run, whatever the number of maps naming it."""
+    groups = dict.fromkeys(group for field in rules.MEMBER_MAPS for group, _value in access.get(field) or ())
+    return {group: directory.group_id(group) for group in groups}
 
 
-def group_id(group: str, parent: pulumi.Resource) -> str:
-    """A ``role_bindings`` key as a group id: ids as given, names by an exact-name lookup (facts 5)."""
-    if rules.is_okta_group_id(group):
-        return group
-    groups = _run_cache()["groups"]
-    if group not in groups:
-        found = okta.group.get_group(name=group, opts=pulumi.InvokeOptions(parent=parent))
-        groups[group] = rules.exact_group_id(group, found.name, found.id)
-    return groups[group]
+def planned_users(access: dict[str, Any], directory: OktaDirectory, mapping_method: str = "lookup") -> IdentityPlan:
+    """Read the mapped groups (through the component's one directory) and decide every User.
+
+    Every member of any mapped group gets a User, whichever map names the group; one ``getUsers``
+    per group, however many maps name it. Members who cannot be provisioned are in
+    ``IdentityPlan.skipped`` (they get no binding either); with ``strict_identities`` this raises
+    ``IdentityProblems`` instead, before anything is registered.
+    """
+    ids = mapped_group_ids(access, directory)
+    pairs = [(ids[group], role) for group, role in access["role_bindings"]]
+    members_by_group = {gid: directory.members(gid) for gid in dict.fromkeys(ids.values())}
+    return plan_users(pairs, members_by_group, access["reserved_usernames"], other_groups=list(ids.values()),
+                      strict=access.get("strict_identities", False), mapping_method=mapping_method)
 
 
-def planned_users(access: dict[str, Any], parent: pulumi.Resource) -> list[PlannedUser]:
-    """Read the ``role_bindings`` groups and decide every User; raises ``IdentityProblems``."""
-    pairs = [(group_id(group, parent), role) for group, role in access["role_bindings"]]
-    members_by_group = {gid: group_members(gid, parent) for gid, _role in pairs}
-    return plan_users(pairs, members_by_group, access["reserved_usernames"])
+def planned_memberships(
+    access: dict[str, Any], users: Sequence[PlannedUser], directory: OktaDirectory
+) -> list[kubesphere_roles.Membership]:
+    """The workspace, project and cluster bindings of ``users`` (groups already read, so no Okta call)."""
+    ids = mapped_group_ids(access, directory)
+    maps = {field: [(ids[group], value) for group, value in access.get(field) or ()]
+            for field in ("workspace_role_bindings", "project_role_bindings", "cluster_role_bindings")}
+    members = {gid: [m.id for m in directory.members(gid)] for gid in dict.fromkeys(ids.values())}
+    names = {gid: group for group, gid in ids.items()}
+    planned = kubesphere_roles.plan_memberships(
+        [(u.username, u.okta_id) for u in users], members, maps["workspace_role_bindings"],
+        maps["project_role_bindings"], maps["cluster_role_bindings"],
+    )
+    # Report the group as configured (a name reads better than its id).
+    return [dataclasses.replace(m, group=names.get(m.group, m.group)) for m in planned]
+
+
+def role_references_check(
+    name: str, settings: IdentityProviderSettings, access: dict[str, Any], parent: pulumi.Resource
+) -> Optional[kubesphere_role_check.KubeSphereRoleReferences]:
+    """The preview-time check of every workspace, project and role the maps name (None without maps)."""
+    references = kubesphere_roles.configured_references(settings.kubesphere_version, scoped_maps(access))
+    if not references:
+        return None
+    return kubesphere_role_check.KubeSphereRoleReferences(
+        f"{name}-role-references",
+        kubesphere_version=settings.kubesphere_version,
+        references=references,
+        kubeconfig=access.get("kubeconfig"),
+        kube_context=access.get("kube_context"),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def scoped_maps(access: dict[str, Any]) -> dict[str, Any]:
+    """The three scoped maps keyed by scope, as ``kubesphere_roles`` takes them."""
+    return {
+        kubesphere_roles.WORKSPACE: access.get("workspace_role_bindings") or [],
+        kubesphere_roles.PROJECT: access.get("project_role_bindings") or [],
+        kubesphere_roles.CLUSTER: access.get("cluster_role_bindings") or [],
+    }
 
 
 def kubesphere_identities(
@@ -87,21 +116,48 @@ def kubesphere_identities(
     access: dict[str, Any],
     users: Sequence[PlannedUser],
     parent: pulumi.Resource,
+    memberships: Sequence[kubesphere_roles.Membership] = (),
+    references_check: Optional[pulumi.Resource] = None,
 ) -> dict[str, KubernetesObject]:
-    """One User and one GlobalRoleBinding per planned user, children of ``parent``."""
+    """One User per planned user, its GlobalRoleBinding (when a ``role_bindings`` group gives it a
+    global role), and one binding per membership, all children of ``parent``.
+
+    Bindings depend on their User and on ``references_check``, so ``pulumi up`` writes none of them
+    before the check of workspaces, projects and roles has passed. Nothing is declared that
+    KubeSphere's controllers add (ownerReferences, finalizers, their labels): with server-side apply
+    those fields stay theirs (docs/workspace-and-project-roles.md)."""
     version, provider_name = settings.kubesphere_version, settings.provider_name
     declared: dict[str, KubernetesObject] = {}
+    user_objects: dict[str, KubernetesObject] = {}
     for user in users:
         body = kubesphere_iam.render_user(version, provider_name, user)
-        declared[f"user/{user.username}"] = kubesphere_user = KubernetesObject(
+        declared[f"user/{user.username}"] = user_objects[user.username] = kubesphere_user = KubernetesObject(
             f"{name}-user-{user.username}",
             body,
             pulumi.ResourceOptions(parent=parent, retain_on_delete=not access["prune_users"]),
         )
+        if not user.role:
+            continue  # in no role_bindings group: no global role
         binding = kubesphere_iam.render_global_role_binding(version, user.username, user.role)
         declared[f"globalrolebinding/{binding['metadata']['name']}"] = KubernetesObject(
             f"{name}-globalrolebinding-{binding['metadata']['name']}",
             binding,
             pulumi.ResourceOptions(parent=parent, depends_on=[kubesphere_user]),
         )
+    checked = [references_check] if references_check is not None else []
+    for membership in memberships:
+        binding = membership.render(version)
+        key = binding_key(binding)
+        declared[key] = KubernetesObject(
+            f"{name}-{key.replace('/', '-')}",
+            binding,
+            pulumi.ResourceOptions(parent=parent, depends_on=[user_objects[membership.username], *checked]),
+        )
     return declared
+
+
+def binding_key(binding: dict[str, Any]) -> str:
+    """``<kind>/<name>``, with the namespace for a RoleBinding: unique per object on the cluster."""
+    metadata = binding["metadata"]
+    where = f"{metadata['namespace']}/" if "namespace" in metadata else ""
+    return f"{binding['kind'].lower()}/{where}{metadata['name']}"

@@ -75,7 +75,7 @@ def _provider_block(settings: IdentityProviderSettings, client_id: str, client_s
 
 
 def render_v3_entry(settings: IdentityProviderSettings, client_id: str, client_secret: str) -> dict[str, Any]:
-    """The entry of ``spec.authentication.oauthOptions.identityProviders`` (facts 3)."""
+    """The entry of ``spec.authentication.oauthOptions.identityProviders`` (docs/kubesphere-okta-facts.md, "KubeSphere 3.2-3.4")."""
     return {
         "name": settings.provider_name,
         "type": "OIDCIdentityProvider",
@@ -96,7 +96,7 @@ def v3_oauth_options(settings: IdentityProviderSettings) -> dict[str, str]:
 
 
 def render_v4_configuration(settings: IdentityProviderSettings, client_id: str, client_secret: str) -> dict[str, Any]:
-    """The ``configuration.yaml`` document of a KubeSphere 4.1 identity-provider Secret (facts 4)."""
+    """The ``configuration.yaml`` document of a KubeSphere 4.1 identity-provider Secret (docs/kubesphere-okta-facts.md, "KubeSphere 4.1")."""
     return {
         "name": settings.provider_name,
         "type": "OIDCIdentityProvider",

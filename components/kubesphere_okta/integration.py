@@ -4,14 +4,23 @@ This module only wires resources together; every decision is made by the pure mo
 (``rules``, ``identity_provider``) and every resource is declared in its own module.
 """
 
-from __future__ import annotations
-
 from typing import Any, Optional
 
 import pulumi
 
-from . import authorization_server, identities, kubesphere_v3, kubesphere_v4, okta_app, readiness, rules
+from . import (
+    authorization_server,
+    identities,
+    kubesphere_roles,
+    kubesphere_v3,
+    kubesphere_v4,
+    okta_app,
+    readiness,
+    rules,
+)
 from .args import KubeSphereOktaIntegrationArgs, resolve_args
+from .okta_directory import OktaDirectory
+from .usernames import IdentityPlan
 from .identity_provider import (
     IdentityProviderSettings,
     redact,
@@ -21,10 +30,15 @@ from .identity_provider import (
 )
 
 TYPE_TOKEN = "kubesphere-okta:index:KubeSphereOktaIntegration"
+#: Outputs that are credentials: always Pulumi secrets, and marked secret in the component schema.
+SECRET_OUTPUTS = ("client_secret",)
 
 
 class KubeSphereOktaIntegration(pulumi.ComponentResource):
     """Puts a KubeSphere console behind Okta single sign-on (OIDC)."""
+
+    # The annotated attributes are the outputs other languages see, through the schema inferred
+    # from them (provider.py); hence no ``from __future__ import annotations`` in this module.
 
     client_id: pulumi.Output[str]
     """The Okta app's client id (also ``provider.clientID`` in KubeSphere)."""
@@ -41,8 +55,12 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     okta_app_id: pulumi.Output[str]
     """The Okta app's id (``0oa...``)."""
 
-    identity_provider: pulumi.Output[dict]
+    identity_provider: pulumi.Output[dict[str, Any]]
     """The KubeSphere identity-provider entry as written, with the client secret redacted."""
+
+    skipped_members: pulumi.Output[list[dict[str, str]]]
+    """Okta group members of ``role_bindings`` who got no User this run: ``{oktaId, login, reason}``
+    each (also one warning). Empty when everyone is provisioned; ``strict_identities`` fails instead."""
 
     login_ready: pulumi.Output[str]
     """With ``verify_login``: a summary once KubeSphere and Okta are ready for logins (``pulumi up``
@@ -57,12 +75,25 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # Validate before registering anything: a bad argument must not leave half a graph.
         settings, access = resolve_args(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
-        for warning in rules.integration_warnings(args):
+        for warning in rules.integration_warnings(args) + kubesphere_roles.role_warnings(identities.scoped_maps(access)):
             pulumi.log.warn(warning, resource=self)
-        # Read the role_bindings groups and decide every User before any child is registered.
-        planned_users = identities.planned_users(access, parent=self) if access["role_bindings"] else []
+        # Every Okta read of this run goes through one directory: each group is looked up once,
+        # whoever needs it (assignments, policies, role bindings), before any child is registered.
+        self.okta_directory = OktaDirectory(parent=self)
+        group_ids = okta_app.allowed_group_ids(access, self.okta_directory)
+        # Decide every User and binding of the mapped groups' members before any child is registered.
+        identity_plan = (
+            identities.planned_users(access, self.okta_directory, settings.mapping_method)
+            if identities.has_member_maps(access) else IdentityPlan()
+        )
+        if identity_plan.skipped:
+            pulumi.log.warn(identity_plan.warning(), resource=self)
+        self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
+        memberships = (
+            identities.planned_memberships(access, identity_plan.users, self.okta_directory) if identity_plan.users else []
+        )
 
-        app, self.group_assignments = okta_app.okta_app(name, settings, access, parent=self)
+        app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
         self.client_id = app.client_id
         self.client_secret = pulumi.Output.secret(app.client_secret)
@@ -80,10 +111,13 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             render = render_v4_configuration
         if access["authorization_server_id"]:
             self.access_policy = authorization_server.access_policy(
-                name, settings, access, app.label, self.client_id,
-                self.group_assignments.groups.apply(lambda groups: [g.id for g in groups]), parent=self,
+                name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
-        self.kubesphere_identities = identities.kubesphere_identities(name, settings, access, planned_users, parent=self)
+        references_check = identities.role_references_check(name, settings, access, parent=self)
+        self.kubesphere_identities = identities.kubesphere_identities(
+            name, settings, access, identity_plan.users, parent=self, memberships=memberships,
+            references_check=references_check,
+        )
         self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
@@ -96,6 +130,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             "okta_app_id": self.okta_app_id,
             "identity_provider": self.identity_provider,
             "login_ready": self.login_ready,
+            "skipped_members": self.skipped_members,
         })
 
     def _login_ready(self, settings: IdentityProviderSettings, access: dict[str, Any]) -> pulumi.Output[str]:

@@ -1,6 +1,6 @@
 """The KubeSphere IAM objects for Okta group members: pure, no Pulumi, no I/O.
 
-Shapes read from KubeSphere's source (facts, section 2):
+Shapes read from KubeSphere's source (docs/kubesphere-okta-facts.md, "Usernames and Users"):
 
 * ``User`` (cluster-scoped): 3.x ``iam.kubesphere.io/v1alpha2``, 4.1 ``iam.kubesphere.io/v1beta1``;
   ``spec.email`` (required by the CRD), no password: the user controller then marks it Active (3.x
@@ -29,8 +29,30 @@ IDENTITY_PROVIDER_ANNOTATION = "iam.kubesphere.io/identity-provider"
 USER_REFERENCE_LABEL = "iam.kubesphere.io/user-ref"
 ROLE_REFERENCE_LABEL = "iam.kubesphere.io/role-ref"
 
-#: Global roles every KubeSphere ships; any other name must be a GlobalRole that exists.
+#: Global roles some supported KubeSphere ships; any other name must be a GlobalRole that exists.
 BUILT_IN_GLOBAL_ROLES = ("platform-admin", "platform-regular", "platform-self-provisioner")
+
+#: The release each built-in global role first ships in. ``platform-self-provisioner`` is in
+#: kubesphere/ks-installer@v3.3.2:roles/ks-core/prepare/files/ks-init/role-templates.yaml and not
+#: in the same file at v3.2.1.
+_GLOBAL_ROLE_SINCE = {"platform-admin": (3, 2), "platform-regular": (3, 2), "platform-self-provisioner": (3, 3)}
+
+
+def _major_minor(kubesphere_version: str) -> tuple[int, int]:
+    major, minor = str(kubesphere_version).split(".")[:2]
+    return int(major), int(minor)
+
+
+def built_in_global_roles(kubesphere_version: str) -> tuple[str, ...]:
+    """The global roles KubeSphere ``kubesphere_version`` ships (the one place that knows this)."""
+    version = _major_minor(kubesphere_version)
+    return tuple(role for role in BUILT_IN_GLOBAL_ROLES if _GLOBAL_ROLE_SINCE[role] <= version)
+
+
+def global_role_first_version(role: str) -> str | None:
+    """The first supported release that ships built-in global role ``role``; None if not built in."""
+    since = _GLOBAL_ROLE_SINCE.get(role)
+    return None if since is None else f"{since[0]}.{since[1]}"
 
 
 def iam_api_version(kubesphere_version: str) -> str:

@@ -4,7 +4,7 @@
 ``spec.authentication.oauthOptions.identityProviders`` (matched by name) in the
 ``installer.kubesphere.io/v1alpha1`` ClusterConfiguration ``kubesphere-system/ks-installer``, and
 the ``oauthOptions`` token lifetimes it was given. Everything else in that object belongs to the
-cluster and is sent back exactly as it was read (facts, section 3):
+cluster and is sent back exactly as it was read (docs/kubesphere-okta-facts.md, "KubeSphere 3.2-3.4"):
 
 * create/update: GET the object, merge our entry by name (``cluster_configuration``), and PUT it
   back with the ``metadata.resourceVersion`` it was read at. The API server answers 409 Conflict

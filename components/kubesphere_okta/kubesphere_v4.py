@@ -1,4 +1,4 @@
-"""KubeSphere 4.1: one identity-provider Secret in kubesphere-system (facts, section 4)."""
+"""KubeSphere 4.1: one identity-provider Secret in kubesphere-system (docs/kubesphere-okta-facts.md, "KubeSphere 4.1")."""
 
 from __future__ import annotations
 

@@ -7,25 +7,14 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_okta as okta
 
-from . import rules
 from .identity_provider import IdentityProviderSettings, okta_app_settings
-
-
-def resolve_group_ids(group_ids: Sequence[str], group_names: Sequence[str], parent: pulumi.Resource) -> pulumi.Output[list[str]]:
-    """Ids of the allowed groups: the given ids, then each name looked up with an exact-name check."""
-    looked_up = [
-        okta.group.get_group_output(name=name, opts=pulumi.InvokeOutputOptions(parent=parent)).apply(
-            lambda group, asked=name: rules.exact_group_id(asked, group.name, group.id)
-        )
-        for name in group_names
-    ]
-    return pulumi.Output.all(*group_ids, *looked_up).apply(lambda ids: list(dict.fromkeys(ids)))
+from .okta_directory import OktaDirectory
 
 
 def sign_on_policy(
     name: str, label: str, group_ids: pulumi.Input[list[str]], access: dict[str, Any], parent: pulumi.Resource
 ) -> okta.AppSignonPolicy:
-    """A policy whose default rule denies, and one rule that allows the allowed groups (facts 5)."""
+    """A policy whose default rule denies, and one rule that allows the allowed groups (docs/kubesphere-okta-facts.md, "Okta")."""
     policy = okta.AppSignonPolicy(
         f"{name}-signon-policy",
         name=f"{label} sign-on",
@@ -46,12 +35,18 @@ def sign_on_policy(
     return policy
 
 
+def allowed_group_ids(access: dict[str, Any], directory: OktaDirectory) -> list[str]:
+    """Ids of the allowed groups: the given ids, then each name (one exact-name lookup, shared)."""
+    return directory.group_ids([*access["group_ids"], *access["group_names"]])
+
+
 def okta_app(
-    name: str, settings: IdentityProviderSettings, access: dict[str, Any], parent: pulumi.Resource
+    name: str, settings: IdentityProviderSettings, access: dict[str, Any], group_ids: Sequence[str],
+    parent: pulumi.Resource,
 ) -> tuple[okta.app.OAuth, okta.AppGroupAssignments]:
     """The OIDC web app, its sign-on policy (when enabled) and its one authoritative group assignment."""
     label = access["app_label"] or f"KubeSphere ({name})"
-    group_ids = resolve_group_ids(access["group_ids"], access["group_names"], parent)
+    group_ids = list(group_ids)
     policy = sign_on_policy(name, label, group_ids, access, parent) if access["sign_on_policy"] else None
     app = okta.app.OAuth(
         f"{name}-app",
@@ -64,9 +59,7 @@ def okta_app(
     assignments = okta.AppGroupAssignments(
         f"{name}-groups",
         app_id=app.id,
-        groups=group_ids.apply(
-            lambda ids: [okta.AppGroupAssignmentsGroupArgs(id=gid, profile="{}", priority=i) for i, gid in enumerate(ids)]
-        ),
+        groups=[okta.AppGroupAssignmentsGroupArgs(id=gid, profile="{}", priority=i) for i, gid in enumerate(group_ids)],
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return app, assignments

@@ -3,7 +3,7 @@
 Each ``check_*`` function takes one value, returns it normalised, or raises ``ValueError`` with
 a sentence saying what is wrong and how to fix it. ``integration_problems`` runs them all (plus
 the checks that span several settings) and returns every problem at once, so a user fixes a bad
-configuration in one round. The facts behind each rule: ../shared/design/kubesphere-okta-facts.md.
+configuration in one round. The facts behind each rule: docs/kubesphere-okta-facts.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from .usernames import is_kubesphere_username
 
-#: KubeSphere versions whose identity-provider storage this project knows (facts, sections 3-4).
+#: KubeSphere versions whose identity-provider storage this project knows (docs/kubesphere-okta-facts.md).
 #: A 4.1 patch level is accepted where KubeSphere's behaviour differs: 4.1.0-4.1.2 bind an Okta
 #: identity to a User by labels, 4.1.3 by an annotation. Plain "4.1" means the newest 4.1 (4.1.3).
 SUPPORTED_VERSIONS: tuple[str, ...] = ("3.2", "3.3", "3.4", "4.1", "4.1.0", "4.1.1", "4.1.2", "4.1.3")
@@ -30,7 +30,7 @@ USERNAME_FORMATS: tuple[str, ...] = ("okta-login", "dns-safe")
 DEFAULT_PROVIDER_NAME = "Okta"
 DEFAULT_SCOPES: tuple[str, ...] = ("openid", "email", "profile")
 
-#: Kubernetes label-value syntax; KubeSphere uses the provider name as a label value (facts 2).
+#: Kubernetes label-value syntax; KubeSphere uses the provider name as a label value (docs/kubesphere-okta-facts.md, "Usernames and Users").
 _LABEL_VALUE = re.compile(r"^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
 #: ISO-8601 duration as Okta's re_authentication_frequency takes it (e.g. PT12H, P1D, PT0S).
 _ISO8601_DURATION = re.compile(
@@ -43,7 +43,7 @@ _OKTA_GROUP_ID = re.compile(r"^00g[A-Za-z0-9]{17}$")
 _SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 scope-token characters
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
-#: KubeSphere 4.1 adds this prefix to the provider name in an annotation key (facts 2): the
+#: KubeSphere 4.1 adds this prefix to the provider name in an annotation key (docs/kubesphere-okta-facts.md, "Usernames and Users"): the
 #: annotation name part is limited to 63 characters, hence 45 for the provider name.
 V4_PROVIDER_NAME_MAX = 45
 V3_PROVIDER_NAME_MAX = 63
@@ -91,7 +91,7 @@ def check_console_url(value: Any) -> str:
 
 
 def check_issuer(value: Any) -> str:
-    """The Okta issuer, byte-identical to the discovery document's ``issuer`` (facts 1)."""
+    """The Okta issuer, byte-identical to the discovery document's ``issuer`` (docs/kubesphere-okta-facts.md, "A login")."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError(
             "issuer is required: https://<org>.okta.com for the org authorization server, "
@@ -118,7 +118,7 @@ def check_issuer(value: Any) -> str:
 
 
 def check_provider_name(value: Any) -> str:
-    """A Kubernetes label value: KubeSphere labels Users with it (facts 2)."""
+    """A Kubernetes label value: KubeSphere labels Users with it (docs/kubesphere-okta-facts.md, "Usernames and Users")."""
     if not isinstance(value, str) or not value:
         raise ValueError("provider_name must be a non-empty name such as 'Okta'")
     if len(value) > V3_PROVIDER_NAME_MAX or not _LABEL_VALUE.fullmatch(value):
@@ -203,7 +203,7 @@ def check_app_label(value: Any) -> str:
 
 
 def exact_group_id(asked_name: str, found_name: str | None, found_id: str | None) -> str:
-    """Okta's group lookup by name matches prefixes: accept only an exact hit (facts 5)."""
+    """Okta's group lookup by name matches prefixes: accept only an exact hit (docs/kubesphere-okta-facts.md, "Okta")."""
     if not found_id or found_name != asked_name:
         found = f"only {found_name!r}" if found_name else "nothing"
         raise ValueError(
@@ -261,6 +261,70 @@ def check_role_bindings(value: Any) -> list[tuple[str, str]]:
     return pairs
 
 
+#: Workspace and namespace names are DNS-1123 labels; role object names DNS-1123 subdomains.
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+#: The scoped role maps, each with what its keys name and example roles for messages.
+SCOPED_ROLE_MAPS: dict[str, tuple[str, str]] = {
+    "workspace_role_bindings": ("workspace", "admin, regular, viewer, self-provisioner or a custom WorkspaceRole's full name"),
+    "project_role_bindings": ("namespace", "admin, operator, viewer or a custom Role"),
+}
+
+
+def _is_role_name(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 253 and _DNS1123_SUBDOMAIN.fullmatch(value) is not None
+
+
+def _check_group_key(field: str, group: Any) -> None:
+    if not isinstance(group, str) or not group.strip() or group != group.strip():
+        raise ValueError(f"{field}: {group!r} is not an Okta group name or id (empty or padded with spaces)")
+
+
+def check_scoped_role_bindings(value: Any, *, field: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``workspace_role_bindings`` / ``project_role_bindings``: Okta group -> {workspace or namespace:
+    role}, as (group, [(target, role)]) in the order given (the first group a member is in wins)."""
+    what, roles = SCOPED_ROLE_MAPS[field]
+    example = "{'KS Team A': {'team-a': 'regular'}}" if what == "workspace" else "{'KS Team A': {'team-a-dev': 'operator'}}"
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{field} must map Okta groups (name or 00g... id) to {{{what}: role}}, e.g. {example}, got {value!r}")
+    pairs: list[tuple[str, list[tuple[str, str]]]] = []
+    for group, targets in value.items():
+        _check_group_key(field, group)
+        if not isinstance(targets, Mapping) or not targets:
+            raise ValueError(f"{field}: group {group!r} must map to a non-empty {{{what}: role}} mapping, e.g. {example}, got {targets!r}")
+        checked: list[tuple[str, str]] = []
+        for target, role in targets.items():
+            if not isinstance(target, str) or len(target) > 63 or not _DNS1123_LABEL.fullmatch(target):
+                raise ValueError(
+                    f"{field}: {target!r} (group {group!r}) is not a KubeSphere {what} name (lower-case DNS-1123 "
+                    "label: letters, digits and '-', at most 63 characters)"
+                )
+            if not _is_role_name(role):
+                raise ValueError(f"{field}: role {role!r} for {what} {target!r} (group {group!r}) is not a role name ({roles})")
+            checked.append((target, role))
+        pairs.append((group, checked))
+    return pairs
+
+
+def check_cluster_role_bindings(value: Any) -> list[tuple[str, str]]:
+    """``cluster_role_bindings``: Okta group -> cluster role, as (group, role) in the order given."""
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            "cluster_role_bindings must map Okta groups (name or 00g... id) to a cluster role, e.g. "
+            f"{{'KS SRE': 'cluster-viewer'}}, got {value!r}"
+        )
+    pairs: list[tuple[str, str]] = []
+    for group, role in value.items():
+        _check_group_key("cluster_role_bindings", group)
+        if not _is_role_name(role):
+            raise ValueError(
+                f"cluster_role_bindings: role {role!r} for group {group!r} is not a cluster role name "
+                "(cluster-admin, cluster-viewer or a custom ClusterRole)"
+            )
+        pairs.append((group, role))
+    return pairs
+
+
 def check_reserved_usernames(value: Any) -> list[str]:
     if isinstance(value, str) or not isinstance(value, Iterable):
         raise ValueError(f"reserved_usernames must be a list of KubeSphere user names, got {value!r}")
@@ -302,10 +366,15 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "username_format": check_username_format,
     "authorization_server_id": check_authorization_server_id,
     "role_bindings": check_role_bindings,
+    "workspace_role_bindings": lambda v: check_scoped_role_bindings(v, field="workspace_role_bindings"),
+    "project_role_bindings": lambda v: check_scoped_role_bindings(v, field="project_role_bindings"),
+    "cluster_role_bindings": check_cluster_role_bindings,
     "reserved_usernames": check_reserved_usernames,
     "verify_login_timeout": check_verify_login_timeout,
 }
-_BOOLEAN_FIELDS = ("require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login")
+_BOOLEAN_FIELDS = (
+    "require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login", "strict_identities",
+)
 
 
 def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -361,25 +430,32 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+#: The maps from Okta groups to KubeSphere roles; each member of a mapped group gets a User.
+MEMBER_MAPS = ("role_bindings", "workspace_role_bindings", "project_role_bindings", "cluster_role_bindings")
+
+
 def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Cross-field rules of role_bindings and authorization_server_id (usernames.py, identities.py)."""
     problems: list[tuple[str, str]] = []
-    role_bindings = values.get("role_bindings")
-    if isinstance(role_bindings, Mapping) and role_bindings:
+    for field in MEMBER_MAPS:
+        role_bindings = values.get(field)
+        if not isinstance(role_bindings, Mapping) or not role_bindings:
+            continue
         if values.get("mapping_method") != "lookup":
             problems.append((
-                "role_bindings",
-                "role_bindings pre-provisions each member as a KubeSphere User bound to their Okta identity, "
+                field,
+                f"{field} pre-provisions each member as a KubeSphere User bound to their Okta identity, "
                 "which KubeSphere only honours with mapping_method 'lookup': set mapping_method: lookup",
             ))
         allowed = set(values.get("group_ids") or []) | set(values.get("group_names") or [])
         outside = [g for g in role_bindings if isinstance(g, str) and g not in allowed]
         if outside:
             problems.append((
-                "role_bindings",
-                f"role_bindings group(s) {', '.join(map(repr, outside))} are not allowed to use the app: "
-                "add each to group_ids (by id) or group_names (by name), spelled as in role_bindings",
+                field,
+                f"{field} group(s) {', '.join(map(repr, outside))} are not allowed to use the app: "
+                f"add each to group_ids (by id) or group_names (by name), spelled as in {field}",
             ))
+    problems.extend(_scoped_role_problems(values))
     server = values.get("authorization_server_id")
     issuer = values.get("issuer")
     if isinstance(server, str) and isinstance(issuer, str) and not issuer.endswith(f"/oauth2/{server}"):
@@ -390,6 +466,29 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             "a server whose access policy this project does not manage",
         ))
     return problems
+
+
+def scoped_role_maps(values: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The three scoped maps as ``kubesphere_roles`` takes them, or None when one does not parse."""
+    try:
+        return {
+            "workspace": check_scoped_role_bindings(values.get("workspace_role_bindings") or {}, field="workspace_role_bindings"),
+            "project": check_scoped_role_bindings(values.get("project_role_bindings") or {}, field="project_role_bindings"),
+            "cluster": check_cluster_role_bindings(values.get("cluster_role_bindings") or {}),
+        }
+    except ValueError:
+        return None  # reported by the field's own check
+
+
+def _scoped_role_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Version-dependent limits of workspace, project and cluster roles (kubesphere_roles)."""
+    from . import kubesphere_roles  # imports this module
+
+    version = values.get("kubesphere_version")
+    maps = scoped_role_maps(values)
+    if version not in SUPPORTED_VERSIONS or maps is None:
+        return []
+    return kubesphere_roles.configuration_problems(version, maps)
 
 
 def integration_warnings(values: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,171 @@
+"""Preview-time check that every workspace, project and role the maps name exists (dynamic resource).
+
+A WorkspaceRoleBinding or RoleBinding that names a missing workspace, namespace or role is accepted
+by the API server (only KubeSphere's own REST API refuses it) and simply grants nothing. So, like the
+3.x ClusterConfiguration resource, ``KubeSphereRoleReferences`` reads the cluster in ``check``, which
+the engine runs during ``pulumi preview`` as well as ``pulumi up``, and fails with every problem at
+once (``kubesphere_roles.reference_problems``, each with its fix). It declares nothing on the
+cluster: create/update only record the references, delete does nothing. Every binding the
+component declares depends on it, so on ``up`` no binding is written before the check passed.
+
+The reads are a few LISTs (WorkspaceTemplates, WorkspaceRoles, ClusterRoles, and per named project
+its Namespace and Roles), never one per member. When the cluster cannot be reached during the check
+(no kubeconfig on the machine running the preview, say), the check passes with nothing read; the
+bindings' own creation then fails with the Kubernetes provider's error.
+
+The provider is pickled by reference to this module (``kubesphere_okta`` is installed in the
+program's environment, where the dynamic-provider process runs), and holds no client: each check
+builds its own from its inputs, with the same kubeconfig rules as the 3.x resource.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+import pulumi.dynamic
+
+from . import kubesphere_roles
+from .kubesphere_roles import ClusterView, Reference
+
+#: Per-request timeout (connect, read) in seconds, so a dead API server cannot hang the preview.
+REQUEST_TIMEOUT_SECONDS = (10, 30)
+
+
+class ClusterUnreachable(Exception):
+    """The check could not read the cluster; it then passes (see the module docstring)."""
+
+
+def _contains_unknown(value: Any) -> bool:
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc
+
+    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(v) for v in value)
+    return False
+
+
+def _plain(value: Any) -> Any:
+    from pulumi.runtime import rpc
+
+    if isinstance(value, Mapping):
+        if rpc.is_rpc_secret(value):
+            return _plain(rpc.unwrap_rpc_secret(value))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def references_from(props: Mapping[str, Any]) -> list[Reference]:
+    return [Reference(**r) for r in props.get("references") or []]
+
+
+class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
+    """Reads the cluster in ``check``; owns nothing on it."""
+
+    @staticmethod
+    def _read(what: str, call, *args) -> Optional[dict]:
+        """One read through the Kubernetes client; None on 404."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return call(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise ClusterUnreachable(f"{what}: HTTP {error.status}") from None
+        except Exception as error:  # connection refused, DNS, TLS
+            raise ClusterUnreachable(f"{what}: {type(error).__name__}") from None
+
+    def read_cluster(self, props: Mapping[str, Any]) -> ClusterView:
+        from kubernetes import client as k8s
+
+        from .kubesphere_v3 import api_client
+
+        try:
+            api = api_client(props.get("kubeconfig"), props.get("kube_context"))
+        except Exception as error:  # no kubeconfig here: nothing to read
+            raise ClusterUnreachable(type(error).__name__) from None
+        custom, core = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api)
+        plan = kubesphere_roles.read_plan(props["kubesphere_version"], references_from(props))
+
+        def listed(spec, namespace: Optional[str] = None) -> list[dict]:
+            if spec is None:
+                return []
+            if namespace is None:
+                found = self._read("/".join(spec), custom.list_cluster_custom_object, *spec)
+            else:
+                group, version, plural = spec
+                found = self._read(f"{namespace}/{plural}", custom.list_namespaced_custom_object, group, version, namespace, plural)
+            return list((found or {}).get("items") or [])
+
+        def name(item: dict) -> str:
+            return (item.get("metadata") or {}).get("name", "")
+
+        namespaces = {ns for ns in plan["namespaces"] if self._read(f"namespace {ns}", core.read_namespace, ns) is not None}
+        return ClusterView(
+            workspaces={name(item) for item in listed(plan.get("workspaces"))},
+            workspace_roles={
+                name(item): ((item.get("metadata") or {}).get("labels") or {}).get(kubesphere_roles.WORKSPACE_LABEL, "")
+                for item in listed(plan.get("workspace_roles"))
+            },
+            namespaces=namespaces,
+            roles={ns: {name(item) for item in listed(spec, ns)} for ns, spec in plan["roles"].items() if ns in namespaces},
+            cluster_roles={name(item) for item in listed(plan.get("cluster_roles"))},
+        )
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        props = _plain(news)
+        if any(_contains_unknown(props.get(k)) for k in ("kubeconfig", "kube_context", "references", "kubesphere_version")):
+            return pulumi.dynamic.CheckResult(news, [])
+        try:
+            cluster = self.read_cluster(props)
+        except ClusterUnreachable:
+            return pulumi.dynamic.CheckResult(news, [])
+        problems = kubesphere_roles.reference_problems(references_from(props), cluster)
+        return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("references", p) for p in problems])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        keys = ("references", "kubesphere_version", "kube_context")
+        olds, news = _plain(olds), _plain(news)
+        return pulumi.dynamic.DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        return pulumi.dynamic.CreateResult("role-references", {k: v for k, v in props.items() if not k.startswith("__")})
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        return pulumi.dynamic.UpdateResult({k: v for k, v in news.items() if not k.startswith("__")})
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        return None
+
+
+class KubeSphereRoleReferences(pulumi.dynamic.Resource):
+    """Fails preview when a mapped workspace, project or role does not exist (declares nothing)."""
+
+    references: pulumi.Output[list]
+    """The checked references: scope, target (workspace or namespace), role, role object name, group."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        kubesphere_version: str,
+        references: Sequence[Reference],
+        kubeconfig: Optional[pulumi.Input[str]] = None,
+        kube_context: Optional[pulumi.Input[str]] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        props = {
+            "kubesphere_version": kubesphere_version,
+            "references": [vars(r) for r in references],
+            "kubeconfig": pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
+            "kube_context": kube_context,
+        }
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
+        super().__init__(RoleReferencesProvider(), name, props, opts)

@@ -1,0 +1,68 @@
+"""Stack config for workspace, project and cluster roles: workspaceRoleBindings, projectRoleBindings,
+clusterRoleBindings, through the config model and the program."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import program
+from infra.config import ConfigError, load
+from tests import kubesphere_schemas
+from tests.pulumi_harness import OktaAndKubernetesMocks, run
+
+GROUPS = {"KS Team A": "00g1teamateamateamat", "KS SRE": "00g1sresresresresres"}
+MEMBERS = {"00g1teamateamateamat": [{"id": "00uann", "login": "ann@example.com", "email": "ann@example.com"}],
+           "00g1sresresresresres": [{"id": "00udan", "login": "dan@example.com", "email": "dan@example.com"}]}
+BASE = {"consoleUrl": "https://c.example.com", "kubesphereVersion": "4.1.3", "mappingMethod": "lookup",
+        "groupNames": json.dumps(list(GROUPS))}
+MAPS = {
+    "workspaceRoleBindings": json.dumps({"KS Team A": {"team-a": "regular", "team-b": "viewer"}}),
+    "projectRoleBindings": json.dumps({"KS Team A": {"team-a-dev": "operator"}}),
+    "clusterRoleBindings": json.dumps({"KS SRE": "cluster-viewer", "KS Team A": "cluster-viewer"}),
+}
+
+
+def test_scoped_maps_reach_the_component_in_config_order():
+    model, _ = load({**BASE, **MAPS}, stack="dev", okta={"orgName": "example"})
+    args = model.component_args(stack="dev")
+    assert list(args["workspace_role_bindings"]["KS Team A"].items()) == [("team-a", "regular"), ("team-b", "viewer")]
+    assert args["project_role_bindings"] == {"KS Team A": {"team-a-dev": "operator"}}
+    assert list(args["cluster_role_bindings"]) == ["KS SRE", "KS Team A"]
+
+
+def test_each_map_without_lookup_is_named_with_its_fix():
+    with pytest.raises(ConfigError) as raised:
+        load({**BASE, **MAPS, "mappingMethod": "auto"}, stack="dev", okta={"orgName": "example"})
+    message = str(raised.value)
+    for key in ("workspaceRoleBindings", "projectRoleBindings", "clusterRoleBindings"):
+        assert f"  - kubesphere-okta:{key}: " in message and "set mapping_method: lookup" in message
+    assert "pulumi config set --path 'kubesphere-okta:workspaceRoleBindings[\"KS Team A\"][\"team-a\"]' regular" in message
+    assert "pulumi config set --path 'kubesphere-okta:clusterRoleBindings[\"KS SRE\"]' cluster-viewer" in message
+    assert "3 configuration problem(s)" in message  # one per map, nothing else
+
+
+def test_bad_workspace_name_and_group_outside_the_app_are_listed_at_once():
+    with pytest.raises(ConfigError) as raised:
+        load({**BASE, "workspaceRoleBindings": json.dumps({"KS Team A": {"Team_A": "regular"}}),
+              "clusterRoleBindings": json.dumps({"KS Ops": "cluster-admin"})}, stack="dev", okta={"orgName": "example"})
+    message = str(raised.value)
+    assert "'Team_A' (group 'KS Team A') is not a KubeSphere workspace name" in message
+    assert "clusterRoleBindings group(s)" not in message and "cluster_role_bindings group(s) 'KS Ops' are not allowed" in message
+
+
+def test_program_plans_bindings_from_stack_config():
+    config = {f"kubesphere-okta:{k}": v for k, v in {**BASE, **MAPS}.items()}
+    config["okta:orgName"] = "example"
+    rec = run(program.main, stack="dev", config=config, mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=MEMBERS))
+    kinds = sorted((r.inputs["kind"], r.inputs["metadata"]["name"]) for r in rec.resources
+                   if r.type.startswith("kubernetes:iam.kubesphere.io/"))
+    assert kinds == [
+        ("ClusterRoleBinding", "ann.example.com-cluster-viewer"), ("ClusterRoleBinding", "dan.example.com-cluster-viewer"),
+        ("RoleBinding", "ann.example.com-operator"), ("User", "ann.example.com"), ("User", "dan.example.com"),
+        ("WorkspaceRoleBinding", "ann.example.com-team-a-regular"), ("WorkspaceRoleBinding", "ann.example.com-team-b-viewer"),
+    ]
+    for r in rec.resources:
+        if r.type.startswith("kubernetes:iam.kubesphere.io/"):
+            assert kubesphere_schemas.problems("4.1.3", r.inputs) == []
