@@ -182,3 +182,17 @@ def test_auto_linking_dns_safe_names_without_confirmation_on_4_1_3_is_warned():
     assert rules.integration_warnings({**risky, "mapping_method": "lookup"}) == []
     assert rules.integration_warnings({**risky, "login_confirmation": True}) == []
     assert rules.integration_warnings({**risky, "kubesphere_version": "4.1.2"}) == []
+
+
+@pytest.mark.parametrize("check, url", [
+    (rules.check_console_url, "https://console.example.com/?"),
+    (rules.check_console_url, "https://console.example.com#"),
+    (rules.check_console_url, "https://@console.example.com"),
+    (rules.check_issuer, "https://example.okta.com?"),
+    (rules.check_issuer, "https://example.okta.com#"),
+    (rules.check_issuer, "https://@example.okta.com"),
+])
+def test_an_empty_query_fragment_or_user_info_is_refused_too(check, url):
+    # urlsplit reports each as "", yet the redirect URL would be built after "?" or "#".
+    with pytest.raises(ValueError, match="query, fragment"):
+        check(url)
