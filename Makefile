@@ -15,7 +15,7 @@ DEV_STAMP    := $(VENV)/.installed-dev
 OIDC_PROVIDER       := tests/oidc_provider
 OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
-.PHONY: test plan venv policy-venv clean docs openid-provider bench
+.PHONY: test plan venv policy-venv clean docs openid-provider bench mutation
 
 venv: $(STAMP)
 
@@ -46,8 +46,20 @@ plan: $(STAMP)
 bench: $(DEV_STAMP)
 	$(PY) -m bench.overhead
 
+# Mutation testing of the pure decision modules (minutes, CPU-heavy; not part of `make test`), see
+# docs/mutation-testing.md. `make mutation MODULES=rules` runs only the modules named.
+MUTATION_STAMP := $(VENV)/.installed-mutation
+MODULES ?=
+
+$(MUTATION_STAMP): $(DEV_STAMP) requirements-mutation.txt
+	$(PIP) -r requirements-mutation.txt
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(PY) -m mutation $(MODULES)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis $(OIDC_PROVIDER)/node_modules
+	rm -rf $(VENV) .pytest_cache .hypothesis .mutation $(OIDC_PROVIDER)/node_modules
 
 docs: $(STAMP)
 	$(PY) -m infra.reference --write

@@ -85,62 +85,85 @@ def exception_classes(module_source: str) -> frozenset[str]:
 
 
 class _MessageBlanker(ast.NodeTransformer):
-    """Replaces every string constant that is part of a message with one placeholder."""
+    """Replaces the string constants of every message argument ("slot") with one placeholder; the
+    slots numbered in ``dropped`` (a message replaced by None) become the placeholder whole."""
 
-    def __init__(self, exceptions: frozenset[str], in_exception_class: bool):
+    def __init__(self, exceptions: frozenset[str], in_exception_class: bool, dropped: frozenset[int] = frozenset()):
         self.exceptions = exceptions
         self.in_exception_class = in_exception_class
+        self.dropped = dropped
+        self.slots: list[ast.AST] = []
 
-    @staticmethod
-    def _blank(node: ast.AST) -> ast.AST:
+    def _message(self, node: ast.expr) -> ast.expr:
+        index = len(self.slots)
+        self.slots.append(node)
+        if index in self.dropped:
+            return ast.Constant(_PLACEHOLDER)
+
         class Blank(ast.NodeTransformer):
             def visit_Constant(self, constant: ast.Constant) -> ast.AST:
-                # None too: mutmut's "the message is None" changes only what the message says.
-                return ast.Constant(_PLACEHOLDER) if constant.value is None or isinstance(constant.value, str) \
-                    else constant
+                return ast.Constant(_PLACEHOLDER) if isinstance(constant.value, str) else constant
 
         return Blank().visit(node)
 
+    def _message_call(self, call: ast.Call) -> ast.Call:
+        call.func = self.visit(call.func)
+        call.args = [self._message(argument) for argument in call.args]
+        for keyword in call.keywords:
+            keyword.value = self._message(keyword.value)
+        return call
+
     def visit_Raise(self, node: ast.Raise) -> ast.AST:
-        return self._blank(node)
+        if isinstance(node.exc, ast.Call):
+            node.exc = self._message_call(node.exc)
+            if node.cause is not None:
+                node.cause = self.visit(node.cause)
+            return node
+        return self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         func = node.func
         if isinstance(func, ast.Name) and func.id in self.exceptions:
-            return self._blank(node)
+            return self._message_call(node)
         if (self.in_exception_class and isinstance(func, ast.Attribute) and func.attr == "__init__"
                 and isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name)
                 and func.value.func.id == "super"):
-            return self._blank(node)
+            return self._message_call(node)
         if (isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name)
                 and func.value.id in MESSAGE_LISTS and len(node.args) == 1):
             (argument,) = node.args
             if isinstance(argument, ast.Tuple) and argument.elts:
                 # (field, message): the field says which setting is wrong, that is behaviour.
-                argument.elts[1:] = [self._blank(element) for element in argument.elts[1:]]
                 argument.elts[0] = self.visit(argument.elts[0])
+                argument.elts[1:] = [self._message(element) for element in argument.elts[1:]]
             else:
-                node.args = [self._blank(argument)]
+                node.args = [self._message(argument)]
             node.func = self.visit(node.func)
             return node
         return self.generic_visit(node)
 
 
-def _without_messages(source: str, exceptions: frozenset[str], in_exception_class: bool) -> str:
-    tree = ast.parse(textwrap.dedent(source))
-    return ast.dump(_MessageBlanker(exceptions, in_exception_class).visit(tree))
+def _without_messages(source: str, exceptions: frozenset[str], in_exception_class: bool,
+                      dropped: frozenset[int] = frozenset()) -> tuple[str, list[ast.AST]]:
+    blanker = _MessageBlanker(exceptions, in_exception_class, dropped)
+    tree = blanker.visit(ast.parse(textwrap.dedent(source)))
+    return ast.dump(tree), blanker.slots
 
 
 def is_message_only(original_source: str, mutant_source: str, exceptions: frozenset[str],
                     in_exception_class: bool = False) -> bool:
-    """True when the two versions of a function differ only in string literals that are part of a
-    message: anything inside a ``raise``, the arguments of an exception class's constructor (or
-    ``super().__init__`` inside one), and the text appended to ``problems``/``warnings`` (for a
-    ``(field, message)`` pair, only the message)."""
+    """True when the two versions of a function differ only in what their messages say: string
+    literals in a message argument, or a whole message argument replaced by None. Message
+    arguments are those of an exception class's constructor (also under ``raise`` and, inside an
+    exception class, ``super().__init__``) and what is appended to ``problems``/``warnings`` (of
+    a ``(field, message)`` pair only the message). A change to an expression a message shows
+    (``{value!r}`` -> ``{None!r}``) is behaviour."""
     if ast.dump(ast.parse(textwrap.dedent(original_source))) == ast.dump(ast.parse(textwrap.dedent(mutant_source))):
         return False  # no difference at all: not a message change (and suspicious in itself)
-    return (_without_messages(original_source, exceptions, in_exception_class)
-            == _without_messages(mutant_source, exceptions, in_exception_class))
+    _, slots = _without_messages(mutant_source, exceptions, in_exception_class)
+    dropped = frozenset(i for i, slot in enumerate(slots) if isinstance(slot, ast.Constant) and slot.value is None)
+    return (_without_messages(original_source, exceptions, in_exception_class, dropped)[0]
+            == _without_messages(mutant_source, exceptions, in_exception_class, dropped)[0])
 
 
 @dataclass(frozen=True)
