@@ -29,7 +29,9 @@ from kubesphere_okta.usernames import (
     first_role,
     is_kubesphere_username,
     okta_username_expression,
+    mapped_login,
     plan_users,
+    suffixed_username,
 )
 from tests.login_table import LOGINS
 from tests.okta_expression import evaluate
@@ -338,3 +340,122 @@ def test_lookup_mode_names_every_member_validly_uniquely_never_reserved_and_inde
     # Only a login that reads as a reserved name is left without one.
     assert all("reserved local account" in s.reason for s in skipped)
     assert set(names) | {s.okta_id for s in skipped} == {i for i, _ in pairs}
+
+
+# --- what a name is, and names that must never change ----------------------------------------------
+
+def dns1123_subdomain(name: str) -> bool:
+    """Kubernetes' rule, spelled out: dot-separated labels of a-z, 0-9 and '-', each starting and
+    ending with a letter or digit, at most 63 characters in all (KubeSphere's label limit)."""
+    labels = name.split(".")
+    return 0 < len(name) <= MAX_USERNAME_LENGTH and all(
+        label and set(label) <= set(string.ascii_lowercase + string.digits + "-")
+        and label[0] != "-" and label[-1] != "-" for label in labels)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab9.-_A\u212a", max_size=70) | st.builds(lambda n: "a" * n, st.integers(60, 66)))
+def test_kubesphere_username_is_exactly_a_dns1123_subdomain_of_at_most_63_characters(name):
+    assert is_kubesphere_username(name) == dns1123_subdomain(name)
+
+
+@pytest.mark.parametrize("name", ["jane.acme-", "jane-.acme", "jane.-acme", "a_b", "a..b", ".a", "a.", "A", "\u212aate"])
+def test_names_kubernetes_refuses_are_not_usernames(name):
+    assert not is_kubesphere_username(name)
+
+
+def test_mapped_login_lower_cases_ascii_only():
+    # str.lower() would turn the Kelvin sign into 'k' and let \u212aate@acme.com pass as kate.acme.com.
+    assert mapped_login("\u212aATE@Acme.com") == "\u212aate.acme.com"
+    with pytest.raises(UsernameError):
+        dns_safe_username("\u212aATE@Acme.com")
+
+
+#: Names users already have: a change to the suffix or the truncation would rename them.
+@pytest.mark.parametrize("base, okta_id, expected", [
+    ("jane.acme.com", "00u1abcdEFGH", "jane.acme.com-3fa74c64"),
+    ("x" * 54, "00ub", "x" * 54 + "-d4eee2a9"),
+    ("x" * 53 + ".y", "00ub", "x" * 53 + "-d4eee2a9"),  # cut before the '.': no '.-' in a name
+    ("x" * 52 + "-.y", "00ub", "x" * 52 + "-d4eee2a9"),
+    ("x" * 63, "00ub", "x" * 54 + "-d4eee2a9"),
+])
+def test_suffixed_names_are_stable(base, okta_id, expected):
+    assert suffixed_username(base, okta_id) == expected
+    assert collision_suffix(okta_id) == hashlib.sha256(okta_id.encode()).hexdigest()[:8]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", fullmatch=True).filter(dns1123_subdomain), okta_ids)
+def test_a_suffixed_name_is_a_valid_name_ending_in_the_suffix_of_the_id(base, okta_id):
+    name = suffixed_username(base, okta_id)
+    assert is_kubesphere_username(name), name
+    head, _, suffix = name.rpartition("-")
+    assert suffix == collision_suffix(okta_id) and base.startswith(head)
+    assert head == base if len(base) <= MAX_USERNAME_LENGTH - 9 else len(head) <= MAX_USERNAME_LENGTH - 9
+
+
+def test_members_after_a_deactivated_one_are_still_planned():
+    gone = OktaMember(id="00ugone", login="gone@acme.com", email="gone@acme.com", status="DEPROVISIONED")
+    jane, bob = member("00ujane", "jane@acme.com", "jane@acme.com"), member("00ubob", "bob@acme.com", "bob@acme.com")
+    plan = plan_users([("g", "platform-regular"), ("h", "platform-admin")], {"g": [jane, gone, bob], "h": [gone]})
+    assert [u.okta_id for u in plan.users] == ["00ubob", "00ujane"] and plan.skipped == []
+
+
+# --- sets of Okta users whose names collide ---------------------------------------------------------
+
+@st.composite
+def colliding_members(draw) -> tuple[list[OktaMember], list[str]]:
+    """Members whose logins derive few distinct names: the same login in other cases and spellings,
+    logins truncated to the same 63 characters, and logins that spell another member's suffixed
+    name exactly; plus reserved names that are some members' names or suffixed names."""
+    ids = draw(st.lists(okta_ids, min_size=1, max_size=10, unique=True))
+    stems = ["jane@acme.com", "JANE@acme.com", "jane_doe@acme.com", "jane-doe@acme.com", "jäne@acme.com",
+             "x" * 60 + "@acme.com", "x" * 60 + "@acme.org", "\u212aate@acme.com", "kate@acme.com", "deploy-bot"]
+    members = []
+    for okta_id in ids:
+        kind = draw(st.sampled_from(["stem", "suffix of another"]))
+        if kind == "stem":
+            login = draw(st.sampled_from(stems))
+        else:
+            other = draw(st.sampled_from(ids))
+            base = draw(st.sampled_from(["jane.acme.com", "jane-doe.acme.com", "x" * 60 + ".acme.com"]))
+            login = suffixed_username(base, other).replace(".acme.com", "@acme.com", 1)
+        members.append(member(okta_id, login))
+    reserved = draw(st.lists(st.sampled_from(
+        ["jane.acme.com", suffixed_username("jane.acme.com", ids[0]), "ops"]), max_size=2))
+    return members, reserved
+
+
+@settings(max_examples=120, deadline=None)
+@given(colliding_members(), st.sampled_from(["lookup", "auto"]), st.randoms())
+def test_colliding_members_never_share_a_name_nor_get_a_reserved_one(case, mapping_method, random):
+    members, reserved = case
+    names, skipped = assign_usernames(members, reserved, mapping_method)
+    shuffled = list(members)
+    random.shuffle(shuffled)
+    assert assign_usernames(shuffled, reserved, mapping_method) == (names, skipped)
+    assert len(set(names.values())) == len(names), "two Okta users would share one KubeSphere user"
+    assert not set(names.values()) & ({"admin"} | set(reserved))
+    assert all(is_kubesphere_username(n) for n in names.values())
+    assert not set(names) & {s.okta_id for s in skipped}
+    assert set(names) | {s.okta_id for s in skipped} == {m.id for m in members}
+    assert [s.okta_id for s in skipped] == sorted(s.okta_id for s in skipped)
+    # The member a name is derived for keeps it unless a member ranked before it derives it too.
+    for okta_id, name in names.items():
+        assert name.endswith(collision_suffix(okta_id)) or name not in {
+            n for i, n in names.items() if i != okta_id}
+
+
+def test_a_login_spelling_another_members_suffixed_name_never_takes_it():
+    first, second = member("00ua", "jane@acme.com"), member("00ub", "jane@acme.com")
+    spelled = suffixed_username("jane.acme.com", "00ub").replace(".acme.com", "@acme.com", 1)
+    names, skipped = assign_usernames([first, second, member("00uc", spelled)])
+    assert len(set(names.values())) == len(names)
+    assert names["00ua"] == "jane.acme.com" and names["00uc"] == suffixed_username("jane.acme.com", "00ub")
+    assert [s.okta_id for s in skipped] == ["00ub"] and "is taken" in skipped[0].reason
+
+
+def test_a_suffixed_name_that_is_reserved_is_refused_not_given():
+    names, skipped = assign_usernames([member("00ua", "jane@acme.com"), member("00ub", "jane@acme.com")],
+                                      reserved=[suffixed_username("jane.acme.com", "00ub")])
+    assert names == {"00ua": "jane.acme.com"} and [s.okta_id for s in skipped] == ["00ub"]
