@@ -6,6 +6,9 @@ import sys
 # Pulumi runs this directory as the program; the component library lives one level up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infra import program  # noqa: E402
+from infra import collector, program  # noqa: E402
 
+# Registration runs on after this module returns, until the language host exits: tune the
+# collector for the rest of this process (infra/collector.py says why and what it changes).
+collector.tune_for_registration()
 program.main()

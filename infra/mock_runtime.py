@@ -3,7 +3,8 @@
 ``run(fn, ...)`` installs fresh mocks, runs ``fn`` inside the Pulumi runtime, waits for every
 registration and returns a ``Recording``: each registered resource with its type, name, parent,
 dependencies, inputs (camelCase, as the engine sees them), which inputs are secret, and the
-options that matter (protect). Invokes are recorded too, so tests can count Okta reads.
+options that decide what ``pulumi destroy`` does (protect, retain_on_delete); and the warnings
+the program logged. Invokes are recorded too, so tests can count Okta reads.
 
 The offline plan (``infra.plan``), the tests and the bench all run on this one implementation.
 """
@@ -11,12 +12,15 @@ The offline plan (``infra.plan``), the tests and the bench all run on this one i
 from __future__ import annotations
 
 import copy
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
 
 SECRET_SIG = rpc._special_secret_sig  # the marker the engine uses for secret values
 SECRET_PLACEHOLDER = "[secret]"
@@ -50,6 +54,8 @@ class Recording:
     resources: list[Registered] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings (``pulumi.log.warn``), in order: the CLI would show them."""
     registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     """What each resource passed to ``register_outputs``, by URN (known values only)."""
 
@@ -74,37 +80,41 @@ def _is_secret(value: Any) -> bool:
 
 def _unwrap_secrets(value: Any) -> Any:
     """The plain value the provider would receive, with the engine's secret wrappers removed."""
-    if _is_secret(value):
-        return _unwrap_secrets(value.get("value"))
-    if isinstance(value, Mapping):
-        return {k: _unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap_secrets(v) for v in value]
-    return value
+    return _split_secrets(value)[0]
 
 
 def _hide_secrets(value: Any) -> Any:
     """The value with everything the engine marks secret replaced by ``[secret]``."""
-    if _is_secret(value):
-        return SECRET_PLACEHOLDER
-    if isinstance(value, Mapping):
-        return {k: _hide_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hide_secrets(v) for v in value]
-    return value
+    return _split_secrets(value)[1]
 
 
 def _secret_paths(value: Any, path: str = "") -> set[str]:
     found: set[str] = set()
-    if _is_secret(value):
-        return {path}
-    if isinstance(value, Mapping):
-        for k, v in value.items():
-            found |= _secret_paths(v, f"{path}.{k}" if path else k)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found |= _secret_paths(v, f"{path}[{i}]")
+    _split_secrets(value, path, found)
     return found
+
+
+def _split_secrets(value: Any, path: str = "", found: set[str] | None = None) -> tuple[Any, Any]:
+    """(plain value, value with secrets shown as ``[secret]``) in one walk; adds the path of each
+    secret to ``found``. A part without secrets is one object in both results (recordings are
+    never mutated), so a recording does not hold two copies of what is not secret."""
+    if _is_secret(value):
+        if found is not None:
+            found.add(path)
+        return _split_secrets(value.get("value"))[0], SECRET_PLACEHOLDER
+    if isinstance(value, Mapping):
+        plain: dict[str, Any] = {}
+        shown: dict[str, Any] = {}
+        same = True
+        for k, v in value.items():
+            plain[k], shown[k] = _split_secrets(v, f"{path}.{k}" if path else k, found)
+            same = same and shown[k] is plain[k]
+        return plain, plain if same else shown
+    if isinstance(value, list):
+        pairs = [_split_secrets(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+        plain_list = [p for p, _ in pairs]
+        return plain_list, plain_list if all(p is h for p, h in pairs) else [h for _, h in pairs]
+    return value, value
 
 
 class OktaAndKubernetesMocks(pulumi.runtime.Mocks):
@@ -135,10 +145,13 @@ class OktaAndKubernetesMocks(pulumi.runtime.Mocks):
             raise Exception(f"group with name {asked!r} does not exist")
         return {"id": self.groups[found], "name": found, "description": "", "type": "OKTA_GROUP", "users": []}
 
+    def added_outputs(self, args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+        """What the provider answers beyond the inputs: an OAuth app's credentials."""
+        return self.app_credentials(args) if args.typ == "okta:app/oAuth:OAuth" else {}
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         outputs = copy.deepcopy(args.inputs)
-        if args.typ == "okta:app/oAuth:OAuth":
-            outputs.update(self.app_credentials(args))
+        outputs.update(self.added_outputs(args))
         return [self.resource_id(args), outputs]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -150,37 +163,90 @@ class OktaAndKubernetesMocks(pulumi.runtime.Mocks):
         return {}
 
 
+class _WarningCollector(logging.Handler):
+    """Keeps the warnings the program logs through the (mock) engine, instead of printing them."""
+
+    def __init__(self, recording: Recording):
+        super().__init__(level=logging.WARNING)
+        self.recording = recording
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.recording.warnings.append(record.getMessage())
+
+
+def _engine_logger(recording: Recording) -> logging.Logger:
+    logger = logging.Logger("pulumi-mock-engine", level=logging.WARNING)  # not registered: one per run
+    logger.propagate = False
+    logger.addHandler(_WarningCollector(recording))
+    return logger
+
+
+#: Markers in a serialized property Struct of values that do not survive a deserialize/serialize
+#: round trip byte for byte (unknowns, assets, resource references: the special signature key).
+_NOT_ECHOED = (rpc.UNKNOWN.encode(), rpc._special_sig_key.encode())
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The stock mock monitor, also keeping what the engine would see of each registration."""
+    """The stock mock monitor, also keeping what the engine would see of each registration.
+
+    Answers a registration the way the stock monitor does (outputs = the inputs plus what
+    ``OktaAndKubernetesMocks.added_outputs`` adds), but without its round trip: the stock one
+    deserializes the inputs, deep-copies them and serializes them again on a private event loop,
+    which at 20,000 resources was a fifth of the run. Inputs that the round trip could change
+    (unknowns, secrets, assets, resource references) and mocks that override ``new_resource``
+    still take the stock path.
+    """
+
+    def __init__(self, mocks: OktaAndKubernetesMocks):
+        super().__init__(mocks)
+        self.recording = mocks.recording
+        self._echo = type(mocks).new_resource is OktaAndKubernetesMocks.new_resource
+
+    def RegisterResource(self, request):
+        if request.type == "pulumi:pulumi:Stack":
+            return super().RegisterResource(request)
+        wire = request.object.SerializeToString()
+        if not self._echo or any(marker in wire for marker in _NOT_ECHOED):
+            response = super().RegisterResource(request)
+            self._record(request, response.urn, rpc.deserialize_properties(request.object))
+            return response
+        inputs = rpc.deserialize_properties(request.object)
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
+            resource_id=request.importId, custom=request.custom or False,
+        )
+        urn = self.make_urn(request.parent, request.type, request.name)
+        resource_id = self.mocks.resource_id(args)
+        added = self.mocks.added_outputs(args)
+        outputs = struct_pb2.Struct()
+        outputs.MergeFromString(wire)
+        outputs.update(added)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, {**inputs, **added})
+        self._record(request, urn, inputs)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=outputs)
 
     def RegisterResourceOutputs(self, request):
         outputs = rpc.deserialize_properties(request.outputs) if request.outputs else {}
         self.recording.registered_outputs[request.urn] = _unwrap_secrets(outputs)
         return super().RegisterResourceOutputs(request)
 
-    def __init__(self, mocks: OktaAndKubernetesMocks):
-        super().__init__(mocks)
-        self.recording = mocks.recording
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object)
-            self.recording.resources.append(Registered(
-                type=request.type,
-                name=request.name,
-                urn=response.urn,
-                parent_urn=request.parent,
-                dependencies=list(request.dependencies),
-                inputs=_unwrap_secrets(inputs),
-                secret_inputs=_secret_paths(inputs),
-                protect=bool(request.protect),
-                additional_secret_outputs=list(request.additionalSecretOutputs),
-                shown_inputs=_hide_secrets(inputs),
-                retain_on_delete=bool(request.retainOnDelete),
-                provider_version=request.version,
-            ))
-        return response
+    def _record(self, request, urn: str, inputs: dict[str, Any]) -> None:
+        secret_inputs: set[str] = set()
+        plain, shown = _split_secrets(inputs, "", secret_inputs)
+        self.recording.resources.append(Registered(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            parent_urn=request.parent,
+            dependencies=list(request.dependencies),
+            inputs=plain,
+            secret_inputs=secret_inputs,
+            protect=bool(request.protect),
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            shown_inputs=shown,
+            retain_on_delete=bool(request.retainOnDelete),
+            provider_version=request.version,
+        ))
 
 
 def run(
@@ -202,8 +268,9 @@ def run(
     mocks = mocks or OktaAndKubernetesMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(dict(config or {}), secret_keys=list(secret_keys or []))
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     recording = mocks.recording
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor,
+                             logger=_engine_logger(recording))
 
     @pulumi.runtime.test
     def body():

@@ -4,7 +4,9 @@ Reads Pulumi.yaml and Pulumi.<stack>.yaml directly (``secure:`` values are never
 runs the real program (``infra.program.main``) under Pulumi's mock runtime, and prints the
 resource tree, the KubeSphere object as it will be written, and the diff of that object.
 
-Exit status: 0 planned, 1 invalid configuration (the program's own message), 2 usage.
+Exit status: 0 planned; 1 invalid stack configuration (the program's own message); 2 a wrong
+command line: an unknown option or stack, an option that does not apply to the stack, or a file
+given with an option that is missing or is not what the option takes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import yaml
 
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE
 from kubesphere_okta.integration import TYPE_TOKEN
-from infra import plan_document, stack_files
+from infra import collector, plan_document, stack_files
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -65,7 +67,7 @@ def pending_group(name: str) -> str:
 
 def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozenset()) -> list[str]:
     """What only Okta can answer, in the order the program asked: group ids, and group members
-    (a group not given with --okta-members is empty offline: no User or GlobalRoleBinding for it)."""
+    (a group not given with --okta-members is empty offline: no User or role binding for it)."""
     pending: list[str] = []
     names: dict[str, str] = {}
     for token, args in recording.invokes:
@@ -77,7 +79,7 @@ def pending_lookups(recording: Recording, listed_groups: frozenset[str] = frozen
             if group in listed_groups:
                 continue
             pending.append(f"<lookup: members of group {names.get(group, group)!r}> (each member becomes a "
-                           "KubeSphere User and GlobalRoleBinding; give --okta-members to see them)")
+                           "KubeSphere User with its role bindings; give --okta-members to see them)")
     return list(dict.fromkeys(pending))
 
 
@@ -90,6 +92,36 @@ def _load_yaml(path: Path) -> Any:
         return yaml.load(path.read_text(), Loader=plan_document.SafeLoader)
     except yaml.YAMLError as error:
         raise InvalidInput(f"{path.name} is not valid YAML: {error}") from None
+
+
+def read_cluster_configuration(path: Path) -> dict[str, Any]:
+    """``--cluster-configuration``: the ks-installer object, alone or in a ``kind: List``."""
+    try:
+        documents = list(yaml.load_all(path.read_text(), Loader=plan_document.SafeLoader))
+    except yaml.YAMLError as error:
+        raise InvalidInput(f"{path} is not valid YAML: {error}") from None
+    try:
+        return plan_document.live_cluster_configuration(documents)
+    except ValueError as error:
+        raise InvalidInput(f"{path} {error}") from None
+
+
+def inapplicable_options(args: argparse.Namespace, config: stack_files.StackConfig) -> list[str]:
+    """Options given that the stack would ignore: each is a usage error, never silently dropped."""
+    version = config.config.get(f"{config.project}:kubesphereVersion", "")
+    role_bindings = config.config.get(f"{config.project}:roleBindings", "")
+    problems = []
+    if args.cluster_configuration and version.startswith("4"):
+        problems.append(
+            f"--cluster-configuration applies to KubeSphere 3.x only; stack {config.stack!r} is KubeSphere "
+            f"{version}, which keeps the identity provider in a Secret: drop the option"
+        )
+    if args.okta_members and role_bindings.strip() in ("", "{}", "null"):
+        problems.append(
+            f"--okta-members applies to stacks with {config.project}:roleBindings; stack {config.stack!r} has none, "
+            "so no Okta group members become KubeSphere Users: drop the option or set roleBindings"
+        )
+    return problems
 
 
 def read_stack(project_dir: Path, stack: str) -> stack_files.StackConfig:
@@ -146,12 +178,15 @@ def planned_resources(recording: Recording) -> list[plan_document.PlannedResourc
             inputs=plan_document.hide_credentials(
                 plan_document.registered_inputs(r.shown_inputs), [PLACEHOLDER_CLIENT_SECRET]
             ),
+            protect=r.protect,
+            retain_on_delete=r.retain_on_delete,
+            urn=r.urn,
         )
         for r in recording.resources
     ]
 
 
-def kubesphere_change(recording: Recording, live_file: Path, destroy: bool) -> plan_document.KubeSphereChange:
+def kubesphere_change(recording: Recording, live: dict[str, Any], destroy: bool) -> plan_document.KubeSphereChange:
     hidden = [PLACEHOLDER_CLIENT_SECRET]
     secrets = [r for r in recording.of_type(SECRET_TYPE) if r.inputs.get("type") == V4_SECRET_TYPE]
     if secrets:
@@ -165,11 +200,10 @@ def kubesphere_change(recording: Recording, live_file: Path, destroy: bool) -> p
         raise InvalidInput("the program registered no KubeSphere identity provider (no Secret, no ClusterConfiguration entry)")
     # Sorted keys: the API server returns custom objects with their keys sorted, so that is how it will read.
     entry, oauth_options = v3_entry(plan_document.registered_inputs(entries[0].inputs))
-    live = _load_yaml(live_file)
     try:
         change = plan_document.v3_change(live, entry, oauth_options, destroy)
     except ValueError as error:
-        raise InvalidInput(f"{live_file}: {error}") from None
+        raise InvalidInput(f"the ClusterConfiguration cannot take our entry: {error}") from None
     return plan_document.KubeSphereChange(
         change.kind, plan_document.hide_credentials(change.before, hidden), plan_document.hide_credentials(change.after, hidden)
     )
@@ -205,7 +239,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
     parser.add_argument(
         "--okta-members", type=Path, metavar="FILE",
         help="YAML {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
-             "GlobalRoleBindings of role_bindings for these members (offline, Okta cannot be asked)",
+             "global, workspace, project and cluster role bindings of the mapped groups' members "
+             "(offline, Okta cannot be asked)",
     )
     parser.add_argument(
         "--config", "-c", action="append", default=[], metavar="KEY=VALUE",
@@ -222,11 +257,6 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     stacks = available_stacks(args.project_dir)
     if args.stack not in stacks:
         parser.error(f"no stack file Pulumi.{args.stack}.yaml; stacks: {', '.join(stacks) or 'none'}")
-    live_file = args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION
-    if not live_file.is_file():
-        parser.error(f"--cluster-configuration: no such file {live_file}")
-    if args.okta_members and not args.okta_members.is_file():
-        parser.error(f"--okta-members: no such file {args.okta_members}")
     try:
         config = stack_files.with_overrides(read_stack(args.project_dir, args.stack), args.config)
     except stack_files.StackFileError as error:
@@ -234,18 +264,46 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     except InvalidInput as error:
         print(error, file=sys.stderr)
         return 1
-    try:
-        mocks = PlanMocks(read_members(args.okta_members) if args.okta_members else None)
-        recording = run_program(config, program, mocks)
-        kubesphere = kubesphere_change(recording, live_file, args.destroy)
-    except InvalidInput as error:
-        print(error, file=sys.stderr)
-        return 1
-    plan = plan_document.document(args.stack, planned_resources(recording), kubesphere, skipped_members(recording))
-    if args.format == "json":
-        print(json.dumps(plan, indent=2, ensure_ascii=False))
-    else:
-        print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
+    usage = inapplicable_options(args, config)
+    for option, path in (("--cluster-configuration", args.cluster_configuration), ("--okta-members", args.okta_members)):
+        if path and not path.is_file():
+            usage.append(f"{option}: no such file {path}")
+    live, members = None, None
+    if not usage:  # the files' contents are part of the command line: a wrong one is a usage error too
+        try:
+            live = read_cluster_configuration(args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION)
+        except InvalidInput as error:
+            usage.append(f"--cluster-configuration: {error}")
+        try:
+            members = read_members(args.okta_members) if args.okta_members else None
+        except InvalidInput as error:
+            usage.append(f"--okta-members: {error}")
+    if usage:
+        parser.error("\n  ".join(usage))
+    if program is None:
+        from infra.program import main as program  # imported before the collector freezes what exists
+    # Everything below builds objects that live until the plan is printed: keep the collector
+    # from rescanning the imported modules while it does (see infra/collector.py).
+    with collector.registering():
+        try:
+            mocks = PlanMocks(members)
+            recording = run_program(config, program, mocks)
+            kubesphere = kubesphere_change(recording, live, args.destroy)
+        except InvalidInput as error:
+            print(error, file=sys.stderr)
+            return 1
+        from infra.program import UNPROTECT_HINTS
+
+        resources = planned_resources(recording)
+        warnings = list(dict.fromkeys(recording.warnings))
+        if args.destroy:
+            warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
+        plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
+                                      destroy=args.destroy, warnings=warnings)
+        if args.format == "json":
+            print(json.dumps(plan, indent=2, ensure_ascii=False))
+        else:
+            print(plan_document.text(plan, args.destroy, pending_lookups(recording, frozenset(mocks.listed_groups))), end="")
     return 0
 
 

@@ -33,6 +33,11 @@ class PlannedResource:
     """The parent's resource name; None for a resource directly under the stack."""
     inputs: dict[str, Any]
     """Inputs as registered (camelCase), engine-marked secrets already shown as ``[secret]``."""
+    protect: bool = False
+    """Pulumi refuses to delete (or replace) it: ``pulumi destroy`` fails at it."""
+    retain_on_delete: bool = False
+    """``pulumi destroy`` drops it from the stack but leaves it where it is (Okta, the cluster)."""
+    urn: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,18 +130,87 @@ def v3_change(
     return KubeSphereChange(CLUSTER_CONFIGURATION, before=deployed, after=removed)
 
 
+KS_INSTALLER = ("installer.kubesphere.io/v1alpha1", "ClusterConfiguration", "kubesphere-system", "ks-installer")
+GET_CLUSTER_CONFIGURATION = "kubectl -n kubesphere-system get cc ks-installer -o yaml"
+
+
+def _describe(item: Any) -> str:
+    if not isinstance(item, Mapping):
+        return f"a {type(item).__name__}, not a Kubernetes object"
+    metadata = item.get("metadata") if isinstance(item.get("metadata"), Mapping) else {}
+    where = "/".join(str(metadata.get(k)) for k in ("namespace", "name") if metadata.get(k) is not None)
+    return f"{item.get('apiVersion', '<no apiVersion>')} {item.get('kind', '<no kind>')} {where or '<no name>'}".strip()
+
+
+def _is_ks_installer(item: Any) -> bool:
+    if not isinstance(item, Mapping) or not isinstance(item.get("metadata"), Mapping):
+        return False
+    metadata = item["metadata"]
+    return (item.get("apiVersion"), item.get("kind"), metadata.get("namespace"), metadata.get("name")) == KS_INSTALLER
+
+
+def live_cluster_configuration(documents: list[Any]) -> dict[str, Any]:
+    """The ks-installer ClusterConfiguration in what the user gave: the object as
+    ``kubectl -n kubesphere-system get cc ks-installer -o yaml`` prints it, or a ``kind: List`` holding
+    it (``kubectl get cc -A -o yaml``). Anything else raises ValueError saying what was found."""
+    candidates: list[Any] = []
+    for item in (d for d in documents if d is not None):
+        if isinstance(item, Mapping) and item.get("kind") == "List" and isinstance(item.get("items"), list):
+            candidates += item["items"]
+        else:
+            candidates.append(item)
+    found = [item for item in candidates if _is_ks_installer(item)]
+    expected = "{} {} {}/{}".format(*KS_INSTALLER)
+    if len(found) == 1:
+        if not isinstance(found[0].get("spec"), Mapping):
+            raise ValueError(f"the {expected} has no spec mapping; get the object with: {GET_CLUSTER_CONFIGURATION}")
+        return dict(found[0])
+    if found:
+        raise ValueError(f"holds {len(found)} copies of {expected}; give exactly one ({GET_CLUSTER_CONFIGURATION})")
+    seen = ", ".join(_describe(item) for item in candidates) or "nothing"
+    raise ValueError(f"holds {seen}, not the {expected} KubeSphere 3.x reads; get it with: {GET_CLUSTER_CONFIGURATION}")
+
+
+def _system(resource_type: str) -> str:
+    return "Okta" if resource_type.startswith("okta:") else "the cluster"
+
+
+def destroy_warnings(resources: Iterable[PlannedResource], stack: str, unprotect_hints: Mapping[str, str]) -> list[str]:
+    """What ``pulumi destroy`` will not do: delete a protected resource (the destroy fails there) or
+    delete a retained one (it stays where it is). Each protected one with how to unprotect it."""
+    warnings = []
+    for _, r in tree_order(resources):
+        if r.protect:
+            hint = unprotect_hints.get(r.type)
+            how = f"`{hint}`, then `pulumi up -s {stack}`; or " if hint else ""
+            warnings.append(
+                f"pulumi destroy stops at {r.name} ({r.type}): it is protected, so Pulumi refuses to delete it "
+                f"and the destroy fails. To destroy it, unprotect it first: {how}`pulumi state unprotect '{r.urn}'`"
+            )
+    for _, r in tree_order(resources):
+        if r.retain_on_delete and not r.protect:
+            warnings.append(f"pulumi destroy keeps {r.name} ({r.type}): retain_on_delete, it leaves the stack "
+                            f"but stays in {_system(r.type)}")
+    return warnings
+
+
 def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange,
-             skipped_members: Iterable[Mapping[str, str]] = ()) -> dict[str, Any]:
+             skipped_members: Iterable[Mapping[str, str]] = (), *,
+             destroy: bool = False, warnings: Iterable[str] = ()) -> dict[str, Any]:
     """The plan as one JSON-ready document (the shape ``--format json`` prints).
 
     ``skipped_members``: the program's ``skippedMembers`` output (roleBindings members who get no User).
     """
     return {
         "stack": stack,
+        "operation": "destroy" if destroy else "up",
         "resources": [
-            {"type": r.type, "name": r.name, "parent": r.parent, "inputs": r.inputs} for _, r in tree_order(resources)
+            {"type": r.type, "name": r.name, "parent": r.parent, "urn": r.urn, "protect": r.protect,
+             "retainOnDelete": r.retain_on_delete, "inputs": r.inputs}
+            for _, r in tree_order(resources)
         ],
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
+        "warnings": list(warnings),
         "skippedMembers": [dict(m) for m in skipped_members],
     }
 
@@ -196,11 +270,22 @@ def tree_order(resources: Iterable[PlannedResource]) -> list[tuple[int, PlannedR
     return ordered
 
 
-def _tree_lines(resources: list[PlannedResource], marker: str) -> list[str]:
+def _resource_line(r: PlannedResource, destroy: bool) -> str:
+    if not destroy:
+        tags = [t for t, on in (("protected", r.protect), ("retain_on_delete", r.retain_on_delete)) if on]
+        return f"+ {r.name}  ({r.type})" + (f"  [{', '.join(tags)}]" if tags else "")
+    if r.protect:
+        return f"! {r.name}  ({r.type})  PROTECTED: pulumi destroy fails here"
+    if r.retain_on_delete:
+        return f"= {r.name}  ({r.type})  KEPT: retain_on_delete, stays in {_system(r.type)}"
+    return f"- {r.name}  ({r.type})"
+
+
+def _tree_lines(resources: list[PlannedResource], destroy: bool) -> list[str]:
     lines: list[str] = []
     for depth, r in tree_order(resources):
         indent = "    " * depth
-        lines.append(f"{indent}{marker} {r.name}  ({r.type})")
+        lines.append(f"{indent}{_resource_line(r, destroy)}")
         lines += [f"{indent}      {key}: {_compact(value)}" for key, value in r.inputs.items() if value not in (None, {}, [])]
     return lines
 
@@ -211,18 +296,63 @@ def _object_title(kubesphere: KubeSphereChange) -> str:
     return f"{kubesphere.kind} {metadata.get('namespace', '?')}/{metadata.get('name', '?')}"
 
 
+#: The bindings that grant a member a role, and how the roles section names each scope.
+_BINDING_SCOPES = {"GlobalRoleBinding": "global", "WorkspaceRoleBinding": "workspace", "RoleBinding": "project",
+                   "ClusterRoleBinding": "cluster"}
+_USER_REFERENCE = "iam.kubesphere.io/user-ref"
+
+
+def role_lines(resources: Iterable[PlannedResource]) -> list[str]:
+    """One line per KubeSphere user: every role the planned bindings give them, by scope
+    (``global platform-regular; workspace team-a: team-a-regular; project team-a-dev: operator;
+    cluster: cluster-viewer``), users sorted by name."""
+    roles: dict[str, list[tuple[int, str]]] = {}
+    order = list(_BINDING_SCOPES)
+    for r in resources:
+        body = r.inputs
+        kind = body.get("kind") if isinstance(body, Mapping) else None
+        if kind not in _BINDING_SCOPES or not r.type.startswith("kubernetes:"):
+            continue
+        metadata = body.get("metadata") or {}
+        user = (metadata.get("labels") or {}).get(_USER_REFERENCE, "?")
+        role = (body.get("roleRef") or {}).get("name", "?")
+        scope = _BINDING_SCOPES[kind]
+        where = {"workspace": (metadata.get("labels") or {}).get("kubesphere.io/workspace", "?"),
+                 "project": metadata.get("namespace", "?")}.get(scope)
+        roles.setdefault(user, []).append((order.index(kind), f"{scope} {where}: {role}" if where else f"{scope} {role}"))
+    return [f"  {user}: {'; '.join(text for _, text in sorted(found))}" for user, found in sorted(roles.items())]
+
+
 def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] = ()) -> str:
     """The plan for people: resource tree, the KubeSphere object as written, and its diff."""
-    resources = [PlannedResource(r["type"], r["name"], r["parent"], r["inputs"]) for r in plan["resources"]]
+    resources = [
+        PlannedResource(r["type"], r["name"], r["parent"], r["inputs"], r["protect"], r["retainOnDelete"], r["urn"])
+        for r in plan["resources"]
+    ]
     kubesphere = KubeSphereChange(**plan["kubesphere"])
-    action, marker = ("pulumi destroy", "-") if destroy else ("pulumi up", "+")
+    action = "pulumi destroy" if destroy else "pulumi up"
+    protected = [r for r in resources if r.protect]
+    retained = [r for r in resources if r.retain_on_delete and not r.protect]
+    if destroy:
+        summary = f"Resources ({len(resources)}: {len(resources) - len(protected) - len(retained)} deleted"
+        summary += f", {len(retained)} kept" if retained else ""
+        summary += f", {len(protected)} protected, which stop the destroy):" if protected else "):"
+    else:
+        summary = f"Resources ({len(resources)}, created):"
     out = [
         f"Plan of `{action}` for stack {plan['stack']!r}: offline, under Pulumi mocks; no credentials "
         "used, nothing contacted. Secrets are shown as [secret].",
         "",
-        f"Resources ({len(resources)}, {'deleted' if destroy else 'created'}):",
-        *_tree_lines(resources, marker),
+        summary,
+        *_tree_lines(resources, destroy),
     ]
+    granted = role_lines(resources)
+    if granted:
+        heading = (f"KubeSphere roles `pulumi destroy` takes away ({len(granted)} users; Users themselves are kept "
+                   "unless pruneUsers):" if destroy else
+                   f"KubeSphere roles after `pulumi up` ({len(granted)} users; one binding per user and workspace, "
+                   "project, and cluster):")
+        out += ["", heading, *granted]
     skipped = plan.get("skippedMembers") or []
     if skipped:
         out += ["", f"Okta members skipped: no User, no GlobalRoleBinding ({len(skipped)}; `pulumi up` warns "
@@ -231,8 +361,11 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
     pending = list(pending_lookups)
     if pending:
         out += ["", "Looked up by Okta at deploy time (shown as <lookup: ...> above):", *[f"  {p}" for p in pending]]
+    if plan.get("warnings"):
+        out += ["", "Warnings:", *[f"  - {w}" for w in plan["warnings"]]]
     title = _object_title(kubesphere)
-    out += ["", f"KubeSphere {title} after `{action}`:"]
+    when = f"`{action}`" + (" succeeds (once the protected resources are unprotected)" if destroy and protected else "")
+    out += ["", f"KubeSphere {title} after {when}:"]
     out += [to_yaml(kubesphere.after).rstrip("\n")] if kubesphere.after is not None else ["(does not exist)"]
     diff = unified_diff(kubesphere.before, kubesphere.after, kubesphere.kind)
     out += ["", f"Change to {title} (unified diff, before -> after):", diff.rstrip("\n") or "(no change)"]

@@ -12,6 +12,10 @@ from infra.config import NAMESPACE, ConfigError, load
 
 COMPONENT_NAME = "kubesphere-okta"
 
+#: How to lift each protection this program sets, by resource type (the offline plan's
+#: `--destroy` advice); `pulumi state unprotect <urn>` works for any protected resource.
+UNPROTECT_HINTS = {"okta:app/oAuth:OAuth": f"pulumi config set {NAMESPACE}:protectApp false"}
+
 
 def namespace_config(namespace: str) -> dict[str, Any]:
     """Every config value of one namespace, keys without the prefix.

@@ -361,3 +361,55 @@ def exposes_client_secret(value: Any, is_secret: Any) -> bool:
     if isinstance(value, str):
         return _CLIENT_SECRET_KEY.search(value) is not None
     return False
+
+
+#: The roles that make a member an administrator of the whole platform or cluster, by binding kind.
+ADMIN_ROLES = {"GlobalRoleBinding": "platform-admin", "ClusterRoleBinding": "cluster-admin"}
+
+
+def _allows_only_two_factor_sign_in(resources: Sequence[StackResource]) -> bool:
+    """Every Okta app has its own deny-by-default sign-on policy whose allow rules all ask for 2FA."""
+    policies = _of_type(resources, OKTA_SIGN_ON_POLICY)
+    rules_ = _of_type(resources, OKTA_SIGN_ON_POLICY_RULE)
+    apps = _of_type(resources, OKTA_APP)
+    if not apps:
+        return False
+    for app in apps:
+        own = [p for p in policies if app.refers_to("authenticationPolicy", p.urn)]
+        if not own or any(p.props.get("catchAll") is not False for p in own):
+            return False
+        for policy in own:
+            allowing = [r for r in rules_ if (r.parent == policy.urn or r.refers_to("policyId", policy.urn))
+                        and r.props.get("access", "ALLOW") == "ALLOW"]
+            if any(rule.props.get("factorMode") != "2FA" for rule in allowing):
+                return False
+    return True
+
+
+def admin_role_mappings(resources: Sequence[StackResource]) -> list[tuple[str, str]]:
+    """(urn, what) for each Okta group mapping that makes members platform or cluster admins: the
+    component's role-reference check lists every cluster-role mapping (even of an empty group);
+    each GlobalRoleBinding/ClusterRoleBinding to an admin role shows a mapped member."""
+    found: list[tuple[str, str]] = []
+    for r in resources:
+        if r.type == DYNAMIC_RESOURCE and _is_list(r.props.get("references")):
+            for ref in r.props["references"]:
+                if isinstance(ref, Mapping) and ref.get("scope") == "cluster" and ref.get("role_name") == "cluster-admin":
+                    found.append((r.urn, f"Okta group {ref.get('group')!r} is mapped to cluster role 'cluster-admin'"))
+        elif r.type.startswith("kubernetes:") and r.props.get("kind") in ADMIN_ROLES:
+            role = (r.props.get("roleRef") or {}).get("name")
+            if role == ADMIN_ROLES[r.props["kind"]]:
+                user = ((r.props.get("metadata") or {}).get("labels") or {}).get("iam.kubesphere.io/user-ref", "?")
+                found.append((r.urn, f"{r.props['kind']} gives KubeSphere user {user!r} {role!r} from an Okta group"))
+    return found
+
+
+def admin_without_mfa_problems(resources: Sequence[StackResource]) -> list[tuple[str, str]]:
+    """No Okta group is mapped to ``platform-admin`` or ``cluster-admin`` in a stack whose Okta sign-in
+    does not require two factors, on any stack: a stolen password must not be a cluster takeover."""
+    mappings = admin_role_mappings(resources)
+    if not mappings or _allows_only_two_factor_sign_in(resources):
+        return []
+    return [(urn, f"{what}, but signing in to KubeSphere does not require two factors: set "
+                  "kubesphere-okta:requireMfa true (component argument require_mfa, with sign_on_policy), or map "
+                  "the group to a lesser role") for urn, what in mappings]

@@ -187,6 +187,15 @@ prod_stacks_require_mfa = StackValidationPolicy(
     ),
 )
 
+admin_roles_require_mfa = StackValidationPolicy(
+    name="admin-roles-require-mfa",
+    description="No Okta group is mapped to platform-admin or cluster-admin unless signing in requires two factors.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=lambda args, report_violation: _report_all_at(
+        guardrails.admin_without_mfa_problems(_stack_resources(args)), report_violation
+    ),
+)
+
 okta_redirect_matches_kubesphere_entry = StackValidationPolicy(
     name="okta-redirect-uri-matches-kubesphere-entry",
     description="The KubeSphere entry's redirectURL is one of its Okta app's redirect URIs, byte for byte, ending in the provider name.",
@@ -203,6 +212,7 @@ POLICIES = [
     okta_app_not_open_to_whole_org,
     okta_app_group_assignments,
     prod_stacks_require_mfa,
+    admin_roles_require_mfa,
     prod_stacks_protect_okta_app,
     kubesphere_entry_verifies_tls,
     client_secret_only_as_secret,

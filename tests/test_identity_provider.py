@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
@@ -87,3 +88,29 @@ def test_redact_replaces_every_client_secret():
     entry = idp.render_v3_entry(V3, "0oa1", "s3cr3t")
     assert "s3cr3t" not in repr(idp.redact({"list": [entry], "client_secret": "s3cr3t"}))
     assert idp.redact(entry)["provider"]["clientID"] == "0oa1"
+
+
+# --- logout: the console as the post-logout redirect URI -------------------------------------------
+
+@given(st.sampled_from(["https://c.example.com", "https://c.example.com/", "https://c.example.com/ks",
+                        "http://localhost:30880/"]))
+def test_post_logout_redirect_uri_is_the_console_base_url_and_the_redirect_url_extends_it(console):
+    uri = idp.post_logout_redirect_uri(console)
+    assert uri == console.rstrip("/") and not uri.endswith("/")
+    assert idp.redirect_url(console, "Okta") == f"{uri}/oauth/redirect/Okta"
+
+
+@pytest.mark.parametrize("version", ["4.1", "4.1.3"])
+def test_v413_provider_block_carries_the_same_post_logout_uri_the_okta_app_registers(version):
+    settings = IdentityProviderSettings(**{**V4.__dict__, "kubesphere_version": version})
+    provider = idp.render_v4_configuration(settings, "0oa1", "s")["provider"]
+    assert provider["postLogoutRedirectURI"] == "https://console.example.com"
+    assert idp.okta_app_settings(settings)["post_logout_redirect_uris"] == [provider["postLogoutRedirectURI"]]
+
+
+@pytest.mark.parametrize("version", ["3.2", "3.3", "3.4", "4.1.0", "4.1.1", "4.1.2"])
+def test_versions_without_the_key_get_no_post_logout_key_but_the_app_still_registers_the_console(version):
+    settings = IdentityProviderSettings(**{**V4.__dict__, "kubesphere_version": version})
+    render = idp.render_v3_entry if version.startswith("3") else idp.render_v4_configuration
+    assert "postLogoutRedirectURI" not in render(settings, "0oa1", "s")["provider"]
+    assert idp.okta_app_settings(settings)["post_logout_redirect_uris"] == ["https://console.example.com"]

@@ -55,7 +55,7 @@ def config(version: str) -> dict[str, str]:
 @pytest.mark.parametrize("version, api, bound_by", [
     ("3.4", "v1alpha2", "labels"), ("4.1.2", "v1beta1", "labels"), ("4.1.3", "v1beta1", "annotations"),
 ])
-def test_lookup_stack_provisions_every_provisionable_member_and_warns_about_the_rest(version, api, bound_by, caplog):
+def test_lookup_stack_provisions_every_provisionable_member_and_warns_about_the_rest(version, api, bound_by):
     rec = run(program.main, stack="dev", config=config(version),
               mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=MEMBERS))
 
@@ -68,7 +68,7 @@ def test_lookup_stack_provisions_every_provisionable_member_and_warns_about_the_
     assert sorted((b["subjects"][0]["name"], b["roleRef"]["name"]) for b in bindings) == sorted(
         (name, role) for name, (_id, role) in EXPECTED.items())
 
-    warnings = [r.getMessage() for r in caplog.records if "get no KubeSphere User" in r.getMessage()]
+    warnings = [w for w in rec.warnings if "get no KubeSphere User" in w]
     assert len(warnings) == 1
     assert "Okta user 'no.email@acme.com' (00u1nem0000000000000): has no email" in warnings[0]
     component = next(urn for urn in rec.registered_outputs if f"{TYPE_TOKEN}::" in urn)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pulumi
 import pytest
@@ -22,10 +24,19 @@ import requests
 import yaml
 
 from kubesphere_okta import rules
+from kubesphere_okta.identity_provider import has_post_logout_redirect
 from infra import program
 from infra.config import NAMESPACE
 from tests import openid_provider
-from tests.kubesphere_relying_party import IdentityProviderEntry, LoginFailed, log_in
+from tests.kubesphere_relying_party import (
+    IdentityProviderEntry,
+    LoginFailed,
+    LogoutFailed,
+    browser_log_out,
+    console_logout_url,
+    load_identity_provider,
+    log_in,
+)
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
 _missing = openid_provider.missing_prerequisite()
@@ -82,6 +93,7 @@ def okta_client(app: dict[str, Any], entry: IdentityProviderEntry) -> dict[str, 
         "response_types": app["responseTypes"],
         "token_endpoint_auth_method": app["tokenEndpointAuthMethod"],
         "pkce_required": app["pkceRequired"],
+        "post_logout_redirect_uris": app.get("postLogoutRedirectUris") or [],
     }
 
 
@@ -93,10 +105,12 @@ def login(tmp_path) -> Callable[..., Any]:
         plant_in_app: Callable[[dict], None] = lambda app: None,
         plant_in_entry: Callable[[dict], None] = lambda provider: None,
         stack: str = "dev",
+        log_out: bool = False,
         **config_overrides: str,
     ):
         with openid_provider.openid_provider(tmp_path, ACCOUNT) as provider:
-            app, entry = plan(stack, stack_config(stack, provider.issuer, **config_overrides))
+            config = stack_config(stack, provider.issuer, **config_overrides)
+            app, entry = plan(stack, config)
             app = copy.deepcopy(app)
             plant_in_app(app)
             provider.register_client(okta_client(app, entry))
@@ -107,9 +121,27 @@ def login(tmp_path) -> Callable[..., Any]:
                 # Trust exactly the throwaway certificate; trust_env off, else REQUESTS_CA_BUNDLE wins.
                 http.verify = browser.verify = str(provider.ca_path)
                 http.trust_env = browser.trust_env = False
-                return log_in(entry, http, browser)
+                identity = log_in(entry, http, browser)
+                if not log_out:
+                    return identity
+                # As the console does it: ks-apiserver's endSessionURL, as it built it at load time.
+                version = config[f"{NAMESPACE}:kubesphereVersion"]
+                logout_url = console_logout_url(load_identity_provider(entry, http), has_post_logout_redirect(version))
+                logged_out = browser_log_out(logout_url, browser)
+                return LoggedOut(identity, logout_url, logged_out.url, logged_out.prompts)
 
     return _login
+
+
+@dataclass(frozen=True)
+class LoggedOut:
+    identity: Any
+    logout_url: str
+    """The URL the console sent the browser to."""
+    landed_on: str
+    """Where the browser ended up after the provider's logout."""
+    prompts: int
+    """Pages on which the provider asked the user to confirm the logout."""
 
 
 def test_planned_configuration_logs_in_and_kubesphere_asks_for_a_username(login):
@@ -203,3 +235,46 @@ def test_wrong_client_secret_fails_the_code_exchange(login):
         login(plant_in_entry=plant)
     assert failure.value.stage == "token"
     assert failure.value.message.startswith("oidc: failed to get token: invalid_client")
+
+
+# --- logout ------------------------------------------------------------------------------------------
+
+
+def test_logout_on_4_1_3_lands_back_on_the_console(login):
+    result = login(log_out=True)
+    assert result.identity.sub == ACCOUNT["sub"]
+    query = parse_qs(urlsplit(result.logout_url).query)
+    # What 4.1.3's console sends: client_id and post_logout_redirect_uri, and no id_token_hint.
+    assert query["post_logout_redirect_uri"] == [CONSOLE] and "client_id" in query
+    assert "id_token_hint" not in query
+    # The provider asked the user to confirm (no id_token_hint), then sent the browser to the
+    # console; it writes the URL through WHATWG URL, which spells the empty root path "/".
+    assert result.landed_on in (CONSOLE, CONSOLE + "/")
+    assert result.prompts == 1
+
+
+def test_logout_without_the_console_registered_on_the_okta_app_is_refused(login):
+    with pytest.raises(LogoutFailed) as failure:
+        login(log_out=True, plant_in_app=lambda app: app.update(postLogoutRedirectUris=[]))
+    assert failure.value.message.startswith("invalid_request: post_logout_redirect_uri not registered")
+
+
+def test_logout_with_a_post_logout_uri_one_character_off_is_refused(login):
+    def plant(provider):
+        provider["postLogoutRedirectURI"] = CONSOLE + "/"
+
+    with pytest.raises(LogoutFailed, match="post_logout_redirect_uri not registered"):
+        login(log_out=True, plant_in_entry=plant)
+
+
+def test_logout_on_4_1_2_sends_no_redirect_and_leaves_the_user_on_the_provider(login):
+    # 4.1.0-4.1.2 (and 3.x) have no postLogoutRedirectURI: the console sends the bare end-session URL.
+    result = login(log_out=True, kubesphereVersion="4.1.2")
+    assert urlsplit(result.logout_url).query == ""
+    assert not result.landed_on.startswith(CONSOLE)
+    assert urlsplit(result.landed_on).path == "/session/end/success"
+
+
+def test_logout_on_3x_staging_stack_leaves_the_user_on_the_provider(login):
+    result = login(stack="staging", log_out=True)
+    assert urlsplit(result.logout_url).query == "" and urlsplit(result.landed_on).path == "/session/end/success"

@@ -31,6 +31,9 @@ class PlannedResourceShape(_Strict):
     type: str
     name: str
     parent: Optional[str]
+    urn: str
+    protect: bool
+    retainOnDelete: bool
     inputs: dict[str, Any]
 
 
@@ -50,8 +53,10 @@ class PlanShape(_Strict):
     """The documented shape of `--format json`."""
 
     stack: str
+    operation: Literal["up", "destroy"]
     resources: list[PlannedResourceShape]
     kubesphere: KubeSphereShape
+    warnings: list[str]
     skippedMembers: list[SkippedMemberShape]
 
 
@@ -237,9 +242,149 @@ def test_role_bindings_without_members_say_the_members_are_pending(capsys):
     assert "kubernetes:iam.kubesphere.io/v1beta1:User" not in out
 
 
-def test_malformed_members_file_exits_1_naming_the_shape(capsys, tmp_path):
+def test_malformed_members_file_is_a_usage_error_naming_the_shape(capsys, tmp_path):
     members = tmp_path / "members.yaml"
     members.write_text("KubeSphere Admins: jane@example.com\n")
-    status, _, err = run_plan(capsys, "--stack", "prod", "--okta-members", str(members))
-    assert status == 1
-    assert "expected a mapping of Okta group (name or id) to a list of members" in err
+    with pytest.raises(SystemExit) as raised:
+        plan.main(["--stack", "prod", "--okta-members", str(members)])
+    assert raised.value.code == 2
+    assert "expected a mapping of Okta group (name or id) to a list of members" in capsys.readouterr().err
+
+
+# --- What `pulumi destroy` really does: protect and retain_on_delete ---------------------------
+
+MEMBERS = str(ROOT / "examples" / "okta-members.yaml")
+
+
+def test_prod_destroy_shows_the_app_protected_and_the_users_kept(capsys):
+    code, out, err = run_plan(capsys, "--stack", "prod", "--destroy", "--okta-members", MEMBERS)
+    assert code == 0, err
+    assert "! kubesphere-okta-app  (okta:app/oAuth:OAuth)  PROTECTED: pulumi destroy fails here" in out
+    assert "= kubesphere-okta-user-ann.example.com  (kubernetes:iam.kubesphere.io/v1beta1:User)  KEPT:" in out
+    assert "- kubesphere-okta-globalrolebinding-ann.example.com-platform-admin" in out
+    assert "1 protected, which stop the destroy" in out
+    assert "pulumi config set kubesphere-okta:protectApp false" in out
+    assert "pulumi state unprotect 'urn:pulumi:prod::kubesphere-okta::" in out
+
+
+def test_prod_destroy_json_has_protect_retain_and_warnings(capsys):
+    document = json_plan(capsys, "--stack", "prod", "--destroy", "--okta-members", MEMBERS)
+    by_name = {r["name"]: r for r in document["resources"]}
+    assert document["operation"] == "destroy"
+    assert by_name["kubesphere-okta-app"]["protect"] is True
+    assert by_name["kubesphere-okta-app"]["retainOnDelete"] is False
+    users = [r for r in document["resources"] if r["type"].endswith(":User")]
+    assert users and all(u["retainOnDelete"] and not u["protect"] for u in users)
+    assert any("kubesphere-okta-app" in w and "pulumi state unprotect" in w for w in document["warnings"])
+    assert sum("keeps kubesphere-okta-user-" in w for w in document["warnings"]) == len(users)
+
+
+def test_up_marks_protected_and_retained_resources(capsys):
+    code, out, _ = run_plan(capsys, "--stack", "prod", "--okta-members", MEMBERS)
+    assert code == 0
+    assert "+ kubesphere-okta-app  (okta:app/oAuth:OAuth)  [protected]" in out
+    assert "+ kubesphere-okta-user-ann.example.com  (kubernetes:iam.kubesphere.io/v1beta1:User)  [retain_on_delete]" in out
+
+
+def test_an_unprotected_stack_destroys_without_warnings_about_protection(capsys):
+    document = json_plan(capsys, "--stack", "dev", "--destroy")
+    assert not any(r["protect"] or r["retainOnDelete"] for r in document["resources"])
+    assert not any("protected" in w for w in document["warnings"])
+
+
+def test_pruned_users_are_deleted_not_kept(capsys):
+    document = json_plan(capsys, "--stack", "prod", "--destroy", "--okta-members", MEMBERS,
+                         "--config", "kubesphere-okta:pruneUsers=true")
+    users = [r for r in document["resources"] if r["type"].endswith(":User")]
+    assert users and not any(u["retainOnDelete"] for u in users)
+
+
+def test_protection_follows_the_config_key_the_hint_names(capsys):
+    document = json_plan(capsys, "--stack", "prod", "--destroy", "--config", "kubesphere-okta:protectApp=false")
+    assert not any(r["protect"] for r in document["resources"])
+
+
+def test_program_warnings_are_in_the_json_plan(capsys, tmp_path):
+    base = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    config = {**base, "kubesphere-okta:mappingMethod": "auto", "kubesphere-okta:roleBindings": {},
+              "kubesphere-okta:loginConfirmation": "false"}
+    config.pop("kubesphere-okta:roleBindings")
+    project = project_with(tmp_path, "prod", config)
+    document = json_plan(capsys, "--stack", "prod", "--project-dir", str(project))
+    code, out, _ = run_plan(capsys, "--stack", "prod", "--project-dir", str(project))
+    assert document["warnings"], "the 4.1.3 auto-linking warning should reach the plan"
+    assert "Warnings:" in out and document["warnings"][0] in out
+
+
+# --- Options that do not apply to the stack are usage errors ------------------------------------
+
+def _usage_error(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit) as raised:
+        plan.main(list(argv))
+    assert raised.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_cluster_configuration_on_a_4_1_stack_is_a_usage_error_even_with_a_bad_file(capsys, tmp_path):
+    bogus = tmp_path / "cc.yaml"
+    bogus.write_text("not: [a, cluster configuration\n")
+    err = _usage_error(capsys, "--stack", "dev", "--cluster-configuration", str(bogus))
+    assert "--cluster-configuration applies to KubeSphere 3.x only" in err and "'dev'" in err
+
+
+def test_okta_members_on_a_stack_without_role_bindings_is_a_usage_error(capsys, tmp_path):
+    bogus = tmp_path / "members.yaml"
+    bogus.write_text("whatever\n")
+    err = _usage_error(capsys, "--stack", "dev", "--okta-members", str(bogus))
+    assert "--okta-members applies to stacks with kubesphere-okta:roleBindings" in err
+
+
+def _cluster_configuration() -> dict:
+    return yaml.safe_load((ROOT / "examples" / "kubesphere-v3.4.1" / "cluster-configuration.yaml").read_text())
+
+
+def test_a_config_map_is_not_a_cluster_configuration(capsys, tmp_path):
+    config_map = tmp_path / "cm.yaml"
+    config_map.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
+                                          "metadata": {"name": "kubesphere-config", "namespace": "kubesphere-system"},
+                                          "data": {"kubesphere.yaml": "authentication: {}"}}))
+    err = _usage_error(capsys, "--stack", V3_STACK, "--cluster-configuration", str(config_map))
+    assert "v1 ConfigMap kubesphere-system/kubesphere-config" in err
+    assert "kubectl -n kubesphere-system get cc ks-installer -o yaml" in err
+
+
+@pytest.mark.parametrize("change", [
+    {"apiVersion": "installer.kubesphere.io/v1beta9"},
+    {"metadata": {"name": "ks-installer", "namespace": "default"}},
+    {"metadata": {"name": "other", "namespace": "kubesphere-system"}},
+])
+def test_a_cluster_configuration_other_than_ks_installer_is_refused(capsys, tmp_path, change):
+    wrong = tmp_path / "cc.yaml"
+    wrong.write_text(yaml.safe_dump({**_cluster_configuration(), **change}))
+    err = _usage_error(capsys, "--stack", V3_STACK, "--cluster-configuration", str(wrong))
+    assert "not the installer.kubesphere.io/v1alpha1 ClusterConfiguration kubesphere-system/ks-installer" in err
+
+
+def test_kubectl_get_cc_output_and_a_list_holding_it_both_plan(capsys, tmp_path):
+    live = _cluster_configuration()
+    live["metadata"] |= {"resourceVersion": "4242", "uid": "0b0e", "managedFields": [{"manager": "ks-installer"}]}
+    live["status"] = {"core": {"status": "enabled"}}
+    single = tmp_path / "cc.yaml"
+    single.write_text(yaml.safe_dump(live))
+    listed = tmp_path / "list.yaml"
+    listed.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+                                      "items": [live]}))
+    plans = [json_plan(capsys, "--stack", V3_STACK, "--cluster-configuration", str(p)) for p in (single, listed)]
+    assert plans[0]["kubesphere"] == plans[1]["kubesphere"]
+    assert plans[0]["kubesphere"]["before"]["metadata"]["name"] == "ks-installer"
+    assert "ClusterConfiguration kubesphere-system/ks-installer" in run_plan(capsys, "--stack", V3_STACK,
+                                                                            "--cluster-configuration", str(listed))[1]
+
+
+def test_config_overrides_apply_like_pulumi_preview_config(capsys):
+    document = json_plan(capsys, "--stack", "dev", "--config", "kubesphere-okta:providerName=OktaSSO")
+    app = next(r for r in document["resources"] if r["type"] == "okta:app/oAuth:OAuth")
+    assert app["inputs"]["redirectUris"] == ["https://kubesphere.dev.example.com/oauth/redirect/OktaSSO"]
+    with pytest.raises(SystemExit) as raised:
+        plan.main(["--stack", "dev", "--config", "no-equals-sign"])
+    assert raised.value.code == 2

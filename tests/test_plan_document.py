@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
+
+from infra import plan_document
 
 from kubesphere_okta.identity_provider import (
     IdentityProviderSettings,
@@ -91,3 +94,28 @@ def test_tree_order_puts_parents_first_and_siblings_by_name():
     resources = [PlannedResource("t", "rule", "policy", {}), PlannedResource("t", "policy", "ks", {}),
                  PlannedResource("t", "app", "ks", {}), PlannedResource("c", "ks", None, {})]
     assert [(depth, r.name) for depth, r in tree_order(resources)] == [(0, "ks"), (1, "app"), (1, "policy"), (2, "rule")]
+
+
+def test_the_ks_installer_object_is_found_alone_in_a_list_or_among_documents():
+    cc = {"apiVersion": "installer.kubesphere.io/v1alpha1", "kind": "ClusterConfiguration",
+          "metadata": {"name": "ks-installer", "namespace": "kubesphere-system"}, "spec": {}}
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "y"}}
+    assert plan_document.live_cluster_configuration([cc]) == cc
+    assert plan_document.live_cluster_configuration([{"apiVersion": "v1", "kind": "List", "items": [other, cc]}]) == cc
+    assert plan_document.live_cluster_configuration([None, cc]) == cc
+    for bad in ([other], [], [cc, cc], [{**cc, "spec": None}], ["text"]):
+        with pytest.raises(ValueError):
+            plan_document.live_cluster_configuration(bad)
+
+
+def test_destroy_warnings_name_protected_and_retained_resources_with_the_way_out():
+    resources = [
+        plan_document.PlannedResource("okta:app/oAuth:OAuth", "app", None, {}, protect=True, urn="urn:a"),
+        plan_document.PlannedResource("kubernetes:x:User", "user", None, {}, retain_on_delete=True, urn="urn:u"),
+        plan_document.PlannedResource("okta:index/x:Y", "plain", None, {}, urn="urn:p"),
+    ]
+    warnings = plan_document.destroy_warnings(resources, "prod", {"okta:app/oAuth:OAuth": "pulumi config set p:protectApp false"})
+    assert len(warnings) == 2
+    assert "app" in warnings[0] and "pulumi config set p:protectApp false" in warnings[0] and "'urn:a'" in warnings[0]
+    assert "keeps user" in warnings[1] and "the cluster" in warnings[1]
+    assert plan_document.destroy_warnings(resources[:1], "prod", {})[0].count("pulumi state unprotect 'urn:a'") == 1

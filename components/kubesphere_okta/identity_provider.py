@@ -44,10 +44,30 @@ class IdentityProviderSettings:
     def redirect_url(self) -> str:
         return redirect_url(self.console_url, self.provider_name)
 
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        return post_logout_redirect_uri(self.console_url)
+
 
 def redirect_url(console_url: str, provider_name: str) -> str:
     """The URL the console sends as ``redirect_uri``; Okta's sign-in redirect URI must equal it."""
     return f"{console_url.rstrip('/')}/oauth/redirect/{provider_name}"
+
+
+def post_logout_redirect_uri(console_url: str) -> str:
+    """Where Okta sends the browser after a logout: the console itself (docs/logout.md).
+
+    KubeSphere 4.1.3 passes ``provider.postLogoutRedirectURI`` verbatim as ``post_logout_redirect_uri``
+    (kubesphere/kubesphere@v4.1.3:pkg/apiserver/authentication/identityprovider/oidc/oidc.go), and
+    Okta honours it only when it equals one of the app's ``post_logout_redirect_uris``: both take
+    this value. The console's root answers a signed-out browser with its login page.
+    """
+    return console_url.rstrip("/")
+
+
+def has_post_logout_redirect(kubesphere_version: str) -> bool:
+    """True where KubeSphere reads ``provider.postLogoutRedirectURI`` (4.1.3, and plain "4.1")."""
+    return kubesphere_version in rules.POST_LOGOUT_REDIRECT_VERSIONS
 
 
 def kubesphere_mapping_method(settings: IdentityProviderSettings) -> str:
@@ -65,8 +85,10 @@ def _provider_block(settings: IdentityProviderSettings, client_id: str, client_s
         "clientSecret": client_secret,
         "issuer": settings.issuer,
         "redirectURL": settings.redirect_url,
-        "scopes": list(settings.scopes),
     }
+    if has_post_logout_redirect(settings.kubesphere_version):
+        provider["postLogoutRedirectURI"] = settings.post_logout_redirect_uri
+    provider["scopes"] = list(settings.scopes)
     if settings.username_claim:
         provider["preferredUsernameKey"] = settings.username_claim
     if settings.email_claim:
@@ -145,7 +167,8 @@ def redact(value: Any) -> Any:
 def okta_app_settings(settings: IdentityProviderSettings) -> dict[str, Any]:
     """The ``okta.app.OAuth`` arguments (snake_case) of a web app KubeSphere can log in with.
 
-    Authorization code only, response type code, exactly KubeSphere's redirect URI, no PKCE
+    Authorization code only, response type code, exactly KubeSphere's redirect URI and the console as
+    the post-logout redirect URI, no PKCE
     requirement (KubeSphere sends none), client_secret_basic (what KubeSphere tries first).
     """
     return {
@@ -153,6 +176,8 @@ def okta_app_settings(settings: IdentityProviderSettings) -> dict[str, Any]:
         "grant_types": ["authorization_code"],
         "response_types": ["code"],
         "redirect_uris": [settings.redirect_url],
+        # Registered on every version: 4.1.3 asks for it at logout; on older ones it is unused but harmless.
+        "post_logout_redirect_uris": [settings.post_logout_redirect_uri],
         "pkce_required": False,
         "implicit_assignment": False,
         "token_endpoint_auth_method": "client_secret_basic",

@@ -9,6 +9,7 @@ import pulumi_okta as okta
 
 from .identity_provider import IdentityProviderSettings, okta_app_settings
 from .okta_directory import OktaDirectory
+from .okta_oauth import OAuthApp
 
 
 def sign_on_policy(
@@ -43,12 +44,12 @@ def allowed_group_ids(access: dict[str, Any], directory: OktaDirectory) -> list[
 def okta_app(
     name: str, settings: IdentityProviderSettings, access: dict[str, Any], group_ids: Sequence[str],
     parent: pulumi.Resource,
-) -> tuple[okta.app.OAuth, okta.AppGroupAssignments]:
+) -> tuple[OAuthApp, okta.AppGroupAssignments]:
     """The OIDC web app, its sign-on policy (when enabled) and its one authoritative group assignment."""
     label = access["app_label"] or f"KubeSphere ({name})"
     group_ids = list(group_ids)
     policy = sign_on_policy(name, label, group_ids, access, parent) if access["sign_on_policy"] else None
-    app = okta.app.OAuth(
+    app = OAuthApp(  # registers as okta.app.OAuth does, without loading pulumi_okta.app (okta_oauth.py)
         f"{name}-app",
         label=label,
         authentication_policy=policy.id if policy else None,

@@ -22,6 +22,8 @@ V3_VERSIONS: frozenset[str] = frozenset({"3.2", "3.3", "3.4"})
 V4_VERSIONS: frozenset[str] = frozenset(SUPPORTED_VERSIONS) - V3_VERSIONS
 #: Versions that bind an identity by the annotation iam.kubesphere.io/identity-provider.<name>.
 IDENTITY_ANNOTATION_VERSIONS: frozenset[str] = frozenset({"4.1", "4.1.3"})
+#: Versions whose OIDC provider block has ``postLogoutRedirectURI`` (kubesphere/kubesphere v4.1.3 oidc.go).
+POST_LOGOUT_REDIRECT_VERSIONS: frozenset[str] = frozenset({"4.1", "4.1.3"})
 
 MAPPING_METHODS: tuple[str, ...] = ("auto", "lookup")
 #: "okta-login": Okta's default app username (the login, normally an email address);

@@ -1,0 +1,66 @@
+"""infra.collector: the collector settings for a registration run, and that they are undone."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from infra import collector, plan
+
+
+@pytest.fixture
+def gc_state():
+    """Whatever a test does to the collector, the next test gets it back as it was."""
+    threshold, frozen = gc.get_threshold(), gc.get_freeze_count()
+    yield threshold, frozen
+    gc.set_threshold(*threshold)
+    if frozen == 0:
+        gc.unfreeze()
+
+
+def test_registering_freezes_and_raises_the_young_threshold_then_restores_both(gc_state):
+    threshold, frozen = gc_state
+    assert frozen == 0, "nothing may be frozen before this test"
+    with collector.registering():
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (max(threshold[0], collector.YOUNG_THRESHOLD), *threshold[1:])
+    assert gc.get_threshold() == threshold
+    assert gc.get_freeze_count() == 0
+
+
+def test_registering_restores_on_error(gc_state):
+    threshold, _ = gc_state
+    with pytest.raises(RuntimeError):
+        with collector.registering():
+            raise RuntimeError("boom")
+    assert gc.get_threshold() == threshold
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_caller_who_froze_before_keeps_exactly_its_frozen_set(gc_state):
+    gc.freeze()
+    before = gc.get_freeze_count()
+    created_inside: list[object] = []
+    with collector.registering():
+        created_inside.append([object()])
+    assert gc.get_freeze_count() == before
+
+
+def test_cycles_created_while_registering_are_still_collected(gc_state):
+    class Node:
+        pass
+
+    with collector.registering():
+        node = Node()
+        node.self = node
+        del node
+        assert gc.collect() >= 1
+
+
+def test_the_offline_plan_leaves_the_collector_as_it_found_it(gc_state, capsys):
+    threshold, frozen = gc_state
+    assert plan.main(["--stack", "dev"]) == 0
+    capsys.readouterr()
+    assert gc.get_threshold() == threshold
+    assert gc.get_freeze_count() == frozen

@@ -1,0 +1,47 @@
+"""`make plan --okta-members` shows the workspace, project and cluster bindings, and what destroy takes."""
+
+from __future__ import annotations
+
+import json
+
+from infra import plan
+from infra.plan_document import PlannedResource, role_lines
+from kubesphere_okta import kubesphere_roles
+
+MAPS = [
+    "--config", "kubesphere-okta:workspaceRoleBindings=" + json.dumps({"KubeSphere Developers": {"team-a": "regular"}}),
+    "--config", "kubesphere-okta:projectRoleBindings=" + json.dumps({"KubeSphere Admins": {"team-a-dev": "admin"}}),
+    "--config", "kubesphere-okta:clusterRoleBindings=" + json.dumps({"KubeSphere Admins": "cluster-viewer"}),
+]
+
+
+def run_plan(capsys, *argv: str) -> str:
+    code = plan.main(["--stack", "prod", "--okta-members", "examples/okta-members.yaml", *MAPS, *argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def test_plan_shows_every_binding_of_every_member(capsys):
+    out = run_plan(capsys)
+    assert ("KubeSphere roles after `pulumi up` (4 users; one binding per user and workspace, project, and cluster):\n"
+            "  ann.example.com: global platform-admin; workspace team-a: team-a-regular; project team-a-dev: admin; "
+            "cluster cluster-viewer\n"
+            "  dan-dev.example.com: global platform-regular; workspace team-a: team-a-regular\n") in out
+    assert "+ kubesphere-okta-rolebinding-team-a-dev-ann.example.com-admin  (kubernetes:iam.kubesphere.io/v1beta1:RoleBinding)" in out
+    assert "+ kubesphere-okta-role-references  (pulumi-python:dynamic:Resource)" in out
+
+
+def test_destroy_view_lists_the_roles_it_takes_away(capsys):
+    out = run_plan(capsys, "--destroy")
+    assert "KubeSphere roles `pulumi destroy` takes away (4 users; Users themselves are kept unless pruneUsers):" in out
+    assert "- kubesphere-okta-workspacerolebinding-zoe.unicode.example.com-team-a-regular" in out
+
+
+def test_role_lines_group_each_users_bindings_by_scope():
+    bodies = [kubesphere_roles.render_cluster_role_binding("3.4", "bob", "cluster-admin"),
+              kubesphere_roles.render_workspace_role_binding("3.4", "bob", "ws", "viewer"),
+              {"kind": "User", "metadata": {"name": "bob"}}]
+    resources = [PlannedResource(f"kubernetes:{b.get('apiVersion', 'iam.kubesphere.io/v1alpha2')}:{b['kind']}", f"r{i}", None, b)
+                 for i, b in enumerate(bodies)]
+    assert role_lines(resources) == ["  bob: workspace ws: ws-viewer; cluster cluster-admin"]
