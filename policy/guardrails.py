@@ -363,6 +363,35 @@ def exposes_client_secret(value: Any, is_secret: Any) -> bool:
     return False
 
 
+GLOBAL_ROLE_BINDINGS = frozenset(
+    f"kubernetes:iam.kubesphere.io/{v}:GlobalRoleBinding" for v in ("v1alpha2", "v1beta1")
+)
+GLOBAL_ROLES = frozenset(f"kubernetes:iam.kubesphere.io/{v}:GlobalRole" for v in ("v1alpha2", "v1beta1"))
+
+
+def global_role_binding_problems(
+    resources: Sequence[StackResource], kubesphere_version: str | None = None
+) -> list[tuple[str, str]]:
+    """Every GlobalRoleBinding names a global role the cluster has: a built-in role of its
+    KubeSphere version (``kubesphere_iam.built_in_global_roles``) unless the stack declares a
+    GlobalRole of that name. ``kubesphere_version`` is the pack's config; without it, the newest
+    release of the binding's API version (v1alpha2: 3.4, v1beta1: 4.1) is assumed."""
+    declared = {
+        (r.props.get("metadata") or {}).get("name") for r in resources if r.type in GLOBAL_ROLES
+    }
+    problems: list[tuple[str, str]] = []
+    for binding in resources:
+        if binding.type not in GLOBAL_ROLE_BINDINGS:
+            continue
+        role = (binding.props.get("roleRef") or {}).get("name")
+        if not isinstance(role, str) or role in declared:
+            continue
+        version = kubesphere_version or ("3.4" if ":v1alpha2:" in binding.type else "4.1")
+        for message in rules.missing_built_in_role_problems([role], version):
+            problems.append((binding.urn, f"GlobalRoleBinding {binding.name!r}: {message}"))
+    return problems
+
+
 #: The roles that make a member an administrator of the whole platform or cluster, by binding kind.
 ADMIN_ROLES = {"GlobalRoleBinding": "platform-admin", "ClusterRoleBinding": "cluster-admin"}
 

@@ -205,6 +205,26 @@ okta_redirect_matches_kubesphere_entry = StackValidationPolicy(
     ),
 )
 
+global_role_bindings_name_shipped_roles = StackValidationPolicy(
+    name="global-role-bindings-name-shipped-roles",
+    description="Every GlobalRoleBinding names a global role the KubeSphere version ships (platform-self-provisioner from 3.3 on) or one the stack declares.",
+    enforcement_level=EnforcementLevel.MANDATORY,
+    validate=lambda args, report_violation: _report_all_at(
+        guardrails.global_role_binding_problems(
+            _stack_resources(args), args.get_config().get("kubesphereVersion") or None
+        ),
+        report_violation,
+    ),
+    config_schema=PolicyConfigSchema(
+        properties={
+            "kubesphereVersion": {
+                "type": "string",
+                "description": "The stack's kubesphere-okta:kubesphereVersion (e.g. 3.2); default: the newest release of each binding's API version.",
+            }
+        }
+    ),
+)
+
 POLICIES = [
     okta_app_kubesphere_compatible,
     okta_app_redirect_uris,
@@ -216,4 +236,5 @@ POLICIES = [
     prod_stacks_protect_okta_app,
     kubesphere_entry_verifies_tls,
     client_secret_only_as_secret,
+    global_role_bindings_name_shipped_roles,
 ]

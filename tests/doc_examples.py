@@ -12,6 +12,10 @@ an HTML comment on the last non-blank line before the fence:
 * ``<!-- example: output of COMMAND -->``: COMMAND is run and the block must be an excerpt of its
   output: consecutive lines, where a line ``...`` stands for any number of lines.
 * ``<!-- example: layout -->``: every path the block names exists.
+* ``<!-- example: file PATH -->``: the block is the file PATH of this repository, byte for byte,
+  and a test under tests/ names PATH (that test runs the file).
+* ``<!-- example: run by tests/TEST.py -->``: that test reads this block from the document and
+  runs it (e.g. installing the package into a fresh virtualenv); it must name the document.
 
 Anything else fails the test: a doc shows nothing that is not run.
 """
@@ -98,6 +102,7 @@ def make_targets(root: Path = ROOT) -> set[str]:
 PULUMI_COMMANDS = {
     ("login",), ("stack", "init"), ("stack", "select"), ("stack", "change-secrets-provider"),
     ("preview",), ("up",), ("destroy",), ("refresh",), ("state", "unprotect"), ("config", "set"),
+    ("package", "add"),
 }
 
 

@@ -97,3 +97,14 @@ def test_strict_identities_reaches_the_component_and_defaults_to_off():
     assert model.component_args(stack="dev")["strict_identities"] is True
     model, _ = load(BASE, stack="dev", okta={"orgName": "example"})
     assert model.component_args(stack="dev")["strict_identities"] is False
+
+
+def test_platform_self_provisioner_on_3_2_is_refused_naming_the_key_and_the_roles_3_2_has():
+    config = {**BASE, "kubesphereVersion": "3.2", "mappingMethod": "lookup",
+              "roleBindings": '{"KubeSphere Admins": "platform-self-provisioner"}'}
+    with pytest.raises(ConfigError) as raised:
+        load(config, stack="dev", okta={"orgName": "example"})
+    assert ("kubesphere-okta:roleBindings: role 'platform-self-provisioner' is built into KubeSphere from 3.3 on, "
+            "not into 3.2") in str(raised.value)
+    assert "Use one of platform-admin, platform-regular" in str(raised.value)
+    load({**config, "kubesphereVersion": "3.3"}, stack="dev", okta={"orgName": "example"})  # ships it: fine

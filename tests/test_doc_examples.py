@@ -88,9 +88,26 @@ def run_output(example: Example) -> None:
     assert mismatch is None, f"{example.where}: `{command}`: {mismatch}\n--- output ---\n{output}"
 
 
+def check_file(example: Example) -> None:
+    path = example.marker[len("file "):]
+    assert (ROOT / path).read_text().rstrip("\n") == example.text, f"{example.where}: differs from {path}"
+    runners = [t for t in (ROOT / "tests").glob("test_*.py") if path in t.read_text()]
+    assert runners, f"{example.where}: no test under tests/ runs {path}"
+
+
+def check_run_by(example: Example) -> None:
+    test = ROOT / example.marker[len("run by "):]
+    assert test.is_file(), f"{example.where}: no such test {test.relative_to(ROOT)}"
+    assert example.path.name in test.read_text(), f"{example.where}: {test.name} does not read {example.path.name}"
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.where for e in EXAMPLES])
 def test_documented_example_runs_as_printed(example: Example, tmp_path):
-    if example.marker.startswith("output of "):
+    if example.marker.startswith("file "):
+        check_file(example)
+    elif example.marker.startswith("run by "):
+        check_run_by(example)
+    elif example.marker.startswith("output of "):
         run_output(example)
     elif example.marker == "layout":
         missing = [p for p in doc_examples.layout_paths(example.text) if not (ROOT / p).exists()]

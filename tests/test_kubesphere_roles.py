@@ -203,7 +203,8 @@ def test_typo_in_a_built_in_role_warns_with_the_built_in_names_and_the_fix():
                                     roles.CLUSTER: [("KS SRE", "cluster-veiwer")]})
     assert len(warnings) == 2
     assert "did you mean 'regular'?" in warnings[0] and "admin, regular, viewer, self-provisioner" in warnings[0]
-    assert "pulumi config set --path 'kubesphere-okta:workspaceRoleBindings[\"KS Team A\"][\"<workspace>\"]' regular" in warnings[0]
+    assert "maps to workspace role 'reguler' in workspace 'team-a'" in warnings[0]
+    assert "pulumi config set --path 'kubesphere-okta:workspaceRoleBindings[\"KS Team A\"][\"team-a\"]' regular" in warnings[0]
     assert "did you mean 'cluster-viewer'?" in warnings[1]
     assert "kubesphere-okta:clusterRoleBindings[\"KS SRE\"]' cluster-viewer" in warnings[1]
 
@@ -313,3 +314,10 @@ def test_read_plan_is_a_few_lists_per_version():
     assert v41["cluster_roles"] == ("iam.kubesphere.io", "v1beta1", "clusterroles")
     assert v41["roles"] == {"dev": ("iam.kubesphere.io", "v1beta1", "roles")}
     assert v41["workspaces"] == ("tenant.kubesphere.io", "v1beta1", "workspacetemplates")
+
+
+def test_missing_workspace_with_nothing_close_says_create_it_or_remove_the_entry():
+    [problem] = roles.reference_problems(refs(workspace=[("A", [("zzz-platform", "viewer")])]), _view())
+    assert problem.endswith(
+        "workspace 'zzz-platform' does not exist on this cluster. Fix: create workspace 'zzz-platform' in KubeSphere "
+        "first, or pulumi config rm --path 'kubesphere-okta:workspaceRoleBindings[\"A\"][\"zzz-platform\"]'")

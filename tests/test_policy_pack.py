@@ -365,3 +365,44 @@ def test_every_example_stack_passes_every_policy(path, monkeypatch):
         else:
             found += violations(policy, stack_args(rec.resources))
     assert found == []
+
+
+# --- global roles that exist on the stack's KubeSphere ------------------------------------------------
+
+SELF_PROVISIONERS = "00gselfprovisioners1"
+
+
+@pytest.fixture(scope="module")
+def v33_self_provisioners():
+    from tests.pulumi_harness import OktaAndKubernetesMocks
+
+    members = {SELF_PROVISIONERS: [{"id": "00ujo", "login": "jo@acme.com", "email": "jo@acme.com", "status": "ACTIVE"}]}
+    args = {**BASE_ARGS, "kubesphere_version": "3.3", "group_ids": [SELF_PROVISIONERS], "mapping_method": "lookup",
+            "role_bindings": {SELF_PROVISIONERS: "platform-self-provisioner"}}
+    return run(lambda: KubeSphereOktaIntegration("ks", args), stack="dev",
+               mocks=OktaAndKubernetesMocks(group_members=members))
+
+
+def test_binding_to_a_role_the_version_ships_passes(v33_self_provisioners):
+    resources = v33_self_provisioners.resources
+    assert violations(pack.global_role_bindings_name_shipped_roles, stack_args(resources, {"kubesphereVersion": "3.3"})) == []
+    # Without the version configured, a v1alpha2 binding is judged against 3.4, which ships it too.
+    assert violations(pack.global_role_bindings_name_shipped_roles, stack_args(resources, {})) == []
+
+
+def test_platform_self_provisioner_on_3_2_is_caught_at_the_binding(v33_self_provisioners):
+    resources = v33_self_provisioners.resources
+    found = violations(pack.global_role_bindings_name_shipped_roles, stack_args(resources, {"kubesphereVersion": "3.2"}))
+    binding = v33_self_provisioners.one("kubernetes:iam.kubesphere.io/v1alpha2:GlobalRoleBinding")
+    assert [urn for _, urn in found] == [binding.urn]
+    assert "'platform-self-provisioner' is built into KubeSphere from 3.3 on, not into 3.2" in found[0][0]
+
+
+def test_a_global_role_the_stack_declares_may_be_bound_on_any_version(v33_self_provisioners):
+    import dataclasses
+
+    binding = v33_self_provisioners.one("kubernetes:iam.kubesphere.io/v1alpha2:GlobalRoleBinding")
+    role = dataclasses.replace(binding, type="kubernetes:iam.kubesphere.io/v1alpha2:GlobalRole", name="role",
+                               urn=binding.urn + "-role", inputs={"metadata": {"name": "platform-self-provisioner"}})
+    resources = [*v33_self_provisioners.resources, role]
+    assert violations(pack.global_role_bindings_name_shipped_roles, stack_args(resources, {"kubesphereVersion": "3.2"})) == []

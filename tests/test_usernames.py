@@ -342,6 +342,14 @@ def test_lookup_mode_names_every_member_validly_uniquely_never_reserved_and_inde
     assert set(names) | {s.okta_id for s in skipped} == {i for i, _ in pairs}
 
 
+def test_many_members_sharing_one_email_are_each_skipped_naming_at_most_three_others():
+    members = [member(f"00u{i:04d}", f"m{i}@acme.com", "shared@acme.com") for i in range(50)]
+    plan = plan_users([("g", "platform-regular")], {"g": members})
+    assert plan.users == [] and len(plan.skipped) == 50
+    assert plan.skipped[0].reason.startswith("shares the email 'shared@acme.com' with 00u0001, 00u0002, 00u0003 and 46 more;")
+    assert plan.skipped[49].reason.startswith("shares the email 'shared@acme.com' with 00u0000, 00u0001, 00u0002 and 46 more;")
+
+
 # --- what a name is, and names that must never change ----------------------------------------------
 
 def dns1123_subdomain(name: str) -> bool:

@@ -265,3 +265,53 @@ def test_preview_check_passes_silently_when_no_cluster_can_be_reached():
     rec = plan("4.1.3")
     props = dict(rec.one(DYNAMIC).inputs, kubeconfig=None, kube_context="no-such-context")
     assert kubesphere_role_check.RoleReferencesProvider().check({}, props).failures == []
+
+
+def test_the_check_provider_unpickles_in_a_fresh_interpreter_outside_the_repository(tmp_path):
+    """Pulumi runs a dynamic provider in its own process; this one is pickled by reference to the
+    installed kubesphere_okta package, so any directory works as long as the package is installed."""
+    import subprocess
+    import sys
+
+    serialized = plan("4.1.3").one(DYNAMIC).inputs["__provider"]
+    script = ("import base64, sys, dill; provider = dill.loads(base64.b64decode(sys.argv[1])); "
+              "print(type(provider).__module__, type(provider).__name__)")
+    done = subprocess.run([sys.executable, "-c", script, serialized], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["kubesphere_okta.kubesphere_role_check", "RoleReferencesProvider"]
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PEOPLE = [ANN, BOB, CAT, DAN, member("00ueve", "Eve_X@acme.com")]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(version=st.sampled_from(["3.4", "4.1.2", "4.1.3"]),
+       membership=st.lists(st.sets(st.sampled_from([TEAM_A, DEVS, SRE])), min_size=5, max_size=5))
+def test_any_membership_plans_exactly_the_first_groups_binding_per_scope(version, membership):
+    members = {gid: [p for p, groups in zip(PEOPLE, membership) if name in groups] for name, gid in GROUPS.items()}
+    rec = plan(version, members=members,
+               workspace_role_bindings={DEVS: {"team-a": "admin"}, TEAM_A: {"team-a": "viewer", "team-b": "regular"}},
+               project_role_bindings={SRE: {"ops": "admin"}, DEVS: {"ops": "viewer"}},
+               cluster_role_bindings={SRE: "cluster-viewer"})
+    got = scopes_of_user(rec)  # asserts one binding per user and scope
+    expected = {}
+    for person, groups in zip(PEOPLE, membership):
+        user = person["login"].lower().replace("@", ".").replace("_", "-")
+        if DEVS in groups:
+            expected[(user, "WorkspaceRoleBinding", "team-a")] = "team-a-admin"
+        elif TEAM_A in groups:
+            expected[(user, "WorkspaceRoleBinding", "team-a")] = "team-a-viewer"
+        if TEAM_A in groups:
+            expected[(user, "WorkspaceRoleBinding", "team-b")] = "team-b-regular"
+        if SRE in groups:
+            expected[(user, "RoleBinding", "ops")] = "admin"
+            expected[(user, "ClusterRoleBinding", "")] = "cluster-viewer"
+        elif DEVS in groups:
+            expected[(user, "RoleBinding", "ops")] = "viewer"
+    assert got == expected
+    for r in kubesphere_objects(rec):
+        assert kubesphere_schemas.problems(version, r.inputs) == []

@@ -249,18 +249,18 @@ def role_warnings(memberships_config: Mapping[str, Any]) -> list[str]:
     for scope in (WORKSPACE, PROJECT, CLUSTER):
         pairs = memberships_config.get(scope, ())
         found = (
-            [(group, role) for group, role in pairs] if scope == CLUSTER
-            else [(group, role) for group, targets in pairs for _t, role in targets]
+            [(group, "", role) for group, role in pairs] if scope == CLUSTER
+            else [(group, target, role) for group, targets in pairs for target, role in targets]
         )
         built_in = BUILT_IN_ROLES[scope]
-        for group, role in dict.fromkeys(found):
+        for group, target, role in dict.fromkeys(found):
             if role in built_in:
                 continue
             close = difflib.get_close_matches(role, built_in, n=1, cutoff=0.75)
             if close:
-                target = {WORKSPACE: "<workspace>", PROJECT: "<namespace>", CLUSTER: ""}[scope]
+                where = f" in {scope} {target!r}" if target else ""
                 warnings.append(
-                    f"{ARGUMENTS[scope]}: group {group!r} maps to {scope} role {role!r}, which is not built in; "
+                    f"{ARGUMENTS[scope]}: group {group!r} maps to {scope} role {role!r}{where}, which is not built in; "
                     f"did you mean {close[0]!r}? Built-in {scope} roles: {', '.join(built_in)}. A custom role "
                     f"must exist on the cluster (preview checks it). Fix: {fix_command(scope, group, target, close[0])}"
                 )
@@ -334,9 +334,10 @@ def reference_problems(references: Iterable[Reference], cluster: ClusterView) ->
                   + (f"[\"{ref.target}\"]'" if ref.scope != CLUSTER else "'"))
         if ref.scope == WORKSPACE:
             if ref.target not in cluster.workspaces:
-                hint = _did_you_mean(ref.target, cluster.workspaces)
-                fix = (fix_command(WORKSPACE, ref.group, hint.split("'")[1], ref.role) + f" && {remove}") if hint else (
-                    f"create workspace {ref.target!r} in KubeSphere first, or {remove}")
+                close = difflib.get_close_matches(ref.target, sorted(cluster.workspaces), n=1, cutoff=0.6)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                fix = (f"{fix_command(WORKSPACE, ref.group, close[0], ref.role)} && {remove}" if close
+                       else f"create workspace {ref.target!r} in KubeSphere first, or {remove}")
                 problems.append(f"{where}: workspace {ref.target!r} does not exist on this cluster{hint}. Fix: {fix}")
                 continue
             owner = cluster.workspace_roles.get(ref.role_name)

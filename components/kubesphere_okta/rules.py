@@ -12,6 +12,7 @@ import re
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from . import kubesphere_iam
 from .usernames import is_kubesphere_username
 
 #: KubeSphere versions whose identity-provider storage this project knows (docs/kubesphere-okta-facts.md).
@@ -451,6 +452,9 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                 f"{field} pre-provisions each member as a KubeSphere User bound to their Okta identity, "
                 "which KubeSphere only honours with mapping_method 'lookup': set mapping_method: lookup",
             ))
+        version = values.get("kubesphere_version")
+        if version in SUPPORTED_VERSIONS:
+            problems.extend(("role_bindings", message) for message in missing_built_in_role_problems(role_bindings.values(), version))
         allowed = set(values.get("group_ids") or []) | set(values.get("group_names") or [])
         outside = [g for g in role_bindings if isinstance(g, str) and g not in allowed]
         if outside:
@@ -493,6 +497,22 @@ def _scoped_role_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     if version not in SUPPORTED_VERSIONS or maps is None:
         return []
     return kubesphere_roles.configuration_problems(version, maps)
+
+
+def missing_built_in_role_problems(roles: Iterable[Any], kubesphere_version: str) -> list[str]:
+    """A built-in global role named for a KubeSphere release that does not ship it yet grants nothing
+    (``kubesphere_iam.built_in_global_roles``: platform-self-provisioner is built in from 3.3 on)."""
+    shipped = kubesphere_iam.built_in_global_roles(kubesphere_version)
+    problems: list[str] = []
+    for role in dict.fromkeys(r for r in roles if isinstance(r, str)):
+        first = kubesphere_iam.global_role_first_version(role)
+        if first is not None and role not in shipped:
+            problems.append(
+                f"role {role!r} is built into KubeSphere from {first} on, not into {kubesphere_version}: a "
+                f"GlobalRoleBinding to it would grant nothing. Use one of {', '.join(shipped)}, or create "
+                "a custom GlobalRole under another name and bind that"
+            )
+    return problems
 
 
 def integration_warnings(values: Mapping[str, Any]) -> list[str]:

@@ -411,11 +411,15 @@ def plan_users(
             by_email.setdefault(member.email, []).append(okta_id)  # KubeSphere's webhook compares exactly
     for email, ids in by_email.items():
         if len(ids) > 1:
-            for okta_id in ids:
-                others = ", ".join(i for i in sorted(ids) if i != okta_id)
+            sharing = sorted(ids)
+            for okta_id in sharing:
+                # At most three others by id, so that many members sharing one email stay linear.
+                others = [i for i in sharing[:4] if i != okta_id][:3]
+                more = f" and {len(sharing) - 1 - len(others)} more" if len(sharing) - 1 > len(others) else ""
                 skipped.append(SkippedMember(
                     okta_id, member_by_id[okta_id].login or "",
-                    f"shares the email {email!r} with {others}; KubeSphere requires a unique email per User",
+                    f"shares the email {email!r} with {', '.join(others)}{more}; KubeSphere requires a unique "
+                    "email per User",
                 ))
     excluded = {s.okta_id for s in skipped}
     names, refused = assign_usernames(
