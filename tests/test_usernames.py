@@ -15,6 +15,8 @@ from kubesphere_okta.usernames import (
     FALLBACK,
     FOLDED,
     IdentityPlan,
+    SkippedMember,
+    fold_to_ascii,
     fallback_username,
     lookup_username,
     JAVA_REGEX_METACHARACTERS,
@@ -29,6 +31,7 @@ from kubesphere_okta.usernames import (
     first_role,
     is_kubesphere_username,
     okta_username_expression,
+    _el_string,
     mapped_login,
     plan_users,
     suffixed_username,
@@ -36,7 +39,6 @@ from kubesphere_okta.usernames import (
 from tests.login_table import LOGINS
 from tests.okta_expression import evaluate
 
-EXPRESSION = okta_username_expression()
 #: Hypothesis logins: mostly the characters Okta logins hold, plus every other printable ASCII one.
 ascii_logins = st.text(alphabet=st.sampled_from(string.printable), max_size=80) | st.builds(
     lambda local, domain: f"{local}@{domain}",
@@ -59,7 +61,7 @@ def test_python_derivation_matches_the_login_table(login, expected):
 
 @pytest.mark.parametrize("login, expected", LOGINS)
 def test_okta_expression_matches_the_login_table(login, expected):
-    result = evaluate(EXPRESSION, login)
+    result = evaluate(okta_username_expression(), login)
     if expected is None:
         assert not is_kubesphere_username(result), f"Okta would send {result!r}, which KubeSphere accepts"
     else:
@@ -68,7 +70,7 @@ def test_okta_expression_matches_the_login_table(login, expected):
 
 @pytest.mark.parametrize("login, _expected", LOGINS)
 def test_okta_expression_means_the_same_whether_replace_reads_a_regex_or_plain_text(login, _expected):
-    assert evaluate(EXPRESSION, login, regex=True) == evaluate(EXPRESSION, login, regex=False)
+    assert evaluate(okta_username_expression(), login, regex=True) == evaluate(okta_username_expression(), login, regex=False)
 
 
 def test_okta_expression_never_replaces_a_regex_metacharacter():
@@ -77,18 +79,18 @@ def test_okta_expression_never_replaces_a_regex_metacharacter():
 
 
 def test_okta_expression_fits_okta_template_limit():
-    assert len(EXPRESSION) <= 1024
+    assert len(okta_username_expression()) <= 1024
 
 
 def test_okta_expression_uses_only_functions_from_okta_reference():
-    used = set(re.findall(r"\b(String\.\w+)\(", EXPRESSION))
+    used = set(re.findall(r"\b(String\.\w+)\(", okta_username_expression()))
     assert used == {"String.len", "String.substring", "String.stringContains", "String.toLowerCase", "String.replace"}
 
 
 @settings(max_examples=300, deadline=None)
 @given(ascii_logins)
 def test_okta_and_python_agree_or_both_refuse_for_any_ascii_login(login):
-    name, okta_value = python_name(login), evaluate(EXPRESSION, login)
+    name, okta_value = python_name(login), evaluate(okta_username_expression(), login)
     if name is None:
         assert not is_kubesphere_username(okta_value)
     else:
@@ -467,3 +469,99 @@ def test_a_suffixed_name_that_is_reserved_is_refused_not_given():
     names, skipped = assign_usernames([member("00ua", "jane@acme.com"), member("00ub", "jane@acme.com")],
                                       reserved=[suffixed_username("jane.acme.com", "00ub")])
     assert names == {"00ua": "jane.acme.com"} and [s.okta_id for s in skipped] == ["00ub"]
+
+
+# --- exactly what a skipped member, a warning and a refusal say --------------------------------------
+
+def test_a_member_without_an_email_is_skipped_saying_how_to_fix_it():
+    nomail = OktaMember(id="00unomail", login="n@acme.com", email=None)
+    plan = plan_users([("g", "platform-regular")], {"g": [nomail]})
+    assert plan.skipped == [SkippedMember("00unomail", "n@acme.com", "has no email; KubeSphere requires spec.email: "
+                                                                     "give the Okta user an email")]
+
+
+def test_members_sharing_an_email_are_skipped_under_their_own_login():
+    members = [member("00ua", "a@acme.com", "team@acme.com"), member("00ub", "b@acme.com", "team@acme.com")]
+    plan = plan_users([("g", "platform-regular")], {"g": members})
+    assert [(s.okta_id, s.login) for s in plan.skipped] == [("00ua", "a@acme.com"), ("00ub", "b@acme.com")]
+    assert plan.skipped[0].reason == ("shares the email 'team@acme.com' with 00ub; KubeSphere requires a unique "
+                                      "email per User")
+
+
+def test_an_empty_login_is_skipped_as_empty_in_auto_mode_and_named_by_its_id_in_lookup_mode():
+    names, skipped = assign_usernames([member("00uempty", "")], mapping_method="auto")
+    assert names == {} and skipped == [SkippedMember("00uempty", "", "the Okta login is empty")]
+    assert assign_usernames([member("00uempty", "")]) == ({"00uempty": "okta.00uempty"}, [])
+
+
+@pytest.mark.parametrize("login", [None, 7, ""])
+def test_a_login_that_is_not_text_or_is_empty_is_refused_as_empty(login):
+    with pytest.raises(UsernameError, match="the Okta login is empty"):
+        dns_safe_username(login)
+
+
+def test_a_taken_suffixed_name_is_skipped_naming_the_name_and_the_login():
+    first, second = member("00ua", "jane@acme.com"), member("00ub", "jane@acme.com")
+    spelled = suffixed_username("jane.acme.com", "00ub").replace(".acme.com", "@acme.com", 1)
+    _, skipped = assign_usernames([first, second, member("00uc", spelled)])
+    assert skipped == [SkippedMember("00ub", "jane@acme.com", f"its suffixed name "
+                                     f"{suffixed_username('jane.acme.com', '00ub')!r} is taken by another member; "
+                                     "rename the login in Okta")]
+
+
+def test_a_reserved_fallback_name_is_refused_naming_that_name():
+    names, skipped = assign_usernames([member("00uBot", "deploy-bot")], reserved=["okta.00ubot"])
+    assert names == {} and "would become KubeSphere user 'okta.00ubot'" in skipped[0].reason
+
+
+def test_plan_passes_reserved_names_and_the_mapping_method_on():
+    jane = member("00ujane", "jane@acme.com", "jane@acme.com")
+    zoe = member("00uzoe", "Zoë@acme.com", "zoe@acme.com")
+    plan = plan_users([("g", "platform-regular")], {"g": [jane, zoe]}, ["jane.acme.com"], mapping_method="auto")
+    assert plan.users == [] and [s.okta_id for s in plan.skipped] == ["00ujane", "00uzoe"]
+    assert "reserved" in plan.skipped[0].reason and "'ë'" in plan.skipped[1].reason
+
+
+def test_planned_users_carry_login_email_and_no_global_role_when_only_other_groups_grant_them_one():
+    jane = member("00ujane", "Jane@acme.com", "jane@acme.com")
+    plan = plan_users([("g", "platform-regular")], {"team": [jane]}, other_groups=["team"])
+    assert [(u.username, u.login, u.email, u.role) for u in plan.users] == [
+        ("jane.acme.com", "Jane@acme.com", "jane@acme.com", "")]
+
+
+def test_a_role_bindings_group_with_no_members_listed_plans_nobody():
+    assert plan_users([("g", "platform-regular"), ("empty", "platform-admin")], {}) == IdentityPlan([], [])
+
+
+def test_the_warning_lists_one_skipped_member_per_line():
+    plan = plan_users([("g", "platform-regular")], {"g": [OktaMember("00ua", "a@acme.com"), OktaMember("00ub", "b@acme.com")]})
+    assert plan.warning().splitlines()[1:] == [f"  - {s.describe()}" for s in plan.skipped]
+
+
+def test_identity_problems_lists_one_problem_per_line():
+    assert str(IdentityProblems(["one", "two"])).endswith(":\n  - one\n  - two")
+
+
+def test_a_skipped_member_as_the_stack_output_shows_it():
+    assert SkippedMember("00ua", "a@acme.com", "why").as_output() == {"oktaId": "00ua", "login": "a@acme.com",
+                                                                       "reason": "why"}
+
+
+def test_an_el_string_holding_both_quotes_is_refused_and_each_quote_is_quoted_by_the_other():
+    assert _el_string('"') == "'\"'" and _el_string("'") == '"\'"' and _el_string("-") == '"-"'
+    with pytest.raises(ValueError, match="without escapes"):
+        _el_string("a\"b'c")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12))
+def test_folding_gives_ascii_or_nothing_and_never_changes_ascii(text):
+    folded = fold_to_ascii(text)
+    assert folded is None or folded.isascii()
+    if text.isascii():
+        assert folded == text
+
+
+@pytest.mark.parametrize("character", ["李", "й", "\u212a", "ı", "\uff4b", "ſ", "\u0391"])
+def test_letters_that_are_not_latin_letters_with_accents_do_not_fold(character):
+    assert fold_to_ascii(f"a{character}b") is None
