@@ -549,3 +549,22 @@ def test_an_empty_query_fragment_or_user_info_is_refused_too(check, url):
     # urlsplit reports each as "", yet the redirect URL would be built after "?" or "#".
     with pytest.raises(ValueError, match="query, fragment"):
         check(url)
+
+
+def test_ids_with_capital_letters_are_accepted_as_authorization_server_ids_and_in_issuers():
+    assert rules.check_authorization_server_id("ausAbC123") == "ausAbC123"
+    assert rules.check_issuer("https://e.okta.com/oauth2/ausAbC123") == "https://e.okta.com/oauth2/ausAbC123"
+
+
+@pytest.mark.parametrize("group", [7, None, "", " ", " A", "A "])
+def test_scoped_and_cluster_role_maps_refuse_a_group_that_is_not_a_plain_name(group):
+    with pytest.raises(ValueError, match="is not an Okta group name or id"):
+        rules.check_cluster_role_bindings({group: "cluster-viewer"})
+    with pytest.raises(ValueError, match="is not an Okta group name or id"):
+        rules.check_scoped_role_bindings({group: {"team-a": "admin"}}, field="workspace_role_bindings")
+
+
+def test_a_role_name_is_at_most_253_characters():
+    assert rules.check_cluster_role_bindings({"SRE": "a" * 253}) == [("SRE", "a" * 253)]
+    with pytest.raises(ValueError, match="not a cluster role name"):
+        rules.check_cluster_role_bindings({"SRE": "a" * 254})
