@@ -8,8 +8,13 @@ the config key and the ``pulumi config set`` command that fixes it.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import json
-from typing import Annotated, Any, Mapping, Optional
+import re
+import shlex
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Annotated, Any, Collection, Mapping, Optional
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
@@ -30,6 +35,11 @@ def _json_list(value: Any) -> Any:
 
 
 StrList = Annotated[list[str], BeforeValidator(_json_list)]
+
+
+def _bool(field: str):
+    """A boolean setting, in the one syntax everything here reads (rules.parse_bool)."""
+    return BeforeValidator(partial(rules.parse_bool, field=field))
 
 
 def _role_bindings(value: dict[str, str]) -> dict[str, str]:
@@ -69,15 +79,15 @@ class IntegrationConfig(BaseModel):
     """Okta group ids allowed to use the app."""
     group_names: Annotated[StrList, AfterValidator(rules.check_group_names)] = []
     """Okta group names allowed to use the app (exact names)."""
-    require_mfa: bool = True
+    require_mfa: Annotated[bool, _bool("require_mfa")] = True
     """Require two factors to sign in to KubeSphere."""
     reauthenticate_every: Annotated[Optional[str], AfterValidator(lambda v: v if v is None else rules.check_iso8601_duration(v))] = None
     """ISO-8601 duration after which Okta asks for a new sign-in, e.g. PT12H."""
-    sign_on_policy: bool = True
+    sign_on_policy: Annotated[bool, _bool("sign_on_policy")] = True
     """Manage an app sign-on policy (false on Okta Classic orgs)."""
     mapping_method: Annotated[str, AfterValidator(rules.check_mapping_method)] = "auto"
     """auto or lookup."""
-    login_confirmation: bool = True
+    login_confirmation: Annotated[bool, _bool("login_confirmation")] = True
     """Let users confirm a KubeSphere username at first login."""
     scopes: Annotated[StrList, AfterValidator(rules.check_scopes)] = list(rules.DEFAULT_SCOPES)
     """OIDC scopes; openid is always included."""
@@ -91,7 +101,7 @@ class IntegrationConfig(BaseModel):
     """3.x only: oauthOptions.accessTokenMaxAge, e.g. 1h."""
     access_token_inactivity_timeout: Optional[str] = None
     """3.x only: oauthOptions.accessTokenInactivityTimeout, e.g. 30m."""
-    protect_app: Optional[bool] = None
+    protect_app: Annotated[Optional[bool], _bool("protect_app")] = None
     """Protect the Okta app from deletion. Default: true on stacks named prod*."""
     username_format: Annotated[str, AfterValidator(rules.check_username_format)] = "okta-login"
     """okta-login (Okta's default app username, the login) or dns-safe (jane.doe@acme.com -> jane.doe.acme.com,
@@ -108,14 +118,14 @@ class IntegrationConfig(BaseModel):
     cluster_role_bindings: Annotated[dict[str, str], BeforeValidator(_json_list), _scoped_role_bindings("cluster_role_bindings")] = {}
     """Okta group -> cluster role (cluster-admin, cluster-viewer or a custom ClusterRole), first match wins;
     needs mappingMethod lookup. One ClusterRoleBinding per member."""
-    prune_users: bool = False
+    prune_users: Annotated[bool, _bool("prune_users")] = False
     """Delete the KubeSphere User of a member who left the roleBindings groups (default: keep it, drop its role)."""
     reserved_usernames: Annotated[StrList, AfterValidator(rules.check_reserved_usernames)] = []
     """KubeSphere user names no Okta user may get (admin is always reserved)."""
-    strict_identities: bool = False
+    strict_identities: Annotated[bool, _bool("strict_identities")] = False
     """All or nothing for roleBindings: fail when any member cannot be provisioned (default: skip them with one
     warning, list them in the skippedMembers output, provision everyone else)."""
-    verify_login: bool = False
+    verify_login: Annotated[bool, _bool("verify_login")] = False
     """pulumi up waits until login is ready (Okta discovery matches the issuer, KubeSphere lists the provider) or fails with a diagnosis; never during preview."""
     verify_login_timeout: Annotated[Optional[float], AfterValidator(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
     """Seconds verifyLogin waits, polling with backoff. Default 900."""
@@ -166,6 +176,7 @@ LIST_KEYS = {"groupIds", "groupNames", "scopes", "reservedUsernames"}
 
 
 def fix_command(key: str) -> str:
+    """The generic fix for a key whose problem brings no fix of its own: set it to an example value."""
     if key.startswith("okta:"):
         return f"pulumi config set {key} <value>"
     if key == "roleBindings":
@@ -178,58 +189,211 @@ def fix_command(key: str) -> str:
     return f"pulumi config set {NAMESPACE}:{key} {EXAMPLES.get(key, '<value>')}"
 
 
+#: Component arguments that are not ``kubesphere-okta:`` keys: the program takes them from the
+#: kubernetes provider's configuration.
+_PROVIDER_ARGUMENTS = {"kubeconfig": "kubernetes:kubeconfig", "kube_context": "kubernetes:context"}
+
+
+def config_name(field: str) -> str:
+    """The name a user of this program writes for a component argument or model field."""
+    return _PROVIDER_ARGUMENTS.get(field) or to_camel(field)
+
+
+def in_config_terms(message: str) -> str:
+    """A rules message with every argument name (snake_case) said as its config key (camelCase)."""
+    fields = set(IntegrationConfig.model_fields) | set(_PROVIDER_ARGUMENTS)
+    pattern = r"(?<![\w-])(" + "|".join(sorted((re.escape(f) for f in fields if "_" in f), key=len, reverse=True)) + r")(?![\w-])"
+    return re.sub(pattern, lambda m: config_name(m.group(1)), message)
+
+
+def _config_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return shlex.quote(str(value))
+
+
+def config_fix(fix: rules.Fix, raw: Mapping[str, Any], secret: bool = False) -> str:
+    """A rules.Fix as the ``pulumi config`` command that applies it to this stack."""
+    key = config_name(fix.field)
+    full = key if ":" in key else f"{NAMESPACE}:{key}"
+    value = "<value>" if secret else _config_value(fix.value)
+    flag = "--secret " if secret else ""
+    if fix.action == "remove":
+        return f"pulumi config rm {full}"
+    if fix.action == "append":
+        current = _json_list(raw.get(key))
+        index = len(current) if isinstance(current, list) else 0
+        return f"pulumi config set {flag}--path '{full}[{index}]' {value}"
+    if fix.action == "set_key":
+        return f"pulumi config set {flag}--path '{full}[{json.dumps(fix.key)}]' {value}"
+    return f"pulumi config set {flag}{full} {value}"
+
+
 class ConfigError(ValueError):
     """Every problem of one stack's configuration, each naming its key and the fix."""
 
     def __init__(self, stack: str, problems: list[tuple[str, str, str]]):
         self.stack = stack
         self.problems = problems
-        lines = "\n".join(f"  - {key}: {message}\n    fix: {fix}" for key, message, fix in problems)
+        lines = "\n".join(f"  - {key}: {rules.redact(message)}\n    fix: {rules.redact(fix)}" for key, message, fix in problems)
         super().__init__(
             f"stack {stack!r} has {len(problems)} configuration problem(s); nothing was created:\n{lines}"
         )
 
 
-def _problem_for_error(error: Mapping[str, Any]) -> tuple[str, str, str]:
+ENCRYPTED = "an encrypted secure: value, not shown"
+
+
+def _hide_secret_value(message: str, value: Any) -> str:
+    """A message about an encrypted key, with its value described instead of echoed."""
+    if isinstance(value, str) and value:
+        for shown in (rules.shown(value), repr(value), value):
+            message = message.replace(shown, ENCRYPTED)
+    return message
+
+
+def _render(key: str, problem: tuple[str, str], raw: Mapping[str, Any], secret_keys: Collection[str],
+            fallback: str) -> tuple[str, str, str]:
+    """One problem as (config key, message in config terms, the fix that belongs to it)."""
+    message = in_config_terms(problem[1])
+    if key in secret_keys and raw.get(key) == SECRET_PLACEHOLDER:
+        message = (f"{key} is an encrypted secure: value, which the offline plan cannot decrypt, so it can be "
+                   f"neither checked nor used here; {key} is not a credential: store it in plain text")
+    elif key in secret_keys:
+        message = _hide_secret_value(message, raw.get(key))
+    fixes = [config_fix(f, raw, secret=config_name(f.field) in secret_keys) for f in getattr(problem, "fixes", ())]
+    return f"{NAMESPACE}:{key}" if ":" not in key else key, message, " && ".join(fixes) or fallback
+
+
+#: What the offline plan hands the program for a ``secure:`` value it cannot decrypt.
+SECRET_PLACEHOLDER = "[secret]"
+
+
+def _problem_for_error(error: Mapping[str, Any], raw: Mapping[str, Any], secret_keys: Collection[str]) -> tuple[str, str, str]:
     key = str(error["loc"][0]) if error["loc"] else "?"
     if error["type"] == "extra_forbidden":
         known = [to_camel(name) for name in IntegrationConfig.model_fields]
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f" (did you mean {NAMESPACE}:{close[0]}?)" if close else ""
-        return f"{NAMESPACE}:{key}", f"unknown key{hint}", f"pulumi config rm {NAMESPACE}:{key}"
+        close = _closest(key, known)
+        hint = f" (did you mean {NAMESPACE}:{close}?)" if close else ""
+        fix = f"pulumi config rm {NAMESPACE}:{key}"
+        if close:
+            fix += f" && pulumi config set {'--secret ' if key in secret_keys else ''}{NAMESPACE}:{close} <value>"
+        return f"{NAMESPACE}:{key}", f"unknown key{hint}: this program ignores nothing it does not know", fix
     if error["type"] == "missing":
         return f"{NAMESPACE}:{key}", "is required", fix_command(key)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{NAMESPACE}:{key}", message, fix_command(key)
+    cause = (error.get("ctx") or {}).get("error")
+    field = next((f for f in IntegrationConfig.model_fields if to_camel(f) == key), key)
+    if isinstance(cause, ValueError):
+        problem = rules.problem_from_error(field, cause)
+    else:
+        problem = rules.Problem(field, f"{field}: {error['msg']}")
+    return _render(key, problem, raw, secret_keys, fix_command(key))
 
 
-def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None = None) -> tuple[IntegrationConfig, str]:
+def _closest(name: str, known: Collection[str]) -> str | None:
+    """The known name meant by a misspelt one: same letters ignoring case and - or _, else the closest."""
+    folded = {re.sub(r"[-_]", "", k).lower(): k for k in known}
+    if re.sub(r"[-_]", "", name).lower() in folded:
+        return folded[re.sub(r"[-_]", "", name).lower()]
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+@lru_cache(maxsize=None)
+def provider_config_keys(package: str) -> frozenset[str]:
+    """The config keys a provider reads (``okta:orgName``...), from its SDK's ``ProviderArgs``
+    parameters, read as text so that the provider package is not imported."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    source = (Path(list(spec.submodule_search_locations)[0]) / "provider.py").read_text()
+    init = re.search(r"class ProviderArgs:.*?def __init__\(__self__, \*,(.*?)\):", source, re.S)
+    names = re.findall(r"^\s*(\w+):", init.group(1), re.M) if init else []
+    return frozenset(to_camel(n) for n in names)
+
+
+#: The namespaces this program reads, and the SDK package whose provider reads each.
+NAMESPACES = {NAMESPACE: None, "okta": "pulumi_okta", "kubernetes": "pulumi_kubernetes"}
+
+
+def unknown_names(full_config: Mapping[str, Any], secret_keys: Collection[str] = ()) -> list[tuple[str, str, str]]:
+    """Config keys that are almost certainly typos: a namespace one edit from ours
+    (``kubesphere_okta:``), or a provider key the provider does not read (``okta:orgname``)."""
+    problems = []
+    for full in sorted(full_config):
+        namespace, _, key = full.partition(":")
+        if not key or namespace == "pulumi":
+            continue
+        secret = "--secret " if full in secret_keys else ""
+        if namespace not in NAMESPACES:
+            meant = _closest(namespace, list(NAMESPACES))
+            if meant:
+                problems.append((full, f"unknown namespace {namespace!r} (did you mean {meant}:?): this program "
+                                       f"reads only {', '.join(f'{n}:' for n in NAMESPACES)} keys, so this value is ignored",
+                                 f"pulumi config rm {shlex.quote(full)} && pulumi config set {secret}{meant}:{key} <value>"))
+            continue
+        package = NAMESPACES[namespace]
+        known = provider_config_keys(package) if package else frozenset()
+        if package and known and key not in known:
+            meant = _closest(key, known)
+            hint = f" (did you mean {namespace}:{meant}?)" if meant else ""
+            fix = f"pulumi config rm {full}" + (f" && pulumi config set {secret}{namespace}:{meant} <value>" if meant else "")
+            problems.append((full, f"the {namespace} provider has no setting {key!r}{hint}, so this value is ignored", fix))
+    return problems
+
+
+#: Provider settings that are credentials: a stack file must hold them encrypted (``--secret``).
+CREDENTIAL_KEYS = ("okta:apiToken", "okta:privateKey", "okta:accessToken", "kubernetes:kubeconfig")
+
+
+def plaintext_credential_warnings(full_config: Mapping[str, Any], secret_keys: Collection[str], stack: str) -> list[str]:
+    """Warnings for provider credentials stored in plain text (never the value itself)."""
+    warnings = []
+    for key in CREDENTIAL_KEYS:
+        value = full_config.get(key)
+        if value in (None, "") or key in secret_keys:
+            continue
+        if key == "kubernetes:kubeconfig" and "\n" not in str(value) and not str(value).lstrip().startswith("{"):
+            continue  # a path to a kubeconfig file, not its contents
+        warnings.append(f"{key} is stored in plain text in Pulumi.{stack}.yaml (anyone who can read the repository can "
+                        f"use it): encrypt it with `pulumi config set --secret {key} <value>`")
+    return warnings
+
+
+def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None = None,
+         full_config: Mapping[str, Any] | None = None, secret_keys: Collection[str] = ()) -> tuple[IntegrationConfig, str]:
     """Validate one stack's ``kubesphere-okta:`` config; return it with the resolved issuer.
 
     ``raw`` maps keys without the namespace (``consoleUrl``) to Pulumi's config values (strings,
     structured values as JSON); ``okta`` holds the okta provider's ``orgName``/``baseUrl``.
+    ``full_config`` (every key with its namespace) lets misspelt namespaces and provider keys be
+    reported; ``secret_keys`` (full keys) are never echoed.
     """
     okta = okta or {}
-    problems: list[tuple[str, str, str]] = []
+    own_secrets = {k[len(NAMESPACE) + 1:] for k in secret_keys if k.startswith(f"{NAMESPACE}:")}
+    problems: list[tuple[str, str, str]] = list(unknown_names(full_config or {}, secret_keys))
     model: IntegrationConfig | None = None
     try:
         model = IntegrationConfig.model_validate(dict(raw))
     except ValidationError as error:
-        problems += [_problem_for_error(e) for e in error.errors()]
+        problems += [_problem_for_error(e, raw, own_secrets) for e in error.errors()]
 
     # Cross-field rules run on whatever parsed, so every problem is reported in one round.
     values = {field: raw.get(to_camel(field)) for field in IntegrationConfig.model_fields}
     for field in ("group_ids", "group_names", "scopes", "role_bindings", "reserved_usernames",
                   "workspace_role_bindings", "project_role_bindings", "cluster_role_bindings"):
         values[field] = _json_list(values[field])
-    for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users", "strict_identities"):
-        if isinstance(values[field], str):
-            values[field] = {"true": True, "false": False}.get(values[field].lower(), values[field])
+    for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users", "strict_identities",
+                  "protect_app", "verify_login"):
+        try:
+            values[field] = rules.parse_bool(values[field]) if values[field] is not None else None
+        except ValueError:
+            pass  # reported by the model, in the same words
     values = {k: v for k, v in values.items() if v is not None}
     values.setdefault("provider_name", rules.DEFAULT_PROVIDER_NAME)
-    for field, message in rules.cross_field_problems(values):
-        key = to_camel(field)
-        problems.append((f"{NAMESPACE}:{key}", message, fix_command(key)))
+    for problem in rules.cross_field_problems(values):
+        key = to_camel(problem[0])
+        problems.append(_render(key, problem, raw, own_secrets, fix_command(key)))
 
     issuer = raw.get("issuer")
     if not issuer:

@@ -109,16 +109,21 @@ def read_cluster_configuration(path: Path) -> dict[str, Any]:
 def inapplicable_options(args: argparse.Namespace, config: stack_files.StackConfig) -> list[str]:
     """Options given that the stack would ignore: each is a usage error, never silently dropped."""
     version = config.config.get(f"{config.project}:kubesphereVersion", "")
-    role_bindings = config.config.get(f"{config.project}:roleBindings", "")
+    #: Any map from Okta groups to KubeSphere roles makes members into Users (rules.MEMBER_MAPS).
+    member_maps = ("roleBindings", "workspaceRoleBindings", "projectRoleBindings", "clusterRoleBindings")
+    has_member_maps = any(
+        config.config.get(f"{config.project}:{key}", "").strip() not in ("", "{}", "null") for key in member_maps
+    )
     problems = []
     if args.cluster_configuration and version.startswith("4"):
         problems.append(
             f"--cluster-configuration applies to KubeSphere 3.x only; stack {config.stack!r} is KubeSphere "
             f"{version}, which keeps the identity provider in a Secret: drop the option"
         )
-    if args.okta_members and role_bindings.strip() in ("", "{}", "null"):
+    if args.okta_members and not has_member_maps:
         problems.append(
-            f"--okta-members applies to stacks with {config.project}:roleBindings; stack {config.stack!r} has none, "
+            f"--okta-members applies to stacks with {config.project}:roleBindings (or workspaceRoleBindings, "
+            f"projectRoleBindings, clusterRoleBindings); stack {config.stack!r} has none, "
             "so no Okta group members become KubeSphere Users: drop the option or set roleBindings"
         )
     return problems

@@ -7,8 +7,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from kubesphere_okta import IdentityProblems, KubeSphereOktaIntegration
-from infra.config import NAMESPACE, ConfigError, load
+from kubesphere_okta import IdentityProblems, KubeSphereOktaIntegration, rules
+from infra.config import NAMESPACE, ConfigError, in_config_terms, load, plaintext_credential_warnings
 
 COMPONENT_NAME = "kubesphere-okta"
 
@@ -28,13 +28,23 @@ def namespace_config(namespace: str) -> dict[str, Any]:
     return {key[len(prefix):]: value for key, value in everything.items() if key.startswith(prefix)}
 
 
+def full_config() -> dict[str, Any]:
+    """Every config value of the stack, full keys (``namespace:key``)."""
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
 def main() -> KubeSphereOktaIntegration:
     stack = pulumi.get_stack()
+    everything = full_config()
+    secret_keys = {key for key in everything if runtime_config.is_config_secret(key)}
     try:
-        settings, issuer = load(namespace_config(NAMESPACE), stack=stack, okta=namespace_config("okta"))
+        settings, issuer = load(namespace_config(NAMESPACE), stack=stack, okta=namespace_config("okta"),
+                                full_config=everything, secret_keys=secret_keys)
     except ConfigError as error:
         # RunError prints the message alone, without a Python traceback; nothing was registered.
         raise pulumi.RunError(str(error)) from None
+    for warning in plaintext_credential_warnings(everything, secret_keys, stack):
+        pulumi.log.warn(warning)
 
     kubernetes = pulumi.Config("kubernetes")
     args = settings.component_args(stack=stack)
@@ -45,10 +55,13 @@ def main() -> KubeSphereOktaIntegration:
     if kubernetes.get("context"):
         args["kube_context"] = kubernetes.get("context")
 
+    terms = rules.message_terms.set(in_config_terms)  # the component's messages name config keys
     try:
         integration = KubeSphereOktaIntegration(COMPONENT_NAME, args)
     except IdentityProblems as error:  # Okta group members KubeSphere cannot take: one message, no traceback
         raise pulumi.RunError(str(error)) from None
+    finally:
+        rules.message_terms.reset(terms)
     pulumi.export("clientId", integration.client_id)
     pulumi.export("clientSecret", integration.client_secret)
     pulumi.export("redirectUrl", integration.redirect_url)

@@ -7,6 +7,7 @@ and the key is marked secret, as the CLI marks it.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -25,6 +26,18 @@ class StackConfig:
     config: dict[str, str] = field(default_factory=dict)
     """Full keys (``namespace:key``) to strings, as the CLI passes them to the program."""
     secret_keys: tuple[str, ...] = ()
+
+
+#: The top-level keys of a Pulumi stack file (Pulumi's ProjectStack); nothing under any other key
+#: (a `configuration:` section meant as `config:`) reaches the program.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+
+
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key.lower(), STACK_FILE_KEYS, n=1, cutoff=0.5)
+    if not close and key.lower().startswith("config"):
+        close = ["config"]
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _is_secure(value: Any) -> bool:
@@ -81,6 +94,12 @@ def stack_config(project_doc: Any, stack_doc: Any, stack: str) -> StackConfig:
         stack_doc = {}
     if not isinstance(stack_doc, Mapping):
         raise StackFileError(f"Pulumi.{stack}.yaml must be a mapping with a 'config' section")
+    unknown = [str(k) for k in stack_doc if k not in STACK_FILE_KEYS]
+    if unknown:
+        raise StackFileError("; ".join(
+            f"Pulumi.{stack}.yaml: unknown top-level key {key!r}{_did_you_mean(key)}: not a key of a Pulumi "
+            f"stack file, so nothing under it reaches the program (known: {', '.join(STACK_FILE_KEYS)})" for key in unknown
+        ))
     given = stack_doc.get("config") or {}
     if not isinstance(given, Mapping):
         raise StackFileError(f"Pulumi.{stack}.yaml: 'config' must be a mapping of keys to values")

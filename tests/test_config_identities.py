@@ -59,12 +59,14 @@ def test_role_bindings_without_lookup_name_the_key_and_the_fix():
     with pytest.raises(ConfigError) as raised:
         load({**BASE, "roleBindings": '{"KubeSphere Admins": "platform-admin"}'}, stack="dev", okta={"orgName": "example"})
     message = str(raised.value)
-    assert "kubesphere-okta:roleBindings: role_bindings pre-provisions" in message
-    assert "pulumi config set --path 'kubesphere-okta:roleBindings[\"KubeSphere Admins\"]' platform-admin" in message
+    assert "kubesphere-okta:roleBindings: roleBindings pre-provisions" in message
+    # The fix belongs to the problem (mapping method), not to the key the problem is filed under.
+    assert "fix: pulumi config set kubesphere-okta:mappingMethod lookup" in message
+    assert "role_bindings" not in message and "mapping_method" not in message
 
 
 def test_bad_username_format_is_one_listed_problem():
-    with pytest.raises(ConfigError, match="kubesphere-okta:usernameFormat: username_format must be"):
+    with pytest.raises(ConfigError, match="kubesphere-okta:usernameFormat: usernameFormat must be"):
         load({**BASE, "usernameFormat": "email"}, stack="dev", okta={"orgName": "example"})
 
 

@@ -15,8 +15,9 @@ v4 (server-side apply on by default) relies on, as their sources describe them:
 
 The controllers' additions are the ones KubeSphere's source makes (kubesphere/kubesphere
 pkg/controller/workspacerolebinding ``bindWorkspace``: a controller ownerReference to the
-WorkspaceTemplate; 4.1 finalizer ``finalizers.kubesphere.io/workspacerolebindings``; 3.x host label
-``kubefed.io/managed: "false"``), plus what the API server adds to every object.
+WorkspaceTemplate; 4.1 finalizer ``finalizers.kubesphere.io/workspacerolebindings``; 3.x
+pkg/controller/globalrolebinding ``ensureNotControlledByKubefed``: the label
+``kubefed.io/managed: "false"`` on GlobalRoleBindings), plus what the API server adds to every object.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from typing import Any
 import pytest
 
 from kubesphere_okta import KubeSphereOktaIntegration
-from tests.test_workspace_and_project_roles import MEMBERS, plan
+from tests.test_workspace_and_project_roles import MEMBERS, TEAM_A, plan
 
 MANAGER = "pulumi-kubernetes"
+GLOBAL = {TEAM_A: "platform-regular"}
 CONTROLLER = "controller-manager"
 
 
@@ -104,10 +106,10 @@ def controllers_act(body: dict, version: str) -> tuple[dict, set[tuple]]:
         tenant = "tenant.kubesphere.io/v1alpha2" if version.startswith("3") else "tenant.kubesphere.io/v1beta1"
         metadata["ownerReferences"] = [{"apiVersion": tenant, "kind": "WorkspaceTemplate", "name": workspace,
                                         "uid": "ws-uid", "controller": True, "blockOwnerDeletion": True}]
-        if version.startswith("3"):
-            metadata["labels"]["kubefed.io/managed"] = "false"
-        else:
+        if not version.startswith("3"):
             metadata["finalizers"] = ["finalizers.kubesphere.io/workspacerolebindings"]
+    if body["kind"] == "GlobalRoleBinding" and version.startswith("3"):
+        metadata["labels"]["kubefed.io/managed"] = "false"
     return live, leaf_paths(live) - before
 
 
@@ -115,9 +117,9 @@ def controllers_act(body: dict, version: str) -> tuple[dict, set[tuple]]:
 
 @pytest.mark.parametrize("version", ["3.4", "4.1.2", "4.1.3"])
 def test_fields_controllers_add_never_show_as_a_diff_and_are_never_removed(version):
-    first = {r.name: r.inputs for r in plan(version).resources if r.type.startswith("kubernetes:")}
-    bindings = {n: b for n, b in first.items() if b["kind"] not in ("User", "GlobalRoleBinding")}
-    assert any(b["kind"] == "WorkspaceRoleBinding" for b in bindings.values())
+    first = {r.name: r.inputs for r in plan(version, role_bindings=GLOBAL).resources if r.type.startswith("kubernetes:")}
+    bindings = {n: b for n, b in first.items() if b["kind"] != "User"}
+    assert {b["kind"] for b in bindings.values()} >= {"WorkspaceRoleBinding", "GlobalRoleBinding"}
     # pulumi up: each binding applied by pulumi-kubernetes, then the controllers act.
     cluster = {}
     for name, body in bindings.items():
@@ -126,7 +128,7 @@ def test_fields_controllers_add_never_show_as_a_diff_and_are_never_removed(versi
         owners.update({p: CONTROLLER for p in added})
         cluster[name] = (live, owners, added)
     # Next run, same Okta groups: the program declares exactly the same objects...
-    second = {r.name: r.inputs for r in plan(version).resources if r.type.startswith("kubernetes:")}
+    second = {r.name: r.inputs for r in plan(version, role_bindings=GLOBAL).resources if r.type.startswith("kubernetes:")}
     for name, (live, owners, added) in cluster.items():
         assert second[name] == bindings[name]
         # ...which never set a field the controllers own,
@@ -154,15 +156,15 @@ def test_the_diff_model_does_report_a_real_change():
 
 def test_a_label_we_stop_applying_is_removed_but_the_controllers_stay():
     """Guard for the apply model: our own field goes when we stop setting it; theirs stays."""
-    body = next(r.inputs for r in plan("3.4").resources if r.inputs.get("kind") == "WorkspaceRoleBinding")
+    body = next(r.inputs for r in plan("4.1.3").resources if r.inputs.get("kind") == "WorkspaceRoleBinding")
     applied, owners = server_side_apply({}, {}, MANAGER, body)
-    live, added = controllers_act(applied, "3.4")
+    live, added = controllers_act(applied, "4.1.3")
     owners.update({p: CONTROLLER for p in added})
     smaller = copy.deepcopy(body)
-    del smaller["metadata"]["labels"]["kubesphere.io/workspace"]
+    del smaller["metadata"]["labels"]["iam.kubesphere.io/role-ref"]
     after, _ = server_side_apply(live, owners, MANAGER, smaller)
-    assert "kubesphere.io/workspace" not in after["metadata"]["labels"]
-    assert after["metadata"]["labels"]["kubefed.io/managed"] == "false"
+    assert "iam.kubesphere.io/role-ref" not in after["metadata"]["labels"]
+    assert after["metadata"]["finalizers"] == ["finalizers.kubesphere.io/workspacerolebindings"]
     assert after["metadata"]["ownerReferences"] == live["metadata"]["ownerReferences"]
 
 

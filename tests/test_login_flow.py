@@ -164,7 +164,7 @@ def test_without_confirmation_the_user_is_created_from_the_configured_username_c
 
 
 def test_email_username_claim_without_confirmation_is_refused_before_planning():
-    with pytest.raises(pulumi.RunError, match="username_claim 'email' with login_confirmation false"):
+    with pytest.raises(pulumi.RunError, match="usernameClaim 'email' with loginConfirmation false"):
         plan("dev", stack_config("dev", "https://127.0.0.1:8443", loginConfirmation="false", usernameClaim="email"))
 
 

@@ -45,3 +45,9 @@ def test_role_lines_group_each_users_bindings_by_scope():
     resources = [PlannedResource(f"kubernetes:{b.get('apiVersion', 'iam.kubesphere.io/v1alpha2')}:{b['kind']}", f"r{i}", None, b)
                  for i, b in enumerate(bodies)]
     assert role_lines(resources) == ["  bob: workspace ws: ws-viewer; cluster cluster-admin"]
+
+
+def test_okta_members_apply_to_a_stack_with_only_scoped_maps(capsys):
+    out = run_plan(capsys, "--config", "kubesphere-okta:roleBindings={}")
+    assert "  dan-dev.example.com: workspace team-a: team-a-regular\n" in out
+    assert "GlobalRoleBinding)" not in out

@@ -81,8 +81,9 @@ def test_broken_stack_lists_every_problem_with_its_fix_and_registers_nothing():
     for key in ("consoleUrl", "kubesphereVersion", "issuer", "requireMfa", "groupIds"):
         assert f"kubesphere-okta:{key}:" in message, key
     assert "unknown key (did you mean kubesphere-okta:consoleUrl?)" in message
-    assert "pulumi config set kubesphere-okta:consoleUrl https://console.example.com" in message
-    assert "pulumi config set --path 'kubesphere-okta:groupIds[0]'" in message
+    assert "fix: pulumi config set kubesphere-okta:consoleUrl https://kubesphere.example.com" in message
+    assert "fix: pulumi config set kubesphere-okta:issuer https://example.okta.com\n" in message
+    assert "fix: pulumi config set --path 'kubesphere-okta:groupNames[0]' 'KubeSphere Users'" in message
     assert message.count("  - ") == 6
 
 

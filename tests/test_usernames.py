@@ -352,6 +352,25 @@ def test_many_members_sharing_one_email_are_each_skipped_naming_at_most_three_ot
     assert plan.skipped[49].reason.startswith("shares the email 'shared@acme.com' with 00u0000, 00u0001, 00u0002 and 46 more;")
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.characters(min_codepoint=128, exclude_categories=("Cs",)))
+def test_a_non_ascii_character_folds_only_as_a_latin_letter_with_accents_or_a_listed_letter(character):
+    import unicodedata
+
+    from kubesphere_okta.usernames import LETTER_FOLDS, fold_to_ascii
+
+    folded = fold_to_ascii(character)
+    if folded is None or character in LETTER_FOLDS:
+        return
+    assert folded.isascii()
+    if folded:  # a precomposed letter: its own NFC form, decomposing into exactly this letter plus accents
+        base, *marks = unicodedata.normalize("NFD", character)
+        assert unicodedata.normalize("NFC", character) == character and folded == base and base.isalpha()
+        assert marks and all(unicodedata.combining(m) for m in marks)
+    else:  # only a lone accent folds to nothing
+        assert unicodedata.combining(character)
+
+
 # --- what a name is, and names that must never change ----------------------------------------------
 
 def dns1123_subdomain(name: str) -> bool:

@@ -7,6 +7,7 @@ graph (``_STRUCTURAL``: an Output is refused), ``pulumi.Input[...]`` for one tha
 schema inference needs real types, not strings.
 """
 
+import difflib
 from typing import Any, Mapping, Required, Sequence, TypedDict
 
 import pulumi
@@ -167,13 +168,31 @@ _STRUCTURAL = (
 )
 
 
+def argument_fix(fix: rules.Fix) -> str:
+    """A rules.Fix said in the component's own terms: its argument names, Python values."""
+    if fix.action == "remove":
+        return f"remove {fix.field}"
+    if fix.action == "rename":
+        return f"rename {fix.field} to {fix.value}"
+    if fix.action == "append":
+        return f"add {fix.value!r} to {fix.field}"
+    if fix.action == "set_key":
+        return f"set {fix.field}[{fix.key!r}] = {fix.value!r}"
+    return f"set {fix.field}={fix.value!r}"
+
+
 class IntegrationArgsError(ValueError):
-    """Raised before any resource is registered; the message lists every problem."""
+    """Raised before any resource is registered; the message lists every problem, each with the fix
+    that belongs to it when there is one. URL credentials are never echoed."""
 
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
-        lines = "\n".join(f"  - {field}: {message}" for field, message in problems)
-        super().__init__(f"KubeSphereOktaIntegration: {len(problems)} invalid argument(s):\n{lines}")
+        lines = []
+        for problem in problems:
+            field, message = problem
+            lines.append(f"  - {rules.in_terms(field)}: {rules.in_terms(message)}")
+            lines += [f"    fix: {argument_fix(fix)}" for fix in getattr(problem, "fixes", ())]
+        super().__init__(f"KubeSphereOktaIntegration: {len(problems)} invalid argument(s):\n" + "\n".join(lines))
 
 
 def _is_output(value: Any) -> bool:
@@ -186,18 +205,25 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
     Raises ``IntegrationArgsError`` listing every problem; nothing has been registered then.
     """
     values = dict(args)
-    unknown = sorted(set(values) - set(KubeSphereOktaIntegrationArgs.__annotations__))
-    problems: list[tuple[str, str]] = [(k, f"unknown argument {k!r}") for k in unknown]
-    problems += [
-        (k, f"{k} must be a plain value known when the program runs, not an Output")
-        for k in _STRUCTURAL if _is_output(values.get(k))
-    ]
+    known = list(KubeSphereOktaIntegrationArgs.__annotations__)
+    problems: list[tuple[str, str]] = []
+    for name in sorted(set(values) - set(known)):
+        close = difflib.get_close_matches(name, known, n=1)
+        problems.append(rules.Problem(
+            name, f"unknown argument {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+            [rules.Fix(name, "rename", close[0]) if close else rules.Fix(name, "remove")],
+        ))
+        if close and close[0] not in values:
+            values[close[0]] = values[name]  # check the value under the name it was meant for, too
+        del values[name]
+    outputs = [k for k in _STRUCTURAL if _is_output(values.get(k))]
+    problems += [(k, f"{k} must be a plain value known when the program runs, not an Output") for k in outputs]
+    checkable = {k: v for k, v in values.items() if k not in outputs}
+    checkable.setdefault("provider_name", rules.DEFAULT_PROVIDER_NAME)
+    problems += [p for p in rules.integration_problems(checkable) if p[0] not in outputs]
     if problems:
         raise IntegrationArgsError(problems)
     values.setdefault("provider_name", rules.DEFAULT_PROVIDER_NAME)
-    problems = rules.integration_problems(values)
-    if problems:
-        raise IntegrationArgsError(problems)
 
     settings = IdentityProviderSettings(
         console_url=rules.check_console_url(values["console_url"]),

@@ -76,7 +76,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         settings, access = resolve_args(args)
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in rules.integration_warnings(args) + kubesphere_roles.role_warnings(identities.scoped_maps(access)):
-            pulumi.log.warn(warning, resource=self)
+            pulumi.log.warn(rules.in_terms(warning), resource=self)
         # Every Okta read of this run goes through one directory: each group is looked up once,
         # whoever needs it (assignments, policies, role bindings), before any child is registered.
         self.okta_directory = OktaDirectory(parent=self)
@@ -87,7 +87,7 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             if identities.has_member_maps(access) else IdentityPlan()
         )
         if identity_plan.skipped:
-            pulumi.log.warn(identity_plan.warning(), resource=self)
+            pulumi.log.warn(rules.in_terms(identity_plan.warning()), resource=self)
         self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
         memberships = (
             identities.planned_memberships(access, identity_plan.users, self.okta_directory) if identity_plan.users else []

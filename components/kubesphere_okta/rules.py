@@ -9,7 +9,9 @@ configuration in one round. The facts behind each rule: docs/kubesphere-okta-fac
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from . import kubesphere_iam
@@ -52,6 +54,78 @@ V4_PROVIDER_NAME_MAX = 45
 V3_PROVIDER_NAME_MAX = 63
 
 
+@dataclass(frozen=True)
+class Fix:
+    """What resolves one problem, said in settings, not in any one spelling of their names: the
+    program renders it as a ``pulumi config`` command, the component as an argument change."""
+
+    field: str
+    action: str
+    """``set`` (field to value), ``remove`` (the field), ``append`` (value to the list field),
+    ``set_key`` (``key`` of the mapping field to value), ``rename`` (the field to the name in value)."""
+    value: Any = None
+    key: str | None = None
+
+
+class Problem(tuple):
+    """``(field, message)`` as before, plus the fixes that belong to this problem (may be empty)."""
+
+    fixes: tuple[Fix, ...]
+
+    def __new__(cls, field: str, message: str, fixes: Sequence[Fix] = ()):
+        problem = super().__new__(cls, (field, message))
+        problem.fixes = tuple(fixes)
+        return problem
+
+
+class RuleError(ValueError):
+    """A check's error, with the corrected value when the check knows it (``suggestion``)."""
+
+    def __init__(self, message: str, suggestion: Any = None):
+        super().__init__(message)
+        self.suggestion = suggestion
+
+
+#: How the names of settings are said in messages. The component's own words are its argument
+#: names (``mapping_method``); a program that exposes them under other names (config keys such as
+#: ``mappingMethod``) sets its own translation around the calls it makes, so every message, the
+#: component's warnings included, names settings as that program's user writes them.
+message_terms: ContextVar[Callable[[str], str]] = ContextVar("message_terms", default=lambda text: text)
+
+
+def in_terms(text: str) -> str:
+    """``text`` in the caller's terms (``message_terms``), with URL credentials redacted."""
+    return redact(message_terms.get()(text))
+
+
+#: A URL's user information (``user:password@``), which must never be echoed in a message.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the user information of every URL in it replaced by ``***``."""
+    return _URL_USERINFO.sub(r"\1***@", text)
+
+
+def shown(value: Any) -> str:
+    """A value as messages echo it: its repr, with any URL credentials redacted."""
+    return redact(repr(value))
+
+
+#: The one boolean syntax, the one ``pulumi.Config.get_bool`` reads: true/True/false/False
+#: (a YAML boolean in a stack file reaches the program as "true"/"false").
+_BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
+
+
+def parse_bool(value: Any, *, field: str = "value") -> bool:
+    """A boolean setting: a bool, or the text ``pulumi config set`` stores (``true``/``false``)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in _BOOLEANS:
+        return _BOOLEANS[value]
+    raise RuleError(f"{field} must be true or false, got {shown(value)}")
+
+
 def is_v3(kubesphere_version: str) -> bool:
     """True when the version keeps identity providers in the ks-installer ClusterConfiguration."""
     return kubesphere_version in V3_VERSIONS
@@ -82,16 +156,20 @@ def check_console_url(value: Any) -> str:
     parts = urlsplit(value.strip())
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
-        raise ValueError(f"console_url must be an absolute https URL such as https://console.example.com (got {value!r})")
+        raise ValueError(f"console_url must be an absolute https URL such as https://console.example.com (got {shown(value)})")
     if parts.scheme == "http" and host not in _LOCAL_HOSTS:
-        raise ValueError(
-            f"console_url must use https (got {value!r}): Okta refuses plain-http redirect URIs "
-            "except for localhost"
+        raise RuleError(
+            f"console_url must use https (got {shown(value)}): Okta refuses plain-http redirect URIs "
+            "except for localhost", suggestion="https" + value.strip()[len("http"):].rstrip("/"),
         )
     # Look for the delimiters themselves: urlsplit reports an empty query ("/?"), fragment ("#") or
     # user info ("https://@host") as "", and the redirect URL would be built after it.
     if "?" in value or "#" in value or "*" in value or "@" in parts.netloc:
-        raise ValueError(f"console_url must be a plain base URL without query, fragment, credentials or wildcard (got {value!r})")
+        plain = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}".rstrip("/")
+        raise RuleError(
+            f"console_url must be a plain base URL without query, fragment, credentials or wildcard (got {shown(value)})",
+            suggestion=None if "*" in plain else plain,
+        )
     return value.strip().rstrip("/")
 
 
@@ -103,17 +181,18 @@ def check_issuer(value: Any) -> str:
             "or https://<org>.okta.com/oauth2/<server id> for a custom one"
         )
     if value != value.strip():
-        raise ValueError(f"issuer must not have surrounding whitespace (got {value!r})")
+        raise RuleError(f"issuer must not have surrounding whitespace (got {shown(value)})", suggestion=value.strip())
     if value.endswith("/"):
-        raise ValueError(
-            f"issuer must not end with a slash (got {value!r}, use {value.rstrip('/')!r}): KubeSphere "
-            "compares it byte for byte with the issuer Okta publishes, and skips the provider on a mismatch"
+        raise RuleError(
+            f"issuer must not end with a slash (got {shown(value)}, use {shown(value.rstrip('/'))}): KubeSphere "
+            "compares it byte for byte with the issuer Okta publishes, and skips the provider on a mismatch",
+            suggestion=redact(value.rstrip("/")) if value.rstrip("/") == redact(value.rstrip("/")) else None,
         )
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"issuer must be an https URL such as https://example.okta.com (got {value!r})")
+        raise ValueError(f"issuer must be an https URL such as https://example.okta.com (got {shown(value)})")
     if "?" in value or "#" in value or "@" in parts.netloc:  # even empty ones (see check_console_url)
-        raise ValueError(f"issuer must not carry a query, fragment or credentials (got {value!r})")
+        raise ValueError(f"issuer must not carry a query, fragment or credentials (got {shown(value)})")
     if parts.path not in ("",) and not re.fullmatch(r"/oauth2/[A-Za-z0-9]+", parts.path):
         raise ValueError(
             f"issuer path must be empty (org authorization server) or /oauth2/<server id> "
@@ -389,47 +468,53 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     group_ids = values.get("group_ids") or []
     group_names = values.get("group_names") or []
     if not group_ids and not group_names:
-        problems.append((
+        problems.append(Problem(
             "group_ids",
             "at least one Okta group must be allowed to use the app (group_ids and/or group_names): "
             "this project never opens the app to everyone in the org",
+            [Fix("group_names", "append", "KubeSphere Users")],
         ))
     name = values.get("provider_name", DEFAULT_PROVIDER_NAME)
     if is_v4(version) and isinstance(name, str) and len(name) > V4_PROVIDER_NAME_MAX:
-        problems.append((
+        problems.append(Problem(
             "provider_name",
             f"provider_name {name!r} is {len(name)} characters; KubeSphere 4.1 allows at most "
             f"{V4_PROVIDER_NAME_MAX} (it becomes part of an annotation key)",
+            [Fix("provider_name", "set", name[:V4_PROVIDER_NAME_MAX].rstrip("-_."))],
         ))
     if is_v4(version):
         for field in ("access_token_max_age", "access_token_inactivity_timeout"):
             if values.get(field) is not None:
-                problems.append((
+                problems.append(Problem(
                     field,
                     f"{field} applies to KubeSphere 3.x only (on 4.1 token lifetimes live in "
                     "kubesphere-config, not in the identity provider); remove it",
+                    [Fix(field, "remove")],
                 ))
     if values.get("sign_on_policy") is False and values.get("reauthenticate_every") is not None:
-        problems.append((
+        problems.append(Problem(
             "reauthenticate_every",
             "reauthenticate_every needs the app sign-on policy (sign_on_policy true, Okta Identity Engine); "
             "remove it or enable sign_on_policy",
+            [Fix("reauthenticate_every", "remove")],
         ))
     if (values.get("login_confirmation") is False and values.get("username_claim") in (None, "preferred_username")
             and values.get("username_format") != "dns-safe"):
-        problems.append((
+        problems.append(Problem(
             "login_confirmation",
             "login_confirmation false creates the KubeSphere user from the username claim at first "
             "login, but Okta's preferred_username is normally an email address, which KubeSphere "
             "refuses: keep login_confirmation true, set username_format to 'dns-safe', or set "
             "username_claim to a claim that holds a DNS-1123 name",
+            [Fix("login_confirmation", "set", True)],
         ))
     if values.get("login_confirmation") is False and values.get("username_claim") == "email":
-        problems.append((
+        problems.append(Problem(
             "username_claim",
             "username_claim 'email' with login_confirmation false can never create a KubeSphere user: "
             "an email address is not a DNS-1123 name; use username_format 'dns-safe' (and the default "
             "username_claim) or keep login_confirmation true",
+            [Fix("username_claim", "remove"), Fix("username_format", "set", "dns-safe")],
         ))
     problems.extend(_identity_problems(values))
     return problems
@@ -447,33 +532,86 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(role_bindings, Mapping) or not role_bindings:
             continue
         if values.get("mapping_method") != "lookup":
-            problems.append((
+            problems.append(Problem(
                 field,
                 f"{field} pre-provisions each member as a KubeSphere User bound to their Okta identity, "
                 "which KubeSphere only honours with mapping_method 'lookup': set mapping_method: lookup",
+                [Fix("mapping_method", "set", "lookup")],
             ))
-        version = values.get("kubesphere_version")
-        if version in SUPPORTED_VERSIONS:
-            problems.extend(("role_bindings", message) for message in missing_built_in_role_problems(role_bindings.values(), version))
         allowed = set(values.get("group_ids") or []) | set(values.get("group_names") or [])
         outside = [g for g in role_bindings if isinstance(g, str) and g not in allowed]
         if outside:
-            problems.append((
+            problems.append(Problem(
                 field,
                 f"{field} group(s) {', '.join(map(repr, outside))} are not allowed to use the app: "
                 f"add each to group_ids (by id) or group_names (by name), spelled as in {field}",
+                [Fix("group_ids" if is_okta_group_id(g) else "group_names", "append", g) for g in outside],
             ))
+    problems.extend(_global_role_problems(values))
     problems.extend(_scoped_role_problems(values))
     server = values.get("authorization_server_id")
     issuer = values.get("issuer")
     if isinstance(server, str) and isinstance(issuer, str) and not issuer.endswith(f"/oauth2/{server}"):
-        problems.append((
+        problems.append(Problem(
             "authorization_server_id",
             f"authorization_server_id {server!r} needs the issuer of that server, "
-            f"https://<org>.okta.com/oauth2/{server} (got {issuer!r}): tokens would otherwise come from "
+            f"https://<org>.okta.com/oauth2/{server} (got {shown(issuer)}): tokens would otherwise come from "
             "a server whose access policy this project does not manage",
+            [Fix("issuer", "set", f"{redact(issuer).split('/oauth2/')[0].rstrip('/')}/oauth2/{server}")],
         ))
     return problems
+
+
+def _global_roles(values: Mapping[str, Any]) -> tuple[str, list[tuple[str, str]]] | None:
+    """(version, role_bindings pairs) when both are valid, else None (their own checks report)."""
+    version = values.get("kubesphere_version")
+    if version not in SUPPORTED_VERSIONS:
+        return None
+    try:
+        return version, check_role_bindings(values.get("role_bindings") or {})
+    except ValueError:
+        return None
+
+
+def _global_role_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A built-in global role the stack's KubeSphere version does not ship yet is refused
+    (``missing_built_in_role_problems``), with the fix for each group that names it."""
+    found = _global_roles(values)
+    if found is None:
+        return []
+    version, pairs = found
+    problems: list[tuple[str, str]] = []
+    for role in dict.fromkeys(role for _, role in pairs):
+        for message in missing_built_in_role_problems([role], version):
+            groups = [group for group, named in pairs if named == role]
+            problems.append(Problem(
+                "role_bindings", message,
+                [Fix("role_bindings", "set_key", "platform-regular", key=group) for group in groups],
+            ))
+    return problems
+
+
+def global_role_warnings(values: Mapping[str, Any]) -> list[str]:
+    """A role_bindings role that no KubeSphere version builds in: a custom GlobalRole, or a typo."""
+    from .kubesphere_iam import built_in_global_roles, global_role_first_version  # imports this module
+
+    found = _global_roles(values)
+    if found is None:
+        return []
+    version, pairs = found
+    built_in = built_in_global_roles(version)
+    warnings = []
+    for group, role in pairs:
+        if global_role_first_version(role) is None:
+            import difflib
+
+            close = difflib.get_close_matches(role, built_in, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            warnings.append(
+                f"role_bindings: role {role!r} for group {group!r} is not built into KubeSphere {version}{hint}; "
+                f"it must exist as a custom GlobalRole, or the binding grants nothing. Built-in: {', '.join(built_in)}"
+            )
+    return warnings
 
 
 def scoped_role_maps(values: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -517,7 +655,7 @@ def missing_built_in_role_problems(roles: Iterable[Any], kubesphere_version: str
 
 def integration_warnings(values: Mapping[str, Any]) -> list[str]:
     """Risky but allowed combinations of settings: the component shows each as a Pulumi warning."""
-    warnings: list[str] = []
+    warnings: list[str] = global_role_warnings(values)
     if (values.get("kubesphere_version") in IDENTITY_ANNOTATION_VERSIONS
             and values.get("username_format") == "dns-safe"
             and values.get("mapping_method", "auto") == "auto"
@@ -529,6 +667,12 @@ def integration_warnings(values: Mapping[str, Any]) -> list[str]:
             "mapping_method 'lookup' with role_bindings (collision suffixes), or keep login_confirmation true."
         )
     return warnings
+
+
+def problem_from_error(field: str, error: ValueError) -> Problem:
+    """A failed check as a Problem; the corrected value, when the check knew it, is the fix."""
+    suggestion = getattr(error, "suggestion", None)
+    return Problem(field, str(error), [Fix(field, "set", suggestion)] if suggestion is not None else [])
 
 
 def integration_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -547,9 +691,10 @@ def integration_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
         try:
             check(values[field])
         except ValueError as error:
-            problems.append((field, str(error)))
+            problems.append(problem_from_error(field, error))
     for field in _BOOLEAN_FIELDS:
         if field in values and values[field] is not None and not isinstance(values[field], bool):
-            problems.append((field, f"{field} must be true or false, got {values[field]!r}"))
+            problems.append(Problem(field, f"{field} must be true or false, got {shown(values[field])}",
+                                    [Fix(field, "set", True)]))
     problems.extend(cross_field_problems(values))
     return problems
