@@ -568,3 +568,46 @@ def test_a_role_name_is_at_most_253_characters():
     assert rules.check_cluster_role_bindings({"SRE": "a" * 253}) == [("SRE", "a" * 253)]
     with pytest.raises(ValueError, match="not a cluster role name"):
         rules.check_cluster_role_bindings({"SRE": "a" * 254})
+
+
+def test_a_trailing_slash_is_all_that_is_stripped_from_the_console_url():
+    assert rules.check_console_url("https://console.example.com/APPX/") == "https://console.example.com/APPX"
+
+
+def test_cluster_role_bindings_keep_the_order_given_and_must_be_a_mapping():
+    assert rules.check_cluster_role_bindings({"SRE": "cluster-viewer", "Ops": "cluster-admin"}) == [
+        ("SRE", "cluster-viewer"), ("Ops", "cluster-admin")]
+    with pytest.raises(ValueError, match="cluster_role_bindings must map Okta groups"):
+        rules.check_cluster_role_bindings(["SRE"])
+    with pytest.raises(ValueError, match="cluster_role_bindings: role 'Cluster Admin' for group 'SRE'"):
+        rules.check_cluster_role_bindings({"SRE": "Cluster Admin"})
+    with pytest.raises(ValueError, match="^cluster_role_bindings: ' SRE' is not an Okta group"):
+        rules.check_cluster_role_bindings({" SRE": "cluster-admin"})
+
+
+def test_scoped_role_maps_parse_all_three_maps_or_none_when_one_does_not_parse():
+    values = {"workspace_role_bindings": {"A": {"team-a": "regular"}},
+              "project_role_bindings": {"B": {"team-a-dev": "operator"}},
+              "cluster_role_bindings": {"C": "cluster-viewer"}}
+    assert rules.scoped_role_maps(values) == {"workspace": [("A", [("team-a", "regular")])],
+                                              "project": [("B", [("team-a-dev", "operator")])],
+                                              "cluster": [("C", "cluster-viewer")]}
+    assert rules.scoped_role_maps({}) == {"workspace": [], "project": [], "cluster": []}
+    for field in values:
+        assert rules.scoped_role_maps({**values, field: ["not a map"]}) is None
+
+
+def test_version_limits_of_scoped_roles_are_cross_field_problems():
+    long_workspace = {**BASE, "mapping_method": "lookup", "group_names": ["G"],
+                      "workspace_role_bindings": {"G": {"w" * 60: "regular"}}}
+    assert fields({**long_workspace, "kubesphere_version": "4.1.2"}) == ["workspace_role_bindings"]
+    assert fields({**long_workspace, "kubesphere_version": "4.1.3"}) == []
+    assert fields({**long_workspace, "kubesphere_version": "9.9"}) == []
+
+
+def test_a_built_in_role_the_version_lacks_is_a_role_bindings_problem():
+    bindings = {**BASE, "mapping_method": "lookup", "group_names": ["G"],
+                "role_bindings": {"G": "platform-self-provisioner"}}
+    assert fields({**bindings, "kubesphere_version": "3.2"}) == ["role_bindings"]
+    assert fields({**bindings, "kubesphere_version": "3.3"}) == []
+    assert fields({**bindings, "kubesphere_version": "9.9"}) == []
