@@ -584,3 +584,22 @@ def test_folding_gives_ascii_or_nothing_and_never_changes_ascii(text):
 @pytest.mark.parametrize("character", ["李", "й", "\u212a", "ı", "\uff4b", "ſ", "\u0391"])
 def test_letters_that_are_not_latin_letters_with_accents_do_not_fold(character):
     assert fold_to_ascii(f"a{character}b") is None
+
+
+def test_five_members_sharing_an_email_name_three_others_and_one_more():
+    members = [member(f"00u{i}", f"m{i}@acme.com", "shared@acme.com") for i in range(5)]
+    plan = plan_users([("g", "platform-regular")], {"g": members})
+    assert plan.skipped[0].reason.startswith("shares the email 'shared@acme.com' with 00u1, 00u2, 00u3 and 1 more;")
+    assert plan.skipped[4].reason.startswith("shares the email 'shared@acme.com' with 00u0, 00u1, 00u2 and 1 more;")
+
+
+def test_members_with_an_empty_login_are_skipped_under_that_empty_login():
+    nomail = OktaMember(id="00unomail", login="", email=None)
+    shared = [OktaMember(id=f"00ushare{i}", login="", email="team@acme.com") for i in (1, 2)]
+    plan = plan_users([("g", "platform-regular")], {"g": [nomail, *shared]})
+    assert [(s.okta_id, s.login) for s in plan.skipped] == [("00unomail", ""), ("00ushare1", ""), ("00ushare2", "")]
+    # A taken suffixed name of a member with an empty login: 00uA and 00ua both fall back to okta.00ua.
+    taken = suffixed_username("okta.00ua", "00ua")
+    names, skipped = assign_usernames([member("00uA", ""), member("00ua", ""),
+                                       member("00uz", taken.replace("okta.", "okta@", 1))])
+    assert [(s.okta_id, s.login) for s in skipped] == [("00ua", "")] and names["00uz"] == taken
