@@ -37,6 +37,11 @@ def _json_list(value: Any) -> Any:
 StrList = Annotated[list[str], BeforeValidator(_json_list)]
 
 
+def _optional(check):
+    """An AfterValidator that lets None through and runs ``check`` on anything else."""
+    return lambda value: value if value is None else check(value)
+
+
 def _bool(field: str):
     """A boolean setting, in the one syntax everything here reads (rules.parse_bool)."""
     return BeforeValidator(partial(rules.parse_bool, field=field))
@@ -91,15 +96,15 @@ class IntegrationConfig(BaseModel):
     """Let users confirm a KubeSphere username at first login."""
     scopes: Annotated[StrList, AfterValidator(rules.check_scopes)] = list(rules.DEFAULT_SCOPES)
     """OIDC scopes; openid is always included."""
-    username_claim: Optional[str] = None
+    username_claim: Annotated[Optional[str], AfterValidator(_optional(lambda v: rules.check_claim(v, field="username_claim")))] = None
     """Claim KubeSphere reads the username from (preferredUsernameKey)."""
-    email_claim: Optional[str] = None
+    email_claim: Annotated[Optional[str], AfterValidator(_optional(lambda v: rules.check_claim(v, field="email_claim")))] = None
     """Claim KubeSphere reads the email from (emailKey)."""
-    app_label: Optional[str] = None
+    app_label: Annotated[Optional[str], AfterValidator(_optional(rules.check_app_label))] = None
     """Okta app display name. Default: KubeSphere (<stack>)."""
-    access_token_max_age: Optional[str] = None
+    access_token_max_age: Annotated[Optional[str], AfterValidator(_optional(lambda v: rules.check_go_duration(v, field="access_token_max_age")))] = None
     """3.x only: oauthOptions.accessTokenMaxAge, e.g. 1h."""
-    access_token_inactivity_timeout: Optional[str] = None
+    access_token_inactivity_timeout: Annotated[Optional[str], AfterValidator(_optional(lambda v: rules.check_go_duration(v, field="access_token_inactivity_timeout")))] = None
     """3.x only: oauthOptions.accessTokenInactivityTimeout, e.g. 30m."""
     protect_app: Annotated[Optional[bool], _bool("protect_app")] = None
     """Protect the Okta app from deletion. Default: true on stacks named prod*."""
@@ -129,6 +134,10 @@ class IntegrationConfig(BaseModel):
     """pulumi up waits until login is ready (Okta discovery matches the issuer, KubeSphere lists the provider) or fails with a diagnosis; never during preview."""
     verify_login_timeout: Annotated[Optional[float], AfterValidator(lambda v: v if v is None else rules.check_verify_login_timeout(v))] = None
     """Seconds verifyLogin waits, polling with backoff. Default 900."""
+    adopt_existing_provider: Annotated[bool, _bool("adopt_existing_provider")] = False
+    """3.x: take over an identity provider with our name this stack did not create; it is put back on destroy."""
+    rebind_cluster: Annotated[Optional[str], AfterValidator(_optional(rules.check_cluster_uid))] = None
+    """kube-system uid of a rebuilt cluster that replaces the one this stack wrote to (shown by the refusal)."""
 
     def component_args(self, *, stack: str) -> dict[str, Any]:
         """The ``KubeSphereOktaIntegrationArgs`` for this configuration (issuer already resolved)."""
@@ -165,6 +174,8 @@ EXAMPLES: dict[str, str] = {
     "strictIdentities": "true",
     "verifyLogin": "true",
     "verifyLoginTimeout": "900",
+    "adoptExistingProvider": "true",
+    "rebindCluster": "<kube-system uid from the message>",
 }
 #: The --path example of each scoped role map: (path after the key, role).
 SCOPED_EXAMPLES: dict[str, tuple[str, str]] = {
@@ -384,7 +395,7 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
                   "workspace_role_bindings", "project_role_bindings", "cluster_role_bindings"):
         values[field] = _json_list(values[field])
     for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users", "strict_identities",
-                  "protect_app", "verify_login"):
+                  "protect_app", "verify_login", "adopt_existing_provider"):
         try:
             values[field] = rules.parse_bool(values[field]) if values[field] is not None else None
         except ValueError:

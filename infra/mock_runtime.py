@@ -43,6 +43,8 @@ class Registered:
     retain_on_delete: bool = False
     provider_version: str = ""
     """The provider plugin version the SDK asked the engine for."""
+    provider_ref: str = ""
+    """The explicit provider (``urn::id``) the resource is registered with; empty for the default one."""
 
     @property
     def parent_name(self) -> str | None:
@@ -246,6 +248,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             shown_inputs=shown,
             retain_on_delete=bool(request.retainOnDelete),
             provider_version=request.version,
+            provider_ref=request.provider,
         ))
 
 

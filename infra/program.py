@@ -9,6 +9,7 @@ from pulumi.runtime import config as runtime_config
 
 from kubesphere_okta import IdentityProblems, KubeSphereOktaIntegration, rules
 from infra.config import NAMESPACE, ConfigError, in_config_terms, load, plaintext_credential_warnings
+from kubesphere_okta.args import IntegrationArgsError
 
 COMPONENT_NAME = "kubesphere-okta"
 
@@ -58,7 +59,7 @@ def main() -> KubeSphereOktaIntegration:
     terms = rules.message_terms.set(in_config_terms)  # the component's messages name config keys
     try:
         integration = KubeSphereOktaIntegration(COMPONENT_NAME, args)
-    except IdentityProblems as error:  # Okta group members KubeSphere cannot take: one message, no traceback
+    except (IdentityProblems, IntegrationArgsError) as error:  # one message, no traceback
         raise pulumi.RunError(str(error)) from None
     finally:
         rules.message_terms.reset(terms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import io
 import shutil
 import subprocess
@@ -156,3 +157,20 @@ def test_the_readme_is_short_and_shows_both_commands_on_its_first_screen():
     first_screen = "\n".join(readme.splitlines()[:40])
     for command in ("$ make plan", "$ make test", "$ pulumi up"):
         assert command in first_screen, command
+
+
+def test_nothing_in_the_repository_refers_outside_it():
+    """No file points at material next to the repository (``../shared``) or cites it as "facts N":
+    facts the code relies on are in docs/kubesphere-okta-facts.md, with their upstream sources."""
+    skip = {".git", ".venv", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
+    outside = re.compile(r"\.\./shared|shared/design|\(facts(,| section| \d)|facts \d\b")
+    offenders = []
+    for path in ROOT.rglob("*"):
+        if path.is_dir() or skip & set(path.relative_to(ROOT).parts) or path == Path(__file__):
+            continue
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        offenders += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in outside.finditer(text)]
+    assert offenders == []

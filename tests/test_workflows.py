@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -70,10 +71,149 @@ def test_a_matrix_stack_without_a_stack_file_fails_the_coverage_check(tmp_path):
     assert uncovered_stacks(tmp_path)["preview.yml"]["unknown"] == {"staging"}
 
 
-@pytest.mark.parametrize("name", ["preview.yml", "deploy.yml", "drift.yml"])
-def test_pulumi_action_is_pinned_to_a_major_version(name):
-    uses = [step["uses"] for _, _, step in pulumi_steps(load_workflow(WORKFLOWS / name))]
-    assert uses and all(re.fullmatch(r"pulumi/actions@v\d+", u) for u in uses), uses
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+VERSION_COMMENT = re.compile(r"^\s+#\s*v\d+(\.\d+)*\b")
+
+
+def uses_lines(path: Path) -> list[tuple[int, str, str]]:
+    """(line number, action reference, rest of the line) of every ``uses:`` in a workflow or action."""
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        match = USES.match(line)
+        if match:
+            found.append((number, match.group(1).strip("'\""), match.group(2)))
+    return found
+
+
+def pinning_problems(path: Path) -> list[str]:
+    """Every external action must be pinned to a full commit SHA with its version as a comment."""
+    problems = []
+    for number, ref, rest in uses_lines(path):
+        if ref.startswith("./"):
+            continue  # an action of this repository, at the same commit
+        if not PINNED.match(ref):
+            problems.append(f"{path.name}:{number}: {ref} is not pinned to a full 40-hex commit SHA")
+        elif not VERSION_COMMENT.match(rest):
+            problems.append(f"{path.name}:{number}: {ref} has no '# vX.Y.Z' version comment")
+    return problems
+
+
+def all_workflow_files() -> list[Path]:
+    return workflow_files() + sorted(ACTIONS.glob("*/action.yml"))
+
+
+def test_every_action_is_pinned_to_a_commit_sha_with_its_version():
+    files = all_workflow_files()
+    assert sum(len(uses_lines(f)) for f in files) > 0
+    problems = [p for f in files for p in pinning_problems(f)]
+    assert problems == []
+
+
+def test_one_action_is_pinned_to_one_sha_everywhere():
+    pins: dict[str, set[str]] = {}
+    for path in all_workflow_files():
+        for _, ref, rest in uses_lines(path):
+            if not ref.startswith("./"):
+                name, _, sha = ref.partition("@")
+                pins.setdefault(name, set()).add(f"{sha}{rest}")
+    assert {name for name, shas in pins.items() if len(shas) > 1} == set()
+    assert {"actions/checkout", "actions/setup-python", "pulumi/actions"} <= set(pins)
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("      - uses: pulumi/actions@v7", "not pinned"),
+    ("      - uses: actions/checkout@main", "not pinned"),
+    ("      - uses: actions/checkout@9c091bb", "not pinned"),
+    ("      - uses: actions/checkout@9c091bb21b7c1c1d1991bb908d89e4e9dddfe3e0", "no '# vX.Y.Z'"),
+])
+def test_the_pinning_check_catches_tags_branches_short_shas_and_missing_versions(tmp_path, line, problem):
+    workflow = tmp_path / "w.yml"
+    workflow.write_text(f"jobs:\n  a:\n    steps:\n{line}\n      - uses: ./.github/actions/prepare-stack\n")
+    found = pinning_problems(workflow)
+    assert len(found) == 1 and problem in found[0]
+
+
+def test_every_pull_request_runs_make_test():
+    workflows = {path.name: load_workflow(path) for path in workflow_files()}
+    running = []
+    for name, workflow in workflows.items():
+        trigger = workflow["on"].get("pull_request", "absent") if isinstance(workflow["on"], dict) else "absent"
+        if trigger == "absent":
+            continue
+        # No branch or path filter: every pull request, whatever it targets or touches.
+        if trigger is None or not ({"branches", "paths", "branches-ignore", "paths-ignore"} & set(trigger)):
+            for job in workflow["jobs"].values():
+                if any(step.get("run", "").strip() in (".ci/run", "make test") for step in job.get("steps", [])):
+                    running.append(name)
+    assert running, "no workflow runs `make test` (.ci/run) on every pull request"
+    assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
+
+
+def _secrets_check(tmp_path: Path, **env: str) -> tuple[str, str]:
+    output = tmp_path / "github_output"
+    output.write_text("")
+    done = subprocess.run(
+        ["bash", str(ROOT / ".github" / "scripts" / "stack-secrets-available.sh")],
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output), "STACK": "prod", **env},
+        capture_output=True, text=True, timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return output.read_text(), done.stdout
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash, as the GitHub runner has")
+def test_a_preview_without_the_stacks_secrets_is_skipped_with_a_notice(tmp_path):
+    everything = {"KUBECONFIG_CONTENT": "apiVersion: v1", "OKTA_API_TOKEN": "token-value",
+                  "PULUMI_CONFIG_PASSPHRASE": "passphrase-value"}
+    assert _secrets_check(tmp_path, **everything) == ("available=true\n", "")
+    output, stdout = _secrets_check(tmp_path)  # a fork's pull request: no secret at all
+    assert output == "available=false\n"
+    assert stdout.startswith("::notice title=Preview of prod skipped::")
+    assert "KUBECONFIG_PROD" in stdout and "OKTA_API_TOKEN_PROD" in stdout
+    output, stdout = _secrets_check(tmp_path, **{**everything, "KUBECONFIG_CONTENT": ""})
+    assert output == "available=false\n" and "KUBECONFIG_PROD" in stdout and "OKTA_API_TOKEN" not in stdout
+    assert "token-value" not in stdout and "passphrase-value" not in stdout
+
+
+def test_preview_steps_that_need_secrets_run_only_when_they_are_available():
+    workflow = load_workflow(WORKFLOWS / "preview.yml")
+    for job_id, job in workflow["jobs"].items():
+        steps = job["steps"]
+        check = next(i for i, s in enumerate(steps) if s.get("id") == "secrets")
+        assert "stack-secrets-available.sh" in steps[check]["run"]
+        for step in steps[check + 1:]:
+            assert step.get("if") == "steps.secrets.outputs.available == 'true'", (job_id, step)
+
+
+def test_the_policy_pack_gets_its_configuration_where_the_docs_say():
+    action = yaml.safe_load((ACTIONS / "prepare-stack" / "action.yml").read_text())
+    writes = [s for s in action["runs"]["steps"] if "policy.pack_config" in s.get("run", "")]
+    assert len(writes) == 1 and "$RUNNER_TEMP/policy-config.json" in writes[0]["run"]
+    assert writes[0]["env"]["OKTA_EVERYONE_GROUP_IDS"] == "${{ inputs.everyone-group-ids }}"
+    for name in ("preview.yml", "deploy.yml", "drift.yml"):
+        workflow = load_workflow(WORKFLOWS / name)
+        for job_id, job, step in pulumi_steps(workflow):
+            assert step["with"]["policyPackConfigs"] == "${{ runner.temp }}/policy-config.json", job_id
+            prepare = next(s for s in job["steps"] if s.get("uses") == "./.github/actions/prepare-stack")
+            assert prepare["with"]["everyone-group-ids"] == "${{ vars.OKTA_EVERYONE_GROUP_IDS }}", job_id
+    docs = (ROOT / "docs" / "review-loop.md").read_text()
+    assert "OKTA_EVERYONE_GROUP_IDS" in docs and "policyPackConfigs" in docs
+
+
+def test_the_written_policy_configuration_is_what_the_policy_reads(tmp_path, monkeypatch):
+    from policy import pack_config
+    from policy.kubesphere_okta_policies import okta_app_group_assignments
+
+    monkeypatch.setenv(pack_config.ENV, "00g1everyone0000000a, 00g1everyone0000000b")
+    assert pack_config.main([str(tmp_path / "config.json")]) == 0
+    config = json.loads((tmp_path / "config.json").read_text())
+    schema = okta_app_group_assignments.config_schema.properties
+    assert set(config) == {okta_app_group_assignments.name}
+    assert set(config[okta_app_group_assignments.name]) == set(schema)
+    assert config[okta_app_group_assignments.name]["everyoneGroupIds"] == ["00g1everyone0000000a", "00g1everyone0000000b"]
+    monkeypatch.setenv(pack_config.ENV, "Everyone")
+    assert pack_config.main([str(tmp_path / "bad.json")]) == 1
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml", "drift.yml"])
@@ -85,6 +225,7 @@ def test_python_and_requirements_are_set_up_before_pulumi_runs(name):
     steps = action["runs"]["steps"]
     assert str(steps[0].get("uses", "")).startswith("actions/setup-python@")
     assert any("make policy-venv" in s.get("run", "") for s in steps[1:])
+    assert not any("make test" in s.get("run", "") or "make venv" == s.get("run", "").strip() for s in steps)
 
 
 @pytest.mark.parametrize("name", ["preview.yml", "deploy.yml", "drift.yml"])

@@ -145,7 +145,7 @@ def test_one_okta_read_per_group_whatever_the_number_of_maps():
 
 def test_bindings_wait_for_their_user_and_the_preview_check():
     rec = plan("4.1.3")
-    check = rec.one(DYNAMIC)
+    check = rec.named("ks-role-references")
     users = {r.inputs["metadata"]["name"]: r.urn for r in kubesphere_objects(rec) if r.inputs["kind"] == "User"}
     component = rec.one("kubesphere-okta:index:KubeSphereOktaIntegration").urn
     assert check.parent_urn == component
@@ -223,7 +223,7 @@ def cluster_41(workspaces=("team-a",)) -> dict[str, Any]:
 
 
 def check_registered(rec, kubeconfig: str):
-    props = copy.deepcopy(rec.one(DYNAMIC).inputs)
+    props = copy.deepcopy(rec.named("ks-role-references").inputs)
     props["kubeconfig"] = kubeconfig
     return kubesphere_role_check.RoleReferencesProvider().check({}, props)
 
@@ -263,7 +263,7 @@ def test_v3_preview_check_reads_the_v3_apis():
 
 def test_preview_check_passes_silently_when_no_cluster_can_be_reached():
     rec = plan("4.1.3")
-    props = dict(rec.one(DYNAMIC).inputs, kubeconfig=None, kube_context="no-such-context")
+    props = dict(rec.named("ks-role-references").inputs, kubeconfig=None, kube_context="no-such-context")
     assert kubesphere_role_check.RoleReferencesProvider().check({}, props).failures == []
 
 
@@ -273,7 +273,7 @@ def test_the_check_provider_unpickles_in_a_fresh_interpreter_outside_the_reposit
     import subprocess
     import sys
 
-    serialized = plan("4.1.3").one(DYNAMIC).inputs["__provider"]
+    serialized = plan("4.1.3").named("ks-role-references").inputs["__provider"]
     script = ("import base64, sys, dill; provider = dill.loads(base64.b64decode(sys.argv[1])); "
               "print(type(provider).__module__, type(provider).__name__)")
     done = subprocess.run([sys.executable, "-c", script, serialized], cwd=tmp_path, capture_output=True, text=True,

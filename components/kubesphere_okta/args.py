@@ -88,11 +88,21 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
     user out). Default false; the example program turns it on for ``prod*`` stacks."""
 
     kubeconfig: pulumi.Input[str]
-    """3.x only: kubeconfig (contents or path) used to reach the ClusterConfiguration, the same as the
-    stack gives pulumi-kubernetes. Default: the ambient kubeconfig."""
+    """Kubeconfig (contents or path) that reaches the KubeSphere cluster, as ``kubernetes:kubeconfig``
+    takes it. Every KubeSphere object goes there: the component builds its own kubernetes provider
+    from it (do not also pass one in ``opts``). Default: the ambient kubeconfig."""
 
     kube_context: pulumi.Input[str]
-    """3.x only: kubeconfig context, the same as ``kubernetes:context``. Default: the current context."""
+    """Kubeconfig context, the same as ``kubernetes:context``. Default: the current context."""
+
+    adopt_existing_provider: bool
+    """3.x: take over an identity provider with our name that this stack did not create (another
+    type, issuer or client id). Default false: such an entry is refused at preview. An adopted entry
+    is kept in state and put back as it was on ``pulumi destroy``."""
+
+    rebind_cluster: str
+    """The kube-system Namespace uid of a cluster that really replaces the one this stack first wrote
+    to (rebuilt); the refusal message shows it. Accepted once: the stack is then bound to that cluster."""
 
     username_format: str
     """The Okta app username, which Okta sends as ``preferred_username``: ``"okta-login"`` (default, the
@@ -164,7 +174,7 @@ _STRUCTURAL = (
     "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
     "username_format", "authorization_server_id", "role_bindings", "workspace_role_bindings",
     "project_role_bindings", "cluster_role_bindings", "prune_users", "reserved_usernames",
-    "strict_identities", "verify_login", "verify_login_timeout",
+    "strict_identities", "verify_login", "verify_login_timeout", "adopt_existing_provider", "rebind_cluster",
 )
 
 
@@ -218,7 +228,8 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         del values[name]
     outputs = [k for k in _STRUCTURAL if _is_output(values.get(k))]
     problems += [(k, f"{k} must be a plain value known when the program runs, not an Output") for k in outputs]
-    checkable = {k: v for k, v in values.items() if k not in outputs}
+    # kubeconfig/kube_context may be Outputs too (secret stack config): the providers check those.
+    checkable = {k: v for k, v in values.items() if not _is_output(v)}
     checkable.setdefault("provider_name", rules.DEFAULT_PROVIDER_NAME)
     problems += [p for p in rules.integration_problems(checkable) if p[0] not in outputs]
     if problems:
@@ -261,6 +272,8 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
         "strict_identities": values.get("strict_identities", False),
         "verify_login": values.get("verify_login", False),
         "verify_login_timeout": float(values.get("verify_login_timeout") or DEFAULT_TIMEOUT_SECONDS),
+        "adopt_existing_provider": values.get("adopt_existing_provider", False),
+        "rebind_cluster": values.get("rebind_cluster"),
     }
     return settings, access
 

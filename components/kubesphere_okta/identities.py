@@ -118,6 +118,7 @@ def kubesphere_identities(
     parent: pulumi.Resource,
     memberships: Sequence[kubesphere_roles.Membership] = (),
     references_check: Optional[pulumi.Resource] = None,
+    cluster: Any = None,
 ) -> dict[str, KubernetesObject]:
     """One User per planned user, its GlobalRoleBinding (when a ``role_bindings`` group gives it a
     global role), and one binding per membership, all children of ``parent``.
@@ -125,7 +126,18 @@ def kubesphere_identities(
     Bindings depend on their User and on ``references_check``, so ``pulumi up`` writes none of them
     before the check of workspaces, projects and roles has passed. Nothing is declared that
     KubeSphere's controllers add (ownerReferences, finalizers, their labels): with server-side apply
-    those fields stay theirs (docs/workspace-and-project-roles.md)."""
+    those fields stay theirs (docs/workspace-and-project-roles.md).
+
+    ``cluster`` (``cluster.KubeSphereCluster``) supplies every object's options: the provider that
+    pins the cluster and the guard that refuses another one (docs/cluster-binding.md).
+    """
+
+    def options(**extra: Any) -> pulumi.ResourceOptions:
+        if cluster is None:
+            depends_on = extra.pop("depends_on", [])
+            return pulumi.ResourceOptions(parent=parent, depends_on=depends_on, **extra)
+        return cluster.options(**extra)
+
     version, provider_name = settings.kubesphere_version, settings.provider_name
     declared: dict[str, KubernetesObject] = {}
     user_objects: dict[str, KubernetesObject] = {}
@@ -134,7 +146,7 @@ def kubesphere_identities(
         declared[f"user/{user.username}"] = user_objects[user.username] = kubesphere_user = KubernetesObject(
             f"{name}-user-{user.username}",
             body,
-            pulumi.ResourceOptions(parent=parent, retain_on_delete=not access["prune_users"]),
+            options(retain_on_delete=not access["prune_users"]),
         )
         if not user.role:
             continue  # in no role_bindings group: no global role
@@ -142,7 +154,7 @@ def kubesphere_identities(
         declared[f"globalrolebinding/{binding['metadata']['name']}"] = KubernetesObject(
             f"{name}-globalrolebinding-{binding['metadata']['name']}",
             binding,
-            pulumi.ResourceOptions(parent=parent, depends_on=[kubesphere_user]),
+            options(depends_on=[kubesphere_user]),
         )
     checked = [references_check] if references_check is not None else []
     for membership in memberships:
@@ -151,7 +163,7 @@ def kubesphere_identities(
         declared[key] = KubernetesObject(
             f"{name}-{key.replace('/', '-')}",
             binding,
-            pulumi.ResourceOptions(parent=parent, depends_on=[user_objects[membership.username], *checked]),
+            options(depends_on=[user_objects[membership.username], *checked]),
         )
     return declared
 

@@ -10,6 +10,7 @@ import pulumi
 
 from . import (
     authorization_server,
+    cluster_binding,
     identities,
     kubesphere_roles,
     kubesphere_v3,
@@ -18,7 +19,8 @@ from . import (
     readiness,
     rules,
 )
-from .args import KubeSphereOktaIntegrationArgs, resolve_args
+from .args import IntegrationArgsError, KubeSphereOktaIntegrationArgs, resolve_args
+from .cluster import KubeSphereCluster, kubernetes_provider_in
 from .okta_directory import OktaDirectory
 from .usernames import IdentityPlan
 from .identity_provider import (
@@ -74,6 +76,14 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     ) -> None:
         # Validate before registering anything: a bad argument must not leave half a graph.
         settings, access = resolve_args(args)
+        # One component, one cluster: a kubernetes provider in opts would govern only some objects.
+        problems = cluster_binding.selection_problems(
+            has_kubernetes_provider=kubernetes_provider_in(opts),
+            kubeconfig_given=access.get("kubeconfig") is not None,
+            kube_context_given=access.get("kube_context") is not None,
+        )
+        if problems:
+            raise IntegrationArgsError(problems)
         super().__init__(TYPE_TOKEN, name, None, opts)
         for warning in rules.integration_warnings(args) + kubesphere_roles.role_warnings(identities.scoped_maps(access)):
             pulumi.log.warn(rules.in_terms(warning), resource=self)
@@ -101,12 +111,16 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         self.issuer = pulumi.Output.from_input(settings.issuer)
         self.okta_app_id = app.id
 
-        if rules.is_v3(settings.kubesphere_version):
+        v3 = rules.is_v3(settings.kubesphere_version)
+        # Every KubeSphere object reaches its cluster through this one object (cluster.py).
+        self.cluster = KubeSphereCluster(name, settings, access, parent=self,
+                                         writes_kubernetes_objects=not v3 or bool(identity_plan.users))
+        if v3:
             self.kubesphere_resource = self._kubesphere_v3(name, settings, access)
             render = render_v3_entry
         else:
             self.kubesphere_resource = kubesphere_v4.identity_provider_secret(
-                name, settings, self.client_id, self.client_secret, parent=self
+                name, settings, self.client_id, self.client_secret, parent=self, cluster=self.cluster
             )
             render = render_v4_configuration
         if access["authorization_server_id"]:
@@ -116,8 +130,12 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         references_check = identities.role_references_check(name, settings, access, parent=self)
         self.kubesphere_identities = identities.kubesphere_identities(
             name, settings, access, identity_plan.users, parent=self, memberships=memberships,
-            references_check=references_check,
+            references_check=references_check, cluster=self.cluster,
         )
+        kubernetes_objects = list(self.kubesphere_identities.values())
+        if not v3:
+            kubernetes_objects.insert(0, self.kubesphere_resource)
+        self.cluster.seal(kubernetes_objects)
         self.login_ready = self._login_ready(settings, access)
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
@@ -157,7 +175,6 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             provider_name=settings.provider_name,
             entry=entry,
             oauth_options=v3_oauth_options(settings),
-            kubeconfig=access.get("kubeconfig"),
-            kube_context=access.get("kube_context"),
+            **self.cluster.dynamic_inputs(),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -58,7 +58,9 @@ def identity_provider_secret(
     client_id: pulumi.Input[str],
     client_secret: pulumi.Input[str],
     parent: pulumi.Resource,
+    cluster: Any = None,
 ) -> Secret:
+    """The identity-provider Secret; ``cluster`` (``cluster.KubeSphereCluster``) supplies its provider and guard."""
     configuration = pulumi.Output.secret(
         pulumi.Output.all(client_id, client_secret).apply(
             lambda pair: dump_v4_configuration(render_v4_configuration(settings, pair[0], pair[1]))
@@ -73,5 +75,5 @@ def identity_provider_secret(
         },
         type=V4_SECRET_TYPE,
         string_data={V4_CONFIGURATION_KEY: configuration},
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=cluster.options() if cluster is not None else pulumi.ResourceOptions(parent=parent),
     )

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Callable, Optional, Sequence
 
@@ -36,19 +38,62 @@ class LoginNotReady(RuntimeError):
     """Login is not ready: the message says what is wrong and where to look."""
 
 
+#: Below this many seconds left, ``wait_until_login_ready`` stops instead of looking once more.
+MIN_CHECK_SECONDS = 0.1
+#: The most a readiness answer may hold: a discovery document or the OAuth configuration is a few KiB.
+MAX_BODY_BYTES = 1 << 20
+
+
+class _NoDowngradeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, except from https to anything else (a token endpoint must not go plain http)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102 - urllib's hook
+        target = urllib.parse.urljoin(req.full_url, newurl)
+        if urllib.parse.urlsplit(req.full_url).scheme == "https" and urllib.parse.urlsplit(target).scheme != "https":
+            raise urllib.error.URLError(f"refused to follow a redirect from {req.full_url} to plain-http {target}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def fetch_json(url: str, timeout: float = 10.0, ssl_context: Optional[ssl.SSLContext] = None) -> Fetched:
-    """GET ``url`` expecting JSON; never raises for network or HTTP errors (they become ``Fetched.error``/status)."""
+    """GET ``url`` expecting JSON; never raises for network or HTTP errors (they become ``Fetched.error``/status).
+
+    ``timeout`` is the total for the whole answer (connect, headers, body), whatever the server
+    does: a body trickled byte by byte is cut off at the deadline. At most ``MAX_BODY_BYTES`` are
+    read, and a redirect from https to plain http is refused.
+    """
+    deadline = time.monotonic() + timeout
+    box: dict[str, Fetched] = {}
+    worker = threading.Thread(target=lambda: box.update(value=_fetch(url, deadline, ssl_context)), daemon=True)
+    worker.start()
+    worker.join(timeout + 0.2)
+    if "value" not in box:
+        return Fetched(url, error=f"no complete answer within {timeout:g} s")
+    return box["value"]
+
+
+def _fetch(url: str, deadline: float, ssl_context: Optional[ssl.SSLContext]) -> Fetched:
     request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "kubesphere-okta-readiness"})
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ssl_context), _NoDowngradeRedirects())
+    late = Fetched(url, error="no complete answer within the deadline (the server answers too slowly)")
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=ssl_context) as response:
-            body = response.read()
+        with opener.open(request, timeout=max(deadline - time.monotonic(), 0.01)) as response:
             status = response.status
+            body = bytearray()
+            while True:
+                if time.monotonic() > deadline:
+                    return late
+                chunk = response.read1(65536)
+                if not chunk:
+                    break
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    return Fetched(url, status=status, error=f"answer larger than {MAX_BODY_BYTES} bytes; not read further")
     except urllib.error.HTTPError as error:
         return Fetched(url, status=error.code)
     except (urllib.error.URLError, OSError, ValueError) as error:
         return Fetched(url, error=str(getattr(error, "reason", error)))
     try:
-        return Fetched(url, status=status, document=json.loads(body))
+        return Fetched(url, status=status, document=json.loads(bytes(body)))
     except ValueError:
         return Fetched(url, status=status, document=None)
 
@@ -56,9 +101,10 @@ def fetch_json(url: str, timeout: float = 10.0, ssl_context: Optional[ssl.SSLCon
 def check_login_once(
     expected: ExpectedLogin, request_timeout: float = 10.0, ssl_context: Optional[ssl.SSLContext] = None
 ) -> Optional[Problem]:
-    """One look at Okta and at KubeSphere; None when login is ready."""
+    """One look at Okta and at KubeSphere, within ``request_timeout`` in total; None when login is ready."""
+    deadline = time.monotonic() + request_timeout
     discovery = fetch_json(discovery_url(expected.issuer), request_timeout, ssl_context)
-    oauth = fetch_json(oauth_configuration_url(expected.console_url), request_timeout, ssl_context)
+    oauth = fetch_json(oauth_configuration_url(expected.console_url), max(deadline - time.monotonic(), 0.01), ssl_context)
     return login_problem(expected, discovery, oauth)
 
 
@@ -82,7 +128,7 @@ def wait_until_login_ready(
     attempts = 0
     while True:
         attempts += 1
-        problem = check_login_once(expected, min(request_timeout, max(deadline - clock(), 1.0)), ssl_context)
+        problem = check_login_once(expected, min(request_timeout, max(deadline - clock(), 0.05)), ssl_context)
         if problem is None:
             return (
                 f"login ready: {expected.issuer} publishes its discovery document and KubeSphere lists "
@@ -95,6 +141,10 @@ def wait_until_login_ready(
         if delay is None or remaining <= 0:
             raise LoginNotReady(timed_out_message(expected, timeout, problem))
         sleep(min(delay, remaining))
+        if deadline - clock() < MIN_CHECK_SECONDS:
+            # Too little time left for a fair look: wait it out, then report what the last look saw.
+            sleep(max(deadline - clock(), 0.0))
+            raise LoginNotReady(timed_out_message(expected, timeout, problem))
 
 
 def login_ready_during_up(

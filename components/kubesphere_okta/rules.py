@@ -47,6 +47,8 @@ _GO_DURATION = re.compile(r"^(?:0|(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+)$")
 _OKTA_GROUP_ID = re.compile(r"^00g[A-Za-z0-9]{17}$")
 _SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 scope-token characters
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Whitespace and control characters: urlsplit silently drops some (tab, newline), the original keeps them.
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
 
 #: KubeSphere 4.1 adds this prefix to the provider name in an annotation key (docs/kubesphere-okta-facts.md, "Usernames and Users"): the
 #: annotation name part is limited to 63 characters, hence 45 for the provider name.
@@ -128,16 +130,16 @@ def parse_bool(value: Any, *, field: str = "value") -> bool:
 
 def is_v3(kubesphere_version: str) -> bool:
     """True when the version keeps identity providers in the ks-installer ClusterConfiguration."""
-    return kubesphere_version in V3_VERSIONS
+    return isinstance(kubesphere_version, str) and kubesphere_version in V3_VERSIONS
 
 
 def is_v4(kubesphere_version: str) -> bool:
     """True when the version keeps identity providers in a Secret (4.1 and its patch levels)."""
-    return kubesphere_version in V4_VERSIONS
+    return isinstance(kubesphere_version, str) and kubesphere_version in V4_VERSIONS
 
 
 def check_kubesphere_version(value: Any) -> str:
-    text = str(value).strip() if isinstance(value, (str, int, float)) else value
+    text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
     if text not in SUPPORTED_VERSIONS:
         raise ValueError(
             f"kubesphere_version must be one of {', '.join(SUPPORTED_VERSIONS)} (got {value!r}); "
@@ -153,6 +155,7 @@ def check_console_url(value: Any) -> str:
     """
     if not isinstance(value, str) or not value.strip():
         raise ValueError("console_url is required: the KubeSphere console's base URL, e.g. https://console.example.com")
+    _refuse_control_characters(value.strip(), "console_url")
     parts = urlsplit(value.strip())
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
@@ -173,6 +176,15 @@ def check_console_url(value: Any) -> str:
     return value.strip().rstrip("/")
 
 
+def _refuse_control_characters(value: str, field: str) -> None:
+    found = _URL_FORBIDDEN.search(value)
+    if found:
+        raise ValueError(
+            f"{field} must not contain whitespace or control characters (found {found.group()!r} at position "
+            f"{found.start()} of {value!r}): URL parsers drop some of them, so the URL checked would not be the one used"
+        )
+
+
 def check_issuer(value: Any) -> str:
     """The Okta issuer, byte-identical to the discovery document's ``issuer`` (docs/kubesphere-okta-facts.md, "A login")."""
     if not isinstance(value, str) or not value.strip():
@@ -182,6 +194,7 @@ def check_issuer(value: Any) -> str:
         )
     if value != value.strip():
         raise RuleError(f"issuer must not have surrounding whitespace (got {shown(value)})", suggestion=value.strip())
+    _refuse_control_characters(value, "issuer")
     if value.endswith("/"):
         raise RuleError(
             f"issuer must not end with a slash (got {shown(value)}, use {shown(value.rstrip('/'))}): KubeSphere "
@@ -431,6 +444,38 @@ def check_verify_login_timeout(value: Any) -> float:
     return float(value)
 
 
+def check_kubeconfig(value: Any) -> str:
+    """A path or kubeconfig contents; contents are checked here (a path is read by the provider)."""
+    from .cluster_binding import kubeconfig_problem
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("kubeconfig must be a kubeconfig file's contents or its path (a non-empty string)")
+    if "\n" in value.strip() or value.lstrip().startswith("{"):
+        problem = kubeconfig_problem(value)
+        if problem and "no current-context" not in problem:
+            raise ValueError(problem)
+    return value
+
+
+def check_kube_context(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        raise ValueError(f"kube_context must be the name of a kubeconfig context, got {value!r}")
+    return value
+
+
+#: A Kubernetes uid as the API server writes it (RFC 4122 text form).
+_UID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def check_cluster_uid(value: Any) -> str:
+    if not isinstance(value, str) or not _UID.fullmatch(value):
+        raise ValueError(
+            "rebind_cluster must be the uid of the new cluster's kube-system Namespace as the refusal message "
+            f"shows it (`kubectl get namespace kube-system -o jsonpath='{{.metadata.uid}}'`), got {value!r}"
+        )
+    return value
+
+
 #: One check per field, in the order problems are reported.
 FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "console_url": check_console_url,
@@ -455,9 +500,13 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
     "cluster_role_bindings": check_cluster_role_bindings,
     "reserved_usernames": check_reserved_usernames,
     "verify_login_timeout": check_verify_login_timeout,
+    "kubeconfig": check_kubeconfig,
+    "kube_context": check_kube_context,
+    "rebind_cluster": check_cluster_uid,
 }
 _BOOLEAN_FIELDS = (
     "require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login", "strict_identities",
+    "adopt_existing_provider",
 )
 
 
@@ -520,6 +569,13 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def _strings(value: Any) -> list[str]:
+    """The strings of a list-like value (a malformed value reports itself through its own check)."""
+    if isinstance(value, str) or not isinstance(value, Iterable) or isinstance(value, Mapping):
+        return []
+    return [v for v in value if isinstance(v, str)]
+
+
 #: The maps from Okta groups to KubeSphere roles; each member of a mapped group gets a User.
 MEMBER_MAPS = ("role_bindings", "workspace_role_bindings", "project_role_bindings", "cluster_role_bindings")
 
@@ -538,7 +594,7 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                 "which KubeSphere only honours with mapping_method 'lookup': set mapping_method: lookup",
                 [Fix("mapping_method", "set", "lookup")],
             ))
-        allowed = set(values.get("group_ids") or []) | set(values.get("group_names") or [])
+        allowed = set(_strings(values.get("group_ids"))) | set(_strings(values.get("group_names")))
         outside = [g for g in role_bindings if isinstance(g, str) and g not in allowed]
         if outside:
             problems.append(Problem(

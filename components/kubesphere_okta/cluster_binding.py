@@ -1,0 +1,281 @@
+"""Which cluster a stack writes to, and what it may take there: pure decisions, no Pulumi, no I/O.
+
+A stack is bound to the cluster it first wrote to. The binding is a small mapping recorded in the
+state of every resource that writes to the cluster (the 3.x ClusterConfiguration entry and the
+cluster guards that stand before and after the pulumi-kubernetes objects)::
+
+    {"server": "https://10.0.0.1:6443", "kube_system_uid": "4f0c...", "cluster_configuration_uid": "9a1e..."}
+
+``kube_system_uid`` (the ``metadata.uid`` of the ``kube-system`` Namespace) is what identifies the
+cluster: it is set once when the cluster is created and never changes, whatever the API server's
+address, load balancer or credentials. ``server`` is kept to name the cluster in messages; a new
+address with the same uid is the same cluster. ``cluster_configuration_uid`` names the object the
+3.x entry was written to; ks-installer may re-create that object on upgrade, so it is reported,
+never used to refuse.
+
+Also here: who owns an identity-provider entry with our name (3.x), which other 4.1 Secrets define
+our provider name (KubeSphere's webhook refuses a second one), and which combinations of cluster
+selectors are ambiguous. The dynamic provider in ``kubesphere_v3`` carries this module by value
+into Pulumi's state, so it imports nothing of this package.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any, Iterable, Mapping, Optional
+
+import yaml
+
+#: The config key and argument that accept a rebuilt cluster (docs/cluster-binding.md).
+REBIND_CONFIG_KEY = "kubesphere-okta:rebindCluster"
+#: The config key and argument that let a stack take over a provider entry it did not create.
+ADOPT_CONFIG_KEY = "kubesphere-okta:adoptExistingProvider"
+DOCS = "docs/cluster-binding.md"
+
+
+class ClusterMismatch(Exception):
+    """The cluster reached now is not the one this stack wrote to (message is safe to show)."""
+
+
+def describe(identity: Optional[Mapping[str, Any]]) -> str:
+    """A cluster as a person recognises it: its API server and its kube-system uid."""
+    if not identity:
+        return "an unknown cluster"
+    return f"{identity.get('server') or '?'} (kube-system uid {identity.get('kube_system_uid') or '?'})"
+
+
+def is_identity(value: Any) -> bool:
+    return isinstance(value, Mapping) and isinstance(value.get("kube_system_uid"), str) and bool(value["kube_system_uid"])
+
+
+def decide(recorded: Any, live: Mapping[str, Any], rebind: Any = None) -> str:
+    """How a write to the ``live`` cluster relates to the ``recorded`` binding.
+
+    ``"first"``: nothing recorded yet (first write, or state written before bindings existed);
+    ``"same"``: the same cluster (maybe at a new address); ``"rebind"``: another cluster whose
+    kube-system uid the stack explicitly accepted (``rebind``); ``"mismatch"``: anything else.
+    """
+    if not is_identity(recorded):
+        return "first"
+    if recorded["kube_system_uid"] == live.get("kube_system_uid"):
+        return "same"
+    if isinstance(rebind, str) and rebind and rebind == live.get("kube_system_uid"):
+        return "rebind"
+    return "mismatch"
+
+
+def mismatch_message(what: str, verb: str, recorded: Mapping[str, Any], live: Mapping[str, Any]) -> str:
+    """One message naming both clusters, the likely cause and the ways out."""
+    return (
+        f"refusing to {verb} {what}: this stack wrote it to the cluster at {describe(recorded)}, but the "
+        f"kubeconfig now reaches {describe(live)}. Nothing was written or deleted. Most likely the "
+        "kubeconfig or its context points at another cluster: check `kubectl config current-context`, "
+        "KUBECONFIG, and this stack's kubernetes:kubeconfig / kubernetes:context. If the old cluster was "
+        "really rebuilt and this one replaces it, accept it once with `pulumi config set "
+        f"{REBIND_CONFIG_KEY} {live.get('kube_system_uid') or '<kube-system uid>'}` and run `pulumi up`; "
+        f"if it is gone for good and you only want to forget it, see {DOCS} (pulumi state delete)."
+    )
+
+
+def check(what: str, verb: str, recorded: Any, live: Mapping[str, Any], rebind: Any = None) -> str:
+    """``decide``, raising ``ClusterMismatch`` with the full message on a mismatch."""
+    decision = decide(recorded, live, rebind)
+    if decision == "mismatch":
+        raise ClusterMismatch(mismatch_message(what, verb, recorded, live))
+    return decision
+
+
+def updated(recorded: Any, live: Mapping[str, Any]) -> dict:
+    """The binding to store after a write to ``live`` (same cluster: its current address and object uid)."""
+    return {k: live.get(k) for k in ("server", "kube_system_uid", "cluster_configuration_uid") if live.get(k)}
+
+
+# --- ownership of a 3.x entry ---------------------------------------------------------------------
+
+
+def _provider_field(entry: Any, key: str) -> Any:
+    provider = entry.get("provider") if isinstance(entry, Mapping) else None
+    return provider.get(key) if isinstance(provider, Mapping) else None
+
+
+def entry_differences(existing: Mapping[str, Any], desired: Mapping[str, Any], *, client_id_known: bool = True) -> list[str]:
+    """What makes ``existing`` (an entry with our name) someone else's: type, issuer or client id.
+
+    An entry that agrees on all three is the one this integration writes (for example left by a
+    run whose state was lost), whatever its other settings.
+    """
+    found = []
+    if existing.get("type") != desired.get("type"):
+        found.append(f"type {existing.get('type')!r}")
+    if _provider_field(existing, "issuer") != _provider_field(desired, "issuer"):
+        found.append(f"issuer {_provider_field(existing, 'issuer')!r}")
+    if client_id_known and _provider_field(existing, "clientID") != _provider_field(desired, "clientID"):
+        found.append(f"client id {_provider_field(existing, 'clientID')!r}")
+    return found
+
+
+def foreign_entry_message(name: str, differences: Iterable[str], *, renaming_from: Optional[str] = None) -> str:
+    what = ", ".join(differences)
+    if renaming_from:
+        return (
+            f"cannot rename identity provider {renaming_from!r} to {name!r}: the ClusterConfiguration already "
+            f"holds another provider named {name!r} ({what}), which this stack did not create and would "
+            "otherwise overwrite and later delete. Choose another provider_name, or remove that entry first."
+        )
+    return (
+        f"the ClusterConfiguration already holds an identity provider named {name!r} that this stack did "
+        f"not create ({what}). Nothing was written. Choose another provider_name, or take it over with "
+        f"`pulumi config set {ADOPT_CONFIG_KEY} true` (argument adopt_existing_provider): the entry is then "
+        f"replaced by ours, kept in state, and put back as it was on `pulumi destroy` ({DOCS})."
+    )
+
+
+# --- 4.1: identity-provider Secrets ---------------------------------------------------------------
+
+
+def secret_provider_name(secret: Mapping[str, Any], key: str = "configuration.yaml") -> Optional[str]:
+    """The provider name a KubeSphere 4.1 identity-provider Secret defines (None when unreadable)."""
+    text = None
+    string_data = secret.get("stringData")
+    if isinstance(string_data, Mapping) and isinstance(string_data.get(key), str):
+        text = string_data[key]
+    data = secret.get("data")
+    if text is None and isinstance(data, Mapping) and isinstance(data.get(key), str):
+        try:
+            text = base64.b64decode(data[key], validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return None
+    if text is None:
+        return None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    name = document.get("name") if isinstance(document, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+def conflicting_secrets(secrets: Iterable[Mapping[str, Any]], provider_name: str, our_secret: str) -> list[str]:
+    """Names of the other identity-provider Secrets that define ``provider_name``.
+
+    KubeSphere 4.1's admission webhook refuses to create a second Secret defining a provider name
+    that one already defines (kubesphere/kubesphere@v4.1.3:pkg/controller/config/identityprovider/webhook.go,
+    ``ValidateCreate``), so such a Secret makes our create fail.
+    """
+    found = []
+    for secret in secrets:
+        name = (secret.get("metadata") or {}).get("name")
+        if name != our_secret and secret_provider_name(secret) == provider_name:
+            found.append(name)
+    return sorted(found)
+
+
+def conflicting_secret_message(provider_name: str, our_secret: str, others: list[str], namespace: str) -> str:
+    listed = ", ".join(f"{namespace}/{n}" for n in others)
+    return (
+        f"KubeSphere already has an identity provider named {provider_name!r}, defined by Secret {listed}. "
+        f"Its webhook refuses a second Secret ({namespace}/{our_secret}) with the same provider name, so "
+        "`pulumi up` would fail there. Choose another provider_name, or delete that Secret (or import it "
+        "into this stack) first."
+    )
+
+
+def rename_in_place_message(old: str, new: str, secret: str, namespace: str) -> str:
+    return (
+        f"cannot rename identity provider {old!r} to {new!r}: both live in Secret {namespace}/{secret}, and "
+        "KubeSphere's webhook refuses to change the provider name inside an existing Secret "
+        "(\"the provider name is immutable\"). Choose a name that differs by more than upper/lower case, "
+        "'_' or '.', so the rename becomes a new Secret (a replace)."
+    )
+
+
+# --- selecting the cluster ------------------------------------------------------------------------
+
+
+def selection_problems(*, has_kubernetes_provider: bool, kubeconfig_given: bool, kube_context_given: bool) -> list[tuple[str, str]]:
+    """Refuse combinations that could send KubeSphere objects to two clusters."""
+    if not has_kubernetes_provider:
+        return []
+    also = [n for n, given in (("kubeconfig", kubeconfig_given), ("kube_context", kube_context_given)) if given]
+    if also:
+        detail = f"and {' and '.join(also)}: two selectors that may name different clusters"
+    else:
+        detail = (
+            "alone: the ks-installer entry and the cluster guards are written by this component's own "
+            "client, which cannot read which cluster a provider object reaches"
+        )
+    return [(
+        "opts",
+        f"a kubernetes provider in opts {detail}. Pass kubeconfig= and kube_context= (the values you "
+        "would give the kubernetes provider) and no kubernetes provider: the component builds its one "
+        "provider from them, so every KubeSphere object reaches the same cluster.",
+    )]
+
+
+# --- kubeconfig contents --------------------------------------------------------------------------
+
+
+def kubeconfig_problem(contents: Any, context: Optional[str] = None) -> Optional[str]:
+    """What is wrong with kubeconfig CONTENTS, naming the key at fault and never a value."""
+    if not isinstance(contents, str) or not contents.strip():
+        return "kubeconfig is empty: give the file's contents or its path"
+    try:
+        document = yaml.safe_load(contents)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        return f"kubeconfig is not valid YAML{where} (and no file has that path)"
+    if not isinstance(document, Mapping):
+        return "kubeconfig is neither the path of an existing file nor kubeconfig contents (a YAML mapping)"
+    sections: dict[str, dict[str, Mapping]] = {}
+    for section, inner in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
+        items = document.get(section)
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            return f"kubeconfig key {section!r} must be a list"
+        named: dict[str, Mapping] = {}
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+                return f"kubeconfig {section}[{index}] must be a mapping with a name"
+            body = item.get(inner)
+            if body is None:
+                body = {}
+            if not isinstance(body, Mapping):
+                return f"kubeconfig {section}[{index}].{inner} ({item['name']!r}) must be a mapping"
+            named[item["name"]] = body
+        sections[section] = named
+    for name, cluster in sections["clusters"].items():
+        server = cluster.get("server")
+        if not isinstance(server, str) or not server.strip():
+            return f"kubeconfig cluster {name!r} has no server URL (clusters[].cluster.server)"
+        for key in ("certificate-authority-data",):
+            if key in cluster and not _is_base64(cluster[key]):
+                return f"kubeconfig cluster {name!r}: {key} is not valid base64"
+    for name, user in sections["users"].items():
+        for key in ("client-certificate-data", "client-key-data"):
+            if key in user and not _is_base64(user[key]):
+                return f"kubeconfig user {name!r}: {key} is not valid base64"
+    chosen = context if context else document.get("current-context")
+    if not chosen:
+        return "kubeconfig has no current-context and no kube_context was given: set kubernetes:context"
+    if not isinstance(chosen, str) or chosen not in sections["contexts"]:
+        key = "kube_context" if context else "current-context"
+        return f"kubeconfig has no context named {chosen!r} (from {key}); it has {sorted(sections['contexts'])}"
+    ctx = sections["contexts"][chosen]
+    if ctx.get("cluster") not in sections["clusters"]:
+        return f"kubeconfig context {chosen!r} names cluster {ctx.get('cluster')!r}, which is not in clusters"
+    if ctx.get("user") is not None and ctx.get("user") not in sections["users"]:
+        return f"kubeconfig context {chosen!r} names user {ctx.get('user')!r}, which is not in users"
+    return None
+
+
+def _is_base64(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        base64.b64decode("".join(value.split()), validate=True)
+        return True
+    except (binascii.Error, ValueError):
+        return False

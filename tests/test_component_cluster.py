@@ -1,0 +1,98 @@
+"""One component, one cluster: how the component wires every KubeSphere object to its cluster (mocks)."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from kubesphere_okta import KubeSphereOktaIntegration
+from kubesphere_okta.args import IntegrationArgsError
+from tests.pulumi_harness import OktaAndKubernetesMocks, run
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+KUBERNETES_PROVIDER = "pulumi:providers:kubernetes"
+SECRET = "kubernetes:core/v1:Secret"
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: u, user: {token: t0ken}}]
+contexts: [{name: prod, context: {cluster: c, user: u}}]
+current-context: prod
+"""
+BASE = {"console_url": "https://console.example.com", "issuer": "https://example.okta.com",
+        "group_ids": ["00g1abcdefghijklmnop"]}
+ADMINS = "00g1admadmadmadmadma"
+ROLE_BINDINGS = {"group_ids": [ADMINS], "mapping_method": "lookup", "role_bindings": {ADMINS: "platform-admin"}}
+
+
+def build(version: str, **args):
+    def program():
+        KubeSphereOktaIntegration("ks", {**BASE, "kubesphere_version": version, **args})
+    return program
+
+
+def mocks():
+    jane = {"id": "00ujane", "login": "jane@acme.com", "email": "jane@acme.com", "status": "ACTIVE"}
+    return OktaAndKubernetesMocks(group_members={ADMINS: [jane]})
+
+
+def test_v4_objects_go_through_one_explicit_provider_built_from_kubeconfig_and_context():
+    rec = run(build("4.1", kubeconfig=KUBECONFIG, kube_context="prod", **ROLE_BINDINGS), mocks=mocks())
+    provider = rec.one(KUBERNETES_PROVIDER)
+    assert provider.inputs["kubeconfig"] == KUBECONFIG and provider.inputs["context"] == "prod"
+    assert "kubeconfig" in provider.secret_inputs
+    objects = [r for r in rec.resources if r.type.startswith("kubernetes:")]
+    assert {r.type for r in objects} == {SECRET, "kubernetes:iam.kubesphere.io/v1beta1:User",
+                                         "kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding"}
+    assert all(r.provider_ref.startswith(provider.urn + "::") for r in objects)
+
+
+def test_every_kubesphere_object_waits_for_the_guard_and_the_release_guard_waits_for_all_of_them():
+    rec = run(build("4.1", kubeconfig=KUBECONFIG, **ROLE_BINDINGS), mocks=mocks())
+    guard, release = rec.named("ks-cluster"), rec.named("ks-cluster-release")
+    objects = [r for r in rec.resources if r.type.startswith("kubernetes:")]
+    assert objects and all(guard.urn in r.dependencies for r in objects)
+    assert {r.urn for r in objects} <= set(release.dependencies)
+    assert guard.inputs["kubeconfig"] == KUBECONFIG and guard.inputs["secret_name"] == "identity-provider-okta"
+    assert "kubeconfig" in guard.secret_inputs
+
+
+def test_on_3x_the_entry_the_guards_and_the_iam_objects_share_the_same_cluster_selection():
+    rec = run(build("3.4", kubeconfig=KUBECONFIG, kube_context="prod", **ROLE_BINDINGS), mocks=mocks())
+    dynamic = {r.name: r for r in rec.of_type(DYNAMIC)}
+    assert set(dynamic) == {"ks-identity-provider", "ks-cluster", "ks-cluster-release"}
+    for resource in dynamic.values():
+        assert resource.inputs["kubeconfig"] == KUBECONFIG and resource.inputs["kube_context"] == "prod"
+    provider = rec.one(KUBERNETES_PROVIDER)
+    assert provider.inputs["kubeconfig"] == KUBECONFIG and provider.inputs["context"] == "prod"
+
+
+def test_without_kubernetes_objects_on_3x_there_is_no_guard_and_no_extra_provider():
+    rec = run(build("3.4"), mocks=mocks())
+    assert [r.name for r in rec.of_type(DYNAMIC)] == ["ks-identity-provider"]
+    assert rec.of_type(KUBERNETES_PROVIDER) == []
+
+
+def test_adopt_and_rebind_reach_the_entry():
+    uid = "0f6a4b2c-1d3e-4f50-8a9b-0c1d2e3f4a5b"
+    rec = run(build("3.4", adopt_existing_provider=True, rebind_cluster=uid), mocks=mocks())
+    inputs = rec.one(DYNAMIC).inputs
+    assert inputs["adopt"] is True and inputs["rebind_cluster"] == uid
+
+
+@pytest.mark.parametrize("extra", [{}, {"kubeconfig": KUBECONFIG}])
+def test_a_kubernetes_provider_in_opts_is_refused_before_anything_is_registered(extra):
+    registered = []
+
+    def program():
+        from pulumi_kubernetes.provider import Provider
+
+        provider = Provider("elsewhere", kubeconfig=KUBECONFIG)
+        registered.append(provider)
+        with pytest.raises(IntegrationArgsError) as raised:
+            KubeSphereOktaIntegration("ks", {**BASE, "kubesphere_version": "4.1", **extra},
+                                      opts=pulumi.ResourceOptions(providers={"kubernetes": provider}))
+        assert "Pass kubeconfig= and kube_context=" in str(raised.value)
+
+    rec = run(program, mocks=mocks())
+    assert [r.type for r in rec.resources] == [KUBERNETES_PROVIDER]
