@@ -10,12 +10,16 @@ PIP    := $(PY) -m pip install --quiet --disable-pip-version-check
 STAMP        := $(VENV)/.installed
 POLICY_STAMP := $(VENV)/.installed-policy
 DEV_STAMP    := $(VENV)/.installed-dev
+# Byte-compile our own modules as pip does for every installed dependency (an editable install
+# is not compiled): with PYTHONDONTWRITEBYTECODE set, each run would compile them again.
+# Up-to-date files are only stat'ed.
+COMPILE      := $(PY) -m compileall -q components/kubesphere_okta infra
 # The login-flow test's OpenID Provider (oidc-provider from npm, pinned by its package-lock.json).
 # Without npm the test skips itself, naming what to install; in CI (CI=true) both fail instead.
 OIDC_PROVIDER       := tests/oidc_provider
 OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
-.PHONY: test plan venv policy-venv clean docs openid-provider bench mutation
+.PHONY: bytecode test plan venv policy-venv clean docs openid-provider bench mutation
 
 venv: $(STAMP)
 
@@ -26,6 +30,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PIP) -r requirements.txt
 	# The component is installed (editable) and imported as `kubesphere_okta`, exactly as a consumer would.
 	$(PIP) --no-deps -e .
+	$(COMPILE)
 	touch $(STAMP)
 
 $(POLICY_STAMP): $(STAMP) policy/requirements.txt
@@ -40,8 +45,11 @@ test: $(DEV_STAMP) $(OIDC_PROVIDER_STAMP)
 	$(PY) -m pytest
 
 # What the `dev` stack would do, offline: no Pulumi CLI, no credentials, no network.
-plan: $(STAMP)
+plan: $(STAMP) bytecode
 	$(PY) -m infra.plan --stack dev
+
+bytecode: $(STAMP)
+	@$(COMPILE)
 
 bench: $(DEV_STAMP)
 	$(PY) -m bench.overhead

@@ -1,167 +1,197 @@
-"""``make bench``: what the program and the component cost on top of the Pulumi SDKs.
+"""``make bench``: what the program and the component cost, measured side by side in pairs.
 
-(a) ``python -m infra.plan --stack dev`` (the program run of ``make plan``) against a process that
-    only imports pulumi, pulumi_okta and pulumi_kubernetes. Subprocesses, best of several, run in
-    turns so that machine load hits both alike. Target: the program adds at most 20%.
-(b) N = 1, 10, 100 integrations built under mocks against the same Okta and Kubernetes resources
-    registered directly with the SDKs, in one warmed-up process, best of several. Targets: at
-    N = 100 the component costs at most 1.2x the direct registrations; the cost per integration at
-    N = 100 is within 1.5x of N = 10.
+Every comparison runs A and B alternately, one pair after another (the order inside a pair
+alternates too), and reports the median and the range (min-max) of the per-pair ratios B/A:
+load from other processes hits both halves of a pair alike, and no side gets a best-of. Times are
+CPU seconds (user + system) unless a row says wall-clock.
 
-Times are CPU seconds (user + system), not wall-clock: what the code costs, unaffected by other
-processes sharing the machine. Prints each figure and ratio from this one run; asserts nothing
-(timings belong here, not in tests).
+1. Startup: ``make plan`` (``python -m compileall`` of our modules, which only stats them when
+   they are compiled already, then ``python -m infra.plan --stack dev``) against a process that
+   only does ``import pulumi, pulumi_okta, pulumi_kubernetes``; fresh processes.
+2. Registration: N = 10, 100, 300 ``KubeSphereOktaIntegration`` under the mock runtime against the
+   same custom resources written by hand with the SDK classes (``bench/workloads.py``; the test
+   suite checks both register identical resources). Both sides run exactly as ``make plan`` runs
+   a program: a collected heap, then ``infra.collector.registering()``. Per-integration growth
+   pairs the component at N = 300 with the component at N = 10.
+3. Members: ``make plan`` of a stack whose five roleBindings groups (by name, overlapping) hold
+   1,000 and 10,000 Okta members, fresh processes: wall-clock and CPU seconds, peak RSS, Okta reads.
+
+Prints a table goal / figure / met and asserts nothing (timings belong here, not in tests).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import resource
+import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from bench import workloads
+
 REPOSITORY = Path(__file__).resolve().parent.parent
 BARE_IMPORTS = [sys.executable, "-c", "import pulumi, pulumi_okta, pulumi_kubernetes"]
+#: What `make plan` runs: byte-compile our modules if they changed, then plan the dev stack.
+COMPILE = [sys.executable, "-m", "compileall", "-q", "components/kubesphere_okta", "infra"]
 PLAN = [sys.executable, "-m", "infra.plan", "--stack", "dev"]
-GROUP_ID = "00g1abcdefghijklmnop"
-ARGS = {"console_url": "https://console.example.com", "issuer": "https://example.okta.com",
-        "kubesphere_version": "4.1", "group_ids": [GROUP_ID]}
+SIZES = (10, 100, 300)
+MEMBER_COUNTS = (1_000, 10_000)
+GIB = 1024 ** 3
 
 
-def _children_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+@dataclass
+class Paired:
+    """Per-pair ratios B/A and the raw seconds of each side."""
+
+    a: list[float]
+    b: list[float]
+
+    @property
+    def ratios(self) -> list[float]:
+        return [b / a for a, b in zip(self.a, self.b)]
+
+    def describe(self) -> str:
+        r = self.ratios
+        return f"{statistics.median(r):.2f}x (range {min(r):.2f}-{max(r):.2f}, {len(r)} pairs)"
 
 
-def process_seconds(commands: dict[str, list[str]], repeats: int) -> dict[str, list[float]]:
-    """CPU seconds (user + system) of each command, run in turns ``repeats`` times."""
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(repeats):
-        for name, command in commands.items():
-            start = _children_cpu_seconds()
-            subprocess.run(command, cwd=REPOSITORY, check=True, stdout=subprocess.DEVNULL)
-            samples[name].append(_children_cpu_seconds() - start)
-    return samples
+@dataclass
+class ProcessRun:
+    wall: float
+    cpu: float
+    max_rss: int
+    """Peak resident set size of the process, bytes."""
 
 
-def component_program(n: int) -> Callable[[], None]:
-    from kubesphere_okta import KubeSphereOktaIntegration
-
-    def program() -> None:
-        for i in range(n):
-            KubeSphereOktaIntegration(f"ks{i}", dict(ARGS))
-
-    return program
-
-
-def direct_program(n: int) -> Callable[[], None]:
-    """The resources the component registers for ARGS, registered directly with the SDKs."""
-    import pulumi
-    import pulumi_kubernetes as k8s
-    import pulumi_okta as okta
-
-    from kubesphere_okta.identity_provider import (
-        IdentityProviderSettings,
-        dump_v4_configuration,
-        okta_app_settings,
-        render_v4_configuration,
-    )
-
-    settings = IdentityProviderSettings(console_url=ARGS["console_url"], issuer=ARGS["issuer"], kubesphere_version="4.1")
-
-    def program() -> None:
-        for i in range(n):
-            label = f"KubeSphere (ks{i})"
-            policy = okta.AppSignonPolicy(f"ks{i}-signon-policy", name=f"{label} sign-on", description="bench", catch_all=False)
-            okta.AppSignonPolicyRule(f"ks{i}-signon-rule", policy_id=policy.id, name="Allowed groups", access="ALLOW",
-                                     groups_included=[GROUP_ID], factor_mode="2FA")
-            app = okta.app.OAuth(f"ks{i}-app", label=label, authentication_policy=policy.id, **okta_app_settings(settings))
-            okta.AppGroupAssignments(f"ks{i}-groups", app_id=app.id,
-                                     groups=[okta.AppGroupAssignmentsGroupArgs(id=GROUP_ID, profile="{}", priority=0)])
-            configuration = pulumi.Output.secret(pulumi.Output.all(app.client_id, app.client_secret).apply(
-                lambda pair: dump_v4_configuration(render_v4_configuration(settings, pair[0], pair[1]))))
-            k8s.core.v1.Secret(f"ks{i}-identity-provider",
-                               metadata=k8s.meta.v1.ObjectMetaArgs(name="identity-provider-okta", namespace="kubesphere-system",
-                                                                   labels={"config.kubesphere.io/type": "identityprovider"}),
-                               type="config.kubesphere.io/identityprovider", string_data={"configuration.yaml": configuration})
-
-    return program
+def run_process(command: list[str]) -> ProcessRun:
+    """One fresh process, stdout discarded: its wall-clock and CPU seconds and peak RSS (wait4)."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited with {child.returncode}")
+    return ProcessRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
 
 
-class CollectorClock:
-    """CPU seconds spent in CPython's cyclic garbage collector, from ``gc.callbacks``."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._started = 0.0
-
-    def __call__(self, phase: str, _info: dict) -> None:
-        if phase == "start":
-            self._started = time.process_time()
+def alternate(a: Callable[[], float], b: Callable[[], float], pairs: int, flip: bool = False) -> Paired:
+    """``pairs`` pairs of (A, B), B first in every other pair (in the first one with ``flip``)."""
+    result = Paired([], [])
+    for i in range(pairs):
+        if (i % 2 == 1) != flip:
+            tb = b()
+            ta = a()
         else:
-            self.seconds += time.process_time() - self._started
+            ta = a()
+            tb = b()
+        result.a.append(ta)
+        result.b.append(tb)
+    return result
 
 
-def best_run_seconds(program: Callable[[], None], repeats: int) -> tuple[float, float, int]:
-    """Best CPU seconds of running ``program`` under the mocks, that run's seconds in the garbage
-    collector, and how many resources it registered."""
+def registration_seconds(program: Callable[[], None]) -> float:
+    """CPU seconds of one run of ``program`` under the mock runtime, set up as ``make plan`` does."""
+    from infra import collector
     from infra.mock_runtime import run
 
-    best, in_gc, registered = float("inf"), 0.0, 0
-    for _ in range(repeats):
-        clock = CollectorClock()
-        gc.callbacks.append(clock)
-        try:
-            start = time.process_time()
-            recording = run(program)
-            seconds = time.process_time() - start
-        finally:
-            gc.callbacks.remove(clock)
-        if seconds < best:
-            best, in_gc, registered = seconds, clock.seconds, len(recording.resources)
-    return best, in_gc, registered
+    gc.collect()  # the previous run's garbage is not this run's cost
+    with collector.registering():
+        start = time.process_time()
+        run(program)
+        return time.process_time() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="runs per measurement; the best counts (default 5)")
+    parser.add_argument("--pairs", type=int, default=9, help="pairs per comparison (default 9)")
+    parser.add_argument("--member-pairs", type=int, default=1,
+                        help="pairs of (1,000, 10,000 members) plans (default 1: one 10,000 plan is ~1/6 of the bench)")
     args = parser.parse_args(argv)
+    rows: list[tuple[str, str, bool | None]] = []
+    began = time.perf_counter()
 
-    print(f"(a) program run of `make plan` vs bare SDK imports, best of {args.repeats} processes")
-    samples = process_seconds({"bare": BARE_IMPORTS, "plan": PLAN}, args.repeats)
-    bare, plan = min(samples["bare"]), min(samples["plan"])
-    added = plan / bare - 1
-    # Each plan run next to the bare run just before it: a check on the best-of figure when the
-    # machine's load changes during the bench.
-    paired = statistics.median(p / b for p, b in zip(samples["plan"], samples["bare"]))
-    print(f"    import pulumi, pulumi_okta, pulumi_kubernetes  {bare:.3f} s CPU")
-    print(f"    python -m infra.plan --stack dev               {plan:.3f} s CPU")
-    print(f"    ratio {plan / bare:.2f}: the program adds {added:.0%} (target <= 20%) {'ok' if added <= 0.20 else 'MISSED'};"
-          f" median of paired runs {paired:.2f}")
+    print(f"1. startup: `make plan` vs bare SDK imports, {args.pairs} pairs of fresh processes", flush=True)
+    run_process(BARE_IMPORTS), run_process(COMPILE), run_process(PLAN)  # page cache and .pyc files warm for both
+    startup = alternate(lambda: run_process(BARE_IMPORTS).cpu,
+                        lambda: run_process(COMPILE).cpu + run_process(PLAN).cpu, args.pairs)
+    print(f"   bare imports {statistics.median(startup.a):.3f} s, plan {statistics.median(startup.b):.3f} s CPU (medians)")
+    rows.append(("`make plan` within 1.25x of `import pulumi, pulumi_okta, pulumi_kubernetes`",
+                 startup.describe(), statistics.median(startup.ratios) <= 1.25))
 
-    print(f"(b) N integrations under mocks: component vs the same resources registered directly, best of {args.repeats}")
-    for warm in (component_program(1), direct_program(1)):  # imports and first-use costs out of the way
-        best_run_seconds(warm, 1)
-    per_integration: dict[int, float] = {}
-    direct_per_integration: dict[int, float] = {}
-    for n in (1, 10, 100):
-        component, component_gc, registered = best_run_seconds(component_program(n), args.repeats)
-        direct, direct_gc, direct_registered = best_run_seconds(direct_program(n), args.repeats)
-        per_integration[n], direct_per_integration[n] = component / n, direct / n
-        print(f"    N={n:<3}  component {component:.3f} s CPU ({registered} resources, {component_gc:.3f} s in gc)"
-              f"  direct {direct:.3f} s ({direct_registered} resources, {direct_gc:.3f} s in gc)"
-              f"  ratio {component / direct:.2f}"
-              + (f" (target <= 1.2) {'ok' if component / direct <= 1.2 else 'MISSED'}" if n == 100 else ""))
-    growth = per_integration[100] / per_integration[10]
-    print(f"    per integration: N=10 {per_integration[10] * 1000:.1f} ms, N=100 {per_integration[100] * 1000:.1f} ms,"
-          f" ratio {growth:.2f} (target <= 1.5) {'ok' if growth <= 1.5 else 'MISSED'};"
-          f" direct registrations: ratio {direct_per_integration[100] / direct_per_integration[10]:.2f}")
+    print(f"2. registration under mocks: component vs the same resources by hand, {args.pairs} pairs per N", flush=True)
+    for warm in (workloads.component_program(1), workloads.direct_program(1)):  # imports, first-use costs
+        registration_seconds(warm)
+    # Sizes interleaved, pair by pair, so that the i-th pairs of N = 10 and N = 300 (compared for
+    # growth) are measured minutes apart at most, not a whole section apart.
+    by_size: dict[int, Paired] = {n: Paired([], []) for n in SIZES}
+    for i in range(args.pairs):
+        for n in SIZES:
+            pair = alternate(lambda: registration_seconds(workloads.direct_program(n)),
+                             lambda: registration_seconds(workloads.component_program(n)), 1, flip=i % 2 == 1)
+            by_size[n].a += pair.a
+            by_size[n].b += pair.b
+    for n in SIZES:
+        print(f"   N={n:<3} direct {statistics.median(by_size[n].a):.3f} s, component {statistics.median(by_size[n].b):.3f} s"
+              f" CPU (medians); component/direct {by_size[n].describe()}", flush=True)
+        target = n in (100, 300)
+        rows.append((f"component vs direct at N = {n}" + (" at most 1.0x" if target else " (no target)"),
+                     by_size[n].describe(), statistics.median(by_size[n].ratios) <= 1.0 if target else None))
+    growth = Paired([t / SIZES[0] for t in by_size[SIZES[0]].b], [t / SIZES[-1] for t in by_size[SIZES[-1]].b])
+    rows.append((f"component cost per integration at N = {SIZES[-1]} within 1.15x of N = {SIZES[0]}",
+                 growth.describe(), statistics.median(growth.ratios) <= 1.15))
+    direct_growth = Paired([t / SIZES[0] for t in by_size[SIZES[0]].a], [t / SIZES[-1] for t in by_size[SIZES[-1]].a])
+    rows.append((f"direct cost per integration at N = {SIZES[-1]} vs N = {SIZES[0]} (no target)",
+                 direct_growth.describe(), None))
+
+    print(f"3. members: `make plan` of 5 overlapping roleBindings groups, {args.member_pairs} pair(s)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-members-") as scratch:
+        runs: dict[int, list[ProcessRun]] = {count: [] for count in MEMBER_COUNTS}
+        reports: dict[int, dict] = {}
+        for i in range(args.member_pairs):
+            for count in (MEMBER_COUNTS if i % 2 == 0 else MEMBER_COUNTS[::-1]):
+                directory = Path(scratch) / str(count)
+                if not directory.exists():
+                    workloads.write_member_stack(directory, count)
+                report = directory / "report.json"
+                runs[count].append(run_process([sys.executable, "-m", "bench.plan_members", str(directory), str(report)]))
+                reports[count] = json.loads(report.read_text())
+        for count in MEMBER_COUNTS:
+            r = runs[count][-1]
+            print(f"   {count:>6} members: {reports[count]['resources']} resources, {statistics.median(x.wall for x in runs[count]):.1f} s wall,"
+                  f" {statistics.median(x.cpu for x in runs[count]):.1f} s CPU, peak RSS {max(x.max_rss for x in runs[count]) / 2**20:.0f} MiB,"
+                  f" {reports[count]['group_reads']} group reads, {reports[count]['member_reads']} member reads", flush=True)
+    big, small = MEMBER_COUNTS[-1], MEMBER_COUNTS[0]
+    wall = max(x.wall for x in runs[big])
+    cpu = max(x.cpu for x in runs[big])
+    rss = max(x.max_rss for x in runs[big])
+    rows.append((f"{big:,} members plan in under 30 s (CPU; wall-clock shown too)",
+                 f"{cpu:.1f} s CPU, {wall:.1f} s wall (slowest of {len(runs[big])})", cpu < 30))
+    rows.append((f"{big:,} members plan with peak RSS under 1 GiB", f"{rss / 2**20:.0f} MiB", rss < GIB))
+    reads = reports[big]["group_reads"], reports[big]["member_reads"]
+    rows.append((f"{big:,} members: 5 group reads and 5 member reads", f"{reads[0]} and {reads[1]}", reads == (5, 5)))
+    per_member = Paired([x.cpu / small for x in runs[small]], [x.cpu / big for x in runs[big]])
+    rows.append((f"CPU per member at {big:,} within 1.2x of {small:,} (whole plan process)",
+                 per_member.describe(), statistics.median(per_member.ratios) <= 1.2))
+
+    print(f"\nmake bench: {time.perf_counter() - began:.0f} s wall, {os.cpu_count()} CPUs,"
+          f" load average {os.getloadavg()[0]:.1f} at the end\n")
+    print(table(rows))
     return 0
+
+
+def table(rows: list[tuple[str, str, bool | None]]) -> str:
+    lines = ["| goal | figure (median of paired ratios, range) | met |", "|---|---|---|"]
+    for goal, figure, met in rows:
+        lines.append(f"| {goal} | {figure} | {'-' if met is None else 'yes' if met else 'NO'} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,11 @@ threshold makes the young collections rarer. Cycles created later are still coll
 nothing is freed or kept alive differently: only fewer scans of objects that cannot be garbage.
 Reference counting, which frees almost everything in a Pulumi program, is untouched.
 
-Two forms:
+While a process imports the SDKs (about 300,000 long-lived objects) the collector runs a
+dozen full collections that free nothing: ``importing()`` turns it off for those imports in the
+processes this repository starts itself (``make plan``, the program under ``pulumi up``).
+
+Registration has two forms:
 
 * ``registering()``: a context manager that restores the thresholds on exit and unfreezes what
   it froze (``make plan``, the bench, tests).
@@ -63,3 +67,15 @@ def registering() -> Iterator[None]:
         yield
     finally:
         restore(state)
+
+
+@contextmanager
+def importing() -> Iterator[None]:
+    """No collections while the ``with`` block imports modules; the collector as it was afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

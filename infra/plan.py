@@ -11,19 +11,24 @@ given with an option that is missing or is not what the option takes.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-import sys
-from pathlib import Path
-from typing import Any, Callable, Sequence
+import gc
 
-import yaml
+if __name__ == "__main__":  # `make plan`: a process of its own; enabled again below (infra/collector.py)
+    gc.disable()
 
-from kubesphere_okta.identity_provider import V4_SECRET_TYPE
-from kubesphere_okta.integration import TYPE_TOKEN
-from infra import collector, plan_document, stack_files
-from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Callable, Sequence  # noqa: E402
+
+import yaml  # noqa: E402
+
+from kubesphere_okta.identity_provider import V4_SECRET_TYPE  # noqa: E402
+from kubesphere_okta.integration import TYPE_TOKEN  # noqa: E402
+from infra import collector, plan_document, stack_files  # noqa: E402
+from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 #: The ks-installer ClusterConfiguration as KubeSphere v3.4.1 ships it: the 3.x "live" object by default.
@@ -319,6 +324,8 @@ def close_event_loop() -> None:
 
 
 if __name__ == "__main__":
+    import infra.program  # noqa: F401  the config model (pydantic) too, before collections resume
+    gc.enable()
     status = main()
     close_event_loop()
     sys.exit(status)

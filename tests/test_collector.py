@@ -64,3 +64,17 @@ def test_the_offline_plan_leaves_the_collector_as_it_found_it(gc_state, capsys):
     capsys.readouterr()
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == frozen
+
+
+def test_importing_turns_the_collector_off_and_back_on_only_if_it_was_on(gc_state):
+    assert gc.isenabled()
+    with collector.importing():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector.importing():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -9,7 +9,7 @@ import pulumi_okta as okta
 
 from .identity_provider import IdentityProviderSettings, okta_app_settings
 from .okta_directory import OktaDirectory
-from .okta_oauth import OAuthApp
+from .okta_resources import OAuthApp, SignonPolicyRule
 
 
 def sign_on_policy(
@@ -23,7 +23,7 @@ def sign_on_policy(
         catch_all=False,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    okta.AppSignonPolicyRule(
+    SignonPolicyRule(  # registers as okta.AppSignonPolicyRule does (okta_resources.py)
         f"{name}-signon-rule",
         policy_id=policy.id,
         name="Allowed groups",
@@ -49,7 +49,7 @@ def okta_app(
     label = access["app_label"] or f"KubeSphere ({name})"
     group_ids = list(group_ids)
     policy = sign_on_policy(name, label, group_ids, access, parent) if access["sign_on_policy"] else None
-    app = OAuthApp(  # registers as okta.app.OAuth does, without loading pulumi_okta.app (okta_oauth.py)
+    app = OAuthApp(  # registers as okta.app.OAuth does, without loading pulumi_okta.app (okta_resources.py)
         f"{name}-app",
         label=label,
         authentication_policy=policy.id if policy else None,

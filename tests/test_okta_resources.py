@@ -1,8 +1,8 @@
-"""The Okta app registers exactly as pulumi-okta's own OAuth class would.
+"""The Okta app and sign-on rule register exactly as pulumi-okta's own classes would.
 
-okta_oauth.OAuthApp stands in for pulumi_okta.app.OAuth only to avoid loading pulumi_okta.app
-and declaring ~95 properties per app (see its docstring); if the SDK ever registers an OAuth
-app differently, this fails.
+okta_resources stands in for pulumi_okta.app.OAuth and pulumi_okta.AppSignonPolicyRule only to
+avoid loading pulumi_okta.app and declaring every property per instance (see its docstring); if
+the SDK ever registers one differently, this fails.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import pulumi
 import pytest
 
-from kubesphere_okta import okta_oauth
+from kubesphere_okta import okta_resources
 from kubesphere_okta.identity_provider import IdentityProviderSettings, okta_app_settings
 from tests.pulumi_harness import run
 
@@ -26,7 +26,7 @@ def test_registers_like_the_sdk_oauth_class(username_format):
                                         kubesphere_version="4.1", username_format=username_format)
     inputs = dict(label="KubeSphere (dev)", authentication_policy="rst1abc", **okta_app_settings(settings))
     opts = pulumi.ResourceOptions(protect=True)
-    ours = run(lambda: okta_oauth.OAuthApp("app", opts=opts, **inputs)).resources[0]
+    ours = run(lambda: okta_resources.OAuthApp("app", opts=opts, **inputs)).resources[0]
     sdk = run(lambda: okta.app.OAuth("app", opts=opts, **inputs)).resources[0]
     assert (ours.type, ours.name, ours.inputs, ours.secret_inputs, ours.protect, ours.dependencies) == (
         sdk.type, sdk.name, sdk.inputs, sdk.secret_inputs, sdk.protect, sdk.dependencies)
@@ -34,10 +34,24 @@ def test_registers_like_the_sdk_oauth_class(username_format):
     assert ours.provider_version == sdk.provider_version != ""
 
 
+@pytest.mark.parametrize("reauthenticate_every, groups", [(None, ["00g1abcdefghijklmnop"]), ("PT12H", ["00ga", "00gb"])])
+def test_rule_registers_like_the_sdk_class(reauthenticate_every, groups):
+    import pulumi_okta as okta
+
+    inputs = dict(policy_id="rst1abc", name="Allowed groups", access="ALLOW", groups_included=groups,
+                  factor_mode="2FA", re_authentication_frequency=reauthenticate_every)
+    ours = run(lambda: okta_resources.SignonPolicyRule("rule", **inputs)).resources[0]
+    sdk = run(lambda: okta.AppSignonPolicyRule("rule", **inputs)).resources[0]
+    assert (ours.type, ours.name, ours.inputs, ours.secret_inputs, ours.dependencies) == (
+        sdk.type, sdk.name, sdk.inputs, sdk.secret_inputs, sdk.dependencies)
+    assert sorted(ours.additional_secret_outputs) == sorted(sdk.additional_secret_outputs)
+    assert ours.provider_version == sdk.provider_version != ""
+
+
 def test_outputs_the_component_reads_resolve():
     # (The engine, not the SDK, makes clientSecret secret, from additional_secret_outputs pinned above.)
     def program():
-        app = okta_oauth.OAuthApp("app", label="KubeSphere (dev)", type="web")
+        app = okta_resources.OAuthApp("app", label="KubeSphere (dev)", type="web")
         return {"client_id": app.client_id, "secret": app.client_secret, "label": app.label, "id": app.id}
 
     rec = run(program)
@@ -60,4 +74,4 @@ def test_planning_a_stack_does_not_load_pulumi_okta_app():
     ("post_logout_redirect_uris", "postLogoutRedirectUris"), ("user_name_template_type", "userNameTemplateType"),
 ])
 def test_provider_names(python_name, provider_name):
-    assert okta_oauth.provider_name(python_name) == provider_name
+    assert okta_resources.provider_name(python_name) == provider_name

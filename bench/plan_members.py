@@ -1,0 +1,47 @@
+"""``python -m bench.plan_members DIR REPORT``: ``make plan`` of the bench member stack in DIR.
+
+Runs exactly ``python -m infra.plan --stack bench --project-dir DIR --okta-members DIR/members.yaml``
+(output to stdout, which the bench discards) and writes to REPORT what the run asked Okta and
+registered, so the bench can show the reads beside the time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from infra import plan
+from bench.workloads import MEMBER_STACK
+
+
+def main(directory: str, report: str) -> int:
+    recordings = []
+    run_program = plan.run_program
+
+    def recorded(*args, **kwargs):
+        recordings.append(run_program(*args, **kwargs))
+        return recordings[-1]
+
+    plan.run_program = recorded
+    try:
+        status = plan.main(["--stack", MEMBER_STACK, "--project-dir", directory,
+                            "--okta-members", str(Path(directory) / "members.yaml")])
+    finally:
+        plan.run_program = run_program
+    (recording,) = recordings
+    tokens = [token for token, _ in recording.invokes]
+    Path(report).write_text(json.dumps({
+        "status": status,
+        "group_reads": tokens.count(plan.GET_GROUP),
+        "member_reads": tokens.count(plan.GET_USERS),
+        "resources": len(recording.resources),
+        "users": sum(1 for r in recording.resources if r.type.endswith(":User")),
+    }))
+    return status
+
+
+if __name__ == "__main__":
+    status = main(*sys.argv[1:])
+    plan.close_event_loop()
+    sys.exit(status)

@@ -1,0 +1,112 @@
+"""What ``make bench`` registers: the component, the same resources written by hand with the SDKs,
+and a stack whose ``roleBindings`` groups hold many Okta members. No timing here.
+
+``tests/test_bench.py`` checks that the two sides register identical resource sets and that the
+member stack plans with one group read and one member read per group.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+GROUP_ID = "00g1abcdefghijklmnop"
+ARGS: dict[str, Any] = {"console_url": "https://console.example.com", "issuer": "https://example.okta.com",
+                        "kubesphere_version": "4.1", "group_ids": [GROUP_ID]}
+
+#: The member stack: five roleBindings groups, by name (so each costs a group read), overlapping.
+MEMBER_GROUPS = ("KubeSphere Admins", "KubeSphere Operators", "KubeSphere Developers", "KubeSphere Viewers",
+                 "KubeSphere Auditors")
+MEMBER_ROLES = ("platform-admin", "platform-self-provisioner", "platform-regular", "platform-regular",
+                "platform-regular")
+MEMBER_STACK = "bench"
+
+
+def component_program(n: int) -> Callable[[], None]:
+    """N integrations, as a user of the component writes them."""
+    from kubesphere_okta import KubeSphereOktaIntegration
+
+    def program() -> None:
+        for i in range(n):
+            KubeSphereOktaIntegration(f"ks{i}", dict(ARGS))
+
+    return program
+
+
+def direct_program(n: int) -> Callable[[], None]:
+    """The custom resources the component registers for ``ARGS``, written by hand with the SDK
+    classes (pulumi_okta, pulumi_kubernetes): same types, names, inputs, secrets and parents,
+    only without the component resource around them."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+    import pulumi_okta as okta
+
+    from kubesphere_okta.identity_provider import (
+        IdentityProviderSettings,
+        dump_v4_configuration,
+        okta_app_settings,
+        render_v4_configuration,
+        v4_secret_name,
+    )
+
+    settings = IdentityProviderSettings(console_url=ARGS["console_url"], issuer=ARGS["issuer"], kubesphere_version="4.1")
+
+    def program() -> None:
+        for i in range(n):
+            label = f"KubeSphere (ks{i})"
+            policy = okta.AppSignonPolicy(f"ks{i}-signon-policy", name=f"{label} sign-on",
+                                          description=f"Who may sign in to {label}: managed by kubesphere-okta, edit in code.",
+                                          catch_all=False)
+            okta.AppSignonPolicyRule(f"ks{i}-signon-rule", policy_id=policy.id, name="Allowed groups", access="ALLOW",
+                                     groups_included=[GROUP_ID], factor_mode="2FA",
+                                     opts=pulumi.ResourceOptions(parent=policy))
+            app = okta.app.OAuth(f"ks{i}-app", label=label, authentication_policy=policy.id, **okta_app_settings(settings))
+            okta.AppGroupAssignments(f"ks{i}-groups", app_id=app.id,
+                                     groups=[okta.AppGroupAssignmentsGroupArgs(id=GROUP_ID, profile="{}", priority=0)])
+            configuration = pulumi.Output.secret(pulumi.Output.all(app.client_id, app.client_secret).apply(
+                lambda pair: dump_v4_configuration(render_v4_configuration(settings, pair[0], pair[1]))))
+            k8s.core.v1.Secret(f"ks{i}-identity-provider",
+                               metadata=k8s.meta.v1.ObjectMetaArgs(
+                                   name=v4_secret_name(settings.provider_name), namespace="kubesphere-system",
+                                   labels={"config.kubesphere.io/type": "identityprovider"}),
+                               type="config.kubesphere.io/identityprovider",
+                               string_data={"configuration.yaml": configuration})
+
+    return program
+
+
+def members(count: int) -> dict[str, list[dict[str, str]]]:
+    """``--okta-members`` for ``count`` distinct people in five overlapping groups.
+
+    Every hundredth person's login derives the same dns-safe name as the person before (upper
+    case), so collision suffixes are part of the work, as in a real org.
+    """
+    def person(i: int) -> dict[str, str]:
+        login = f"user{i - 1}@acme.com".upper() if i % 100 == 99 else f"user{i}@acme.com"
+        return {"id": f"00u{i:017d}", "login": login, "email": f"user{i}@acme.com"}
+
+    people = [person(i) for i in range(count)]
+    spans = [people[: max(1, count // 20)], people[: count * 4 // 10], people[count * 3 // 10: count * 7 // 10],
+             people[count * 6 // 10:], people[::3]]
+    return dict(zip(MEMBER_GROUPS, spans))
+
+
+def write_member_stack(directory: Path, count: int) -> Path:
+    """A project directory with ``Pulumi.bench.yaml`` and ``members.yaml``; returns the members file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "Pulumi.yaml").write_text("name: kubesphere-okta\nruntime: python\nmain: infra/\n")
+    config = {
+        "okta:orgName": "example",
+        "kubesphere-okta:consoleUrl": "https://kubesphere.example.com",
+        "kubesphere-okta:kubesphereVersion": "4.1.3",
+        "kubesphere-okta:groupNames": list(MEMBER_GROUPS),
+        "kubesphere-okta:mappingMethod": "lookup",
+        "kubesphere-okta:usernameFormat": "dns-safe",
+        "kubesphere-okta:roleBindings": dict(zip(MEMBER_GROUPS, MEMBER_ROLES)),
+    }
+    (directory / f"Pulumi.{MEMBER_STACK}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+    members_file = directory / "members.yaml"
+    members_file.write_text(yaml.dump(members(count), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), width=1000))
+    return members_file

@@ -1,0 +1,68 @@
+"""`make bench` measures what it says: identical resource sets on both sides, and the member
+stack plans with one Okta read per group. (No timings here: those belong to the bench.)"""
+
+from __future__ import annotations
+
+import json
+
+from bench import overhead, plan_members, workloads
+from infra.mock_runtime import run
+from kubesphere_okta import TYPE_TOKEN
+
+
+def _comparable(recording, component_names: set[str]) -> list[tuple]:
+    rows = []
+    for r in recording.resources:
+        if r.type == TYPE_TOKEN:
+            continue
+        parent = None if r.parent_name in component_names or "::pulumi:pulumi:Stack::" in r.parent_urn else r.parent_name
+        rows.append((r.type, r.name, parent, r.inputs, r.secret_inputs, sorted(r.additional_secret_outputs),
+                     r.provider_version, r.protect, r.retain_on_delete))
+    return sorted(rows, key=lambda row: (row[0], row[1]))
+
+
+def test_component_and_direct_register_identical_resources():
+    n = 2
+    component = run(workloads.component_program(n))
+    direct = run(workloads.direct_program(n))
+    names = {f"ks{i}" for i in range(n)}
+    assert [r.name for r in component.resources if r.type == TYPE_TOKEN] == sorted(names)
+    assert TYPE_TOKEN not in {r.type for r in direct.resources}
+    assert _comparable(component, names) == _comparable(direct, names)
+    assert len(direct.resources) == 5 * n
+
+
+def test_member_stack_plans_with_one_group_read_and_one_member_read_per_group(tmp_path):
+    workloads.write_member_stack(tmp_path, 100)
+    report = tmp_path / "report.json"
+    assert plan_members.main(str(tmp_path), str(report)) == 0
+    figures = json.loads(report.read_text())
+    assert (figures["group_reads"], figures["member_reads"]) == (5, 5)
+    assert figures["users"] == 100  # every member once, however many groups they are in
+    assert figures["resources"] == 2 * 100 + 6
+
+
+def test_member_workload_overlaps_and_collides():
+    groups = workloads.members(1000)
+    assert len(groups) == 5
+    ids = [m["id"] for members in groups.values() for m in members]
+    assert len(set(ids)) == 1000 and len(ids) > 1000
+    logins = {m["login"].lower() for members in groups.values() for m in members}
+    assert len(logins) == 1000 - 10  # every hundredth login derives the name of the one before
+
+
+def test_pairs_alternate_order_and_report_ratios():
+    calls: list[str] = []
+
+    def side(name, value):
+        def measure():
+            calls.append(name)
+            return value
+        return measure
+
+    paired = overhead.alternate(side("a", 2.0), side("b", 3.0), 4)
+    assert calls == ["a", "b", "b", "a", "a", "b", "b", "a"]
+    assert paired.ratios == [1.5] * 4
+    assert paired.describe() == "1.50x (range 1.50-1.50, 4 pairs)"
+    assert overhead.table([("g", "f", True), ("h", "x", False), ("i", "y", None)]).splitlines()[2:] == [
+        "| g | f | yes |", "| h | x | NO |", "| i | y | - |"]
