@@ -19,7 +19,7 @@ COMPILE      := $(PY) -m compileall -q components/kubesphere_okta infra
 OIDC_PROVIDER       := tests/oidc_provider
 OIDC_PROVIDER_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
-.PHONY: bytecode test plan venv policy-venv clean docs openid-provider bench
+.PHONY: bytecode test plan venv policy-venv clean docs openid-provider bench mutation
 
 venv: $(STAMP)
 
@@ -54,8 +54,20 @@ bytecode: $(STAMP)
 bench: $(DEV_STAMP)
 	$(PY) -m bench.overhead
 
+# Mutation testing of the pure decision modules (minutes, CPU-heavy; not part of `make test`), see
+# docs/mutation-testing.md. `make mutation MODULES=rules` runs only the modules named.
+MUTATION_STAMP := $(VENV)/.installed-mutation
+MODULES ?=
+
+$(MUTATION_STAMP): $(DEV_STAMP) requirements-mutation.txt
+	$(PIP) -r requirements-mutation.txt
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(PY) -m mutation $(MODULES)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis $(OIDC_PROVIDER)/node_modules
+	rm -rf $(VENV) .pytest_cache .hypothesis .mutation $(OIDC_PROVIDER)/node_modules
 
 docs: $(STAMP)
 	$(PY) -m infra.reference --write

@@ -1,5 +1,27 @@
 """Test-session set-up shared by every test module."""
 
+import os
+
 # Import hypothesis's pytest reporting now: importing (and so compiling) it lazily after a test
 # that ran the Pulumi runtime can hit a CPython 3.11 AST recursion-depth bug and abort the session.
 import hypothesis.internal.observability  # noqa: F401
+from hypothesis import HealthCheck, Phase, settings
+
+# `make mutation` runs every test once per mutant: there, a test must see the same examples every
+# time (derandomize), never replay examples a previous mutant saved (no database), and a mutant
+# that only makes generation slower must not count as killed (no deadline, no health checks).
+# A failing example is all a mutant needs to be killed, so failures are not shrunk. Tests that set
+# max_examples keep their own count; the others get this fixed one.
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=100,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
+    report_multiple_bugs=False,
+    print_blob=False,
+)
+if os.environ.get("KUBESPHERE_OKTA_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["KUBESPHERE_OKTA_HYPOTHESIS_PROFILE"])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from kubesphere_okta.cluster_configuration import (
     MalformedClusterConfiguration,
+    check,
     find_identity_provider,
     identity_provider_names,
     needs_write,
@@ -223,7 +224,176 @@ def test_upsert_with_oauth_options_then_remove_and_restore_gives_back_the_origin
     assert restored == cc
 
 
+#: oauthOptions keys a caller sets (token lifetimes), and values that often coincide, so that "the
+#: key still holds the value we set" is both true and false across examples. ``[]`` equals an
+#: empty identityProviders list: naming that list as an option key must still never touch it.
+TOKEN_KEYS = ("accessTokenMaxAge", "accessTokenInactivityTimeout", "maximumClockSkew")
+TOKEN_VALUES = st.sampled_from(["1h", "2h", [], ["nested", {"depth": ["two"]}]])
+#: Values that are containers holding containers: a shallow copy of one still shares its insides.
+NESTED_VALUES = st.lists(st.dictionaries(keys, st.lists(scalars, max_size=2), min_size=1, max_size=2),
+                         min_size=1, max_size=2)
+
+
+def mutable_ids(value) -> dict[int, object]:
+    """Every dict and list reachable from ``value``, by id (kept alive by the mapping itself)."""
+    found: dict[int, object] = {}
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (dict, list)) and id(item) not in found:
+            found[id(item)] = item
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return found
+
+
+def assert_shares_nothing(result, *inputs) -> None:
+    shared = mutable_ids(result).keys() & set().union(*(mutable_ids(i).keys() for i in inputs))
+    assert not shared, "the result shares a dict or list with an input: editing one would change the other"
+
+
+def oauth_options_of(cc: dict) -> dict | None:
+    return ((cc.get("spec") or {}).get("authentication") or {}).get("oauthOptions")
+
+
+@st.composite
+def restore_cases(draw) -> tuple[dict, dict, dict]:
+    """(ClusterConfiguration, what we set, what was there before us): token keys present or not,
+    holding our value or one someone else set after us, identityProviders named as a key too."""
+    cc = draw(cluster_configurations())
+    options = oauth_options_of(cc)
+    if options is not None:
+        for key in draw(st.lists(st.sampled_from(TOKEN_KEYS), unique=True)):
+            items = list(options.items())
+            items.insert(draw(st.integers(0, len(items))), (key, draw(TOKEN_VALUES)))
+            options = dict(items)
+        cc["spec"]["authentication"]["oauthOptions"] = options
+    set_by_us = draw(st.dictionaries(st.sampled_from((*TOKEN_KEYS, "identityProviders")), TOKEN_VALUES))
+    before = draw(st.dictionaries(st.sampled_from(TOKEN_KEYS), TOKEN_VALUES))
+    return cc, set_by_us, before
+
+
+def restored_as_documented(cc: dict, set_by_us: dict, before: dict) -> dict:
+    """restore_oauth_options' contract, spelled out key by key."""
+    expected = copy.deepcopy(cc)
+    options = oauth_options_of(expected)
+    if options is None:
+        return expected
+    removed_any = False
+    for key, ours in set_by_us.items():
+        if key == "identityProviders" or key not in options or options[key] != ours:
+            continue  # never the providers list; a key someone removed or changed after us is theirs
+        if key in before:
+            options[key] = before[key]
+        else:
+            del options[key]
+            removed_any = True
+    authentication = expected["spec"]["authentication"]
+    if removed_any and not options:
+        del authentication["oauthOptions"]
+        if not authentication:
+            del expected["spec"]["authentication"]
+    return expected
+
+
+@PROPERTY
+@given(restore_cases())
+def test_restore_returns_exactly_the_keys_still_ours_to_their_before_values(case):
+    cc, set_by_us, before = case
+    original = copy.deepcopy(cc)
+    restored = restore_oauth_options(cc, set_by_us, before)
+    assert cc == original, "the input was mutated"
+    expected = restored_as_documented(cc, set_by_us, before)
+    assert restored == expected
+    assert yaml.safe_dump(restored, sort_keys=False) == yaml.safe_dump(expected, sort_keys=False), "key order changed"
+    assert other_entries(restored) == other_entries(cc)
+    assert_shares_nothing(restored, cc, set_by_us, before)
+
+
+@PROPERTY
+@given(cluster_configurations(with_ours=True), st.lists(st.sampled_from((*TOKEN_KEYS, "identityProviders"))))
+def test_remove_never_deletes_the_providers_list_even_when_asked_to_as_an_option_key(cc, option_keys):
+    removed = remove_identity_provider(cc, OURS, oauth_option_keys=option_keys)
+    assert other_entries(removed) == other_entries(cc)
+    assert find_identity_provider(removed, OURS) is None
+
+
+@PROPERTY
+@given(cluster_configurations(), our_entries(), st.dictionaries(st.sampled_from(TOKEN_KEYS), NESTED_VALUES),
+       st.dictionaries(st.sampled_from(TOKEN_KEYS), NESTED_VALUES))
+def test_no_result_shares_a_dict_or_list_with_what_it_was_made_from(cc, entry, options, earlier):
+    merged = upsert_identity_provider(cc, entry, options)
+    assert_shares_nothing(merged, cc, entry, options)
+    assert_shares_nothing(find_identity_provider(merged, OURS), merged)
+    assert_shares_nothing(oauth_options_before(merged, TOKEN_KEYS), merged)
+    assert_shares_nothing(remove_identity_provider(merged, OURS, oauth_option_keys=options), merged)
+    assert_shares_nothing(restore_oauth_options(merged, options, earlier), merged, options, earlier)
+
+
 # --- examples ------------------------------------------------------------------------------------
+
+def ldap_github_with_our_token_lifetimes() -> dict:
+    """LDAP and GitHub entries, then ours, with two token lifetimes we set (none was there before)."""
+    cc = load("cluster-configuration-ldap-github.yaml")
+    del cc["spec"]["authentication"]["oauthOptions"]["accessTokenMaxAge"]
+    return upsert_identity_provider(cc, our_entry(), {"accessTokenMaxAge": "1h", "accessTokenInactivityTimeout": "30m"})
+
+
+def test_destroy_after_someone_deleted_our_token_lifetime_changes_nothing_and_does_not_fail():
+    merged = ldap_github_with_our_token_lifetimes()
+    del merged["spec"]["authentication"]["oauthOptions"]["accessTokenMaxAge"]  # another team's edit
+    restored = restore_oauth_options(merged, {"accessTokenMaxAge": "1h"}, {})
+    assert restored == merged
+
+
+def test_restore_puts_back_a_later_key_when_an_earlier_one_was_changed_by_someone_else():
+    merged = ldap_github_with_our_token_lifetimes()
+    merged["spec"]["authentication"]["oauthOptions"]["accessTokenMaxAge"] = "8h"  # theirs now
+    restored = restore_oauth_options(merged, {"accessTokenMaxAge": "1h", "accessTokenInactivityTimeout": "30m"},
+                                     {"accessTokenInactivityTimeout": "10m"})
+    options = restored["spec"]["authentication"]["oauthOptions"]
+    assert options["accessTokenMaxAge"] == "8h" and options["accessTokenInactivityTimeout"] == "10m"
+
+
+def test_restore_with_nothing_of_ours_left_keeps_an_empty_oauth_options_as_it_is():
+    cc = load("cluster-configuration.yaml")
+    cc["spec"]["authentication"]["oauthOptions"] = {}
+    assert restore_oauth_options(cc, {"accessTokenMaxAge": "1h"}, {}) == cc
+
+
+def test_restore_keeps_an_empty_providers_list_it_did_not_empty():
+    cc = load("cluster-configuration.yaml")
+    cc["spec"]["authentication"]["oauthOptions"] = {"accessTokenMaxAge": "1h", "identityProviders": []}
+    restored = restore_oauth_options(cc, {"accessTokenMaxAge": "1h"}, {})
+    assert restored["spec"]["authentication"]["oauthOptions"] == {"identityProviders": []}
+
+
+def test_ldap_and_github_survive_identity_providers_named_as_an_option_key():
+    merged = ldap_github_with_our_token_lifetimes()
+    providers = copy.deepcopy(merged["spec"]["authentication"]["oauthOptions"]["identityProviders"])
+    removed = remove_identity_provider(merged, OURS, oauth_option_keys=["identityProviders"])
+    assert identity_provider_names(removed) == ["LDAP", "github"]
+    restored = restore_oauth_options(merged, {"identityProviders": providers}, {})
+    assert identity_provider_names(restored) == ["LDAP", "github", "Okta"]
+
+
+def test_upsert_refuses_identity_providers_among_the_oauth_options():
+    cc = load("cluster-configuration-ldap-github.yaml")
+    with pytest.raises(ValueError, match="oauth_options must not hold identityProviders"):
+        upsert_identity_provider(cc, our_entry(), {"identityProviders": []})
+
+
+def test_check_passes_a_mergeable_configuration_and_refuses_what_no_operation_could_merge():
+    cc = load("cluster-configuration-ldap-github.yaml")
+    assert check(cc, OURS) is None
+    assert check(upsert_identity_provider(cc, our_entry()), OURS) is None
+    duplicated = upsert_identity_provider(cc, our_entry())
+    duplicated["spec"]["authentication"]["oauthOptions"]["identityProviders"].append(our_entry())
+    with pytest.raises(MalformedClusterConfiguration, match="2 entries named 'Okta'"):
+        check(duplicated, OURS)
+    with pytest.raises(MalformedClusterConfiguration, match="must be a list"):
+        check({"spec": {"authentication": {"oauthOptions": {"identityProviders": "LDAP"}}}}, OURS)
+
+
 
 def test_shipped_v341_configuration_gets_the_entry_where_kubesphere_reads_it():
     cc = load("cluster-configuration.yaml")
@@ -340,6 +510,38 @@ def test_malformed_messages_never_show_the_values_they_refuse():
 def test_spec_that_is_not_a_mapping_is_refused():
     with pytest.raises(MalformedClusterConfiguration, match="spec .* must be a mapping"):
         upsert_identity_provider({"spec": ["x"]}, our_entry())
+
+
+#: Each level on our path: how to put a value there, and the kind of value it must hold.
+LEVELS = {
+    "authentication": (lambda v: {"spec": {"authentication": v}}, dict),
+    "oauthOptions": (lambda v: {"spec": {"authentication": {"oauthOptions": v}}}, dict),
+    "identityProviders": (lambda v: {"spec": {"authentication": {"oauthOptions": {"identityProviders": v}}}}, list),
+    r"identityProviders\[0\]": (lambda v: {"spec": {"authentication": {"oauthOptions": {"identityProviders": [v]}}}},
+                                 dict),
+}
+
+
+@pytest.mark.parametrize("value, kind", [
+    ({"a": 1}, "mapping"), (["a"], "list"), ("a", "string"), (True, "boolean"), (3, "number"),
+    (1.5, "number"), (("a",), "tuple"),
+])
+def test_refusals_name_the_kind_of_value_found_at_each_level(value, kind):
+    for where, (placed, expected) in LEVELS.items():
+        if isinstance(value, expected):
+            continue
+        with pytest.raises(MalformedClusterConfiguration, match=f"^[a-zA-Z.]*{where} .* but it is a {kind};"):
+            check(placed(value), OURS)
+
+
+def test_a_configuration_that_is_not_an_object_is_refused_naming_its_type():
+    with pytest.raises(MalformedClusterConfiguration, match="must be an object, got list"):
+        upsert_identity_provider(["ks-installer"], our_entry())
+
+
+def test_an_entry_that_is_not_a_mapping_is_refused_naming_its_kind():
+    with pytest.raises(ValueError, match="non-empty name, got a list"):
+        upsert_identity_provider(load("cluster-configuration.yaml"), ["Okta"])
 
 
 def test_entry_without_a_name_is_a_programming_error():

@@ -15,6 +15,8 @@ from kubesphere_okta.usernames import (
     FALLBACK,
     FOLDED,
     IdentityPlan,
+    SkippedMember,
+    fold_to_ascii,
     fallback_username,
     lookup_username,
     JAVA_REGEX_METACHARACTERS,
@@ -29,12 +31,14 @@ from kubesphere_okta.usernames import (
     first_role,
     is_kubesphere_username,
     okta_username_expression,
+    _el_string,
+    mapped_login,
     plan_users,
+    suffixed_username,
 )
 from tests.login_table import LOGINS
 from tests.okta_expression import evaluate
 
-EXPRESSION = okta_username_expression()
 #: Hypothesis logins: mostly the characters Okta logins hold, plus every other printable ASCII one.
 ascii_logins = st.text(alphabet=st.sampled_from(string.printable), max_size=80) | st.builds(
     lambda local, domain: f"{local}@{domain}",
@@ -57,7 +61,7 @@ def test_python_derivation_matches_the_login_table(login, expected):
 
 @pytest.mark.parametrize("login, expected", LOGINS)
 def test_okta_expression_matches_the_login_table(login, expected):
-    result = evaluate(EXPRESSION, login)
+    result = evaluate(okta_username_expression(), login)
     if expected is None:
         assert not is_kubesphere_username(result), f"Okta would send {result!r}, which KubeSphere accepts"
     else:
@@ -66,7 +70,7 @@ def test_okta_expression_matches_the_login_table(login, expected):
 
 @pytest.mark.parametrize("login, _expected", LOGINS)
 def test_okta_expression_means_the_same_whether_replace_reads_a_regex_or_plain_text(login, _expected):
-    assert evaluate(EXPRESSION, login, regex=True) == evaluate(EXPRESSION, login, regex=False)
+    assert evaluate(okta_username_expression(), login, regex=True) == evaluate(okta_username_expression(), login, regex=False)
 
 
 def test_okta_expression_never_replaces_a_regex_metacharacter():
@@ -75,18 +79,18 @@ def test_okta_expression_never_replaces_a_regex_metacharacter():
 
 
 def test_okta_expression_fits_okta_template_limit():
-    assert len(EXPRESSION) <= 1024
+    assert len(okta_username_expression()) <= 1024
 
 
 def test_okta_expression_uses_only_functions_from_okta_reference():
-    used = set(re.findall(r"\b(String\.\w+)\(", EXPRESSION))
+    used = set(re.findall(r"\b(String\.\w+)\(", okta_username_expression()))
     assert used == {"String.len", "String.substring", "String.stringContains", "String.toLowerCase", "String.replace"}
 
 
 @settings(max_examples=300, deadline=None)
 @given(ascii_logins)
 def test_okta_and_python_agree_or_both_refuse_for_any_ascii_login(login):
-    name, okta_value = python_name(login), evaluate(EXPRESSION, login)
+    name, okta_value = python_name(login), evaluate(okta_username_expression(), login)
     if name is None:
         assert not is_kubesphere_username(okta_value)
     else:
@@ -365,3 +369,237 @@ def test_a_non_ascii_character_folds_only_as_a_latin_letter_with_accents_or_a_li
         assert marks and all(unicodedata.combining(m) for m in marks)
     else:  # only a lone accent folds to nothing
         assert unicodedata.combining(character)
+
+
+# --- what a name is, and names that must never change ----------------------------------------------
+
+def dns1123_subdomain(name: str) -> bool:
+    """Kubernetes' rule, spelled out: dot-separated labels of a-z, 0-9 and '-', each starting and
+    ending with a letter or digit, at most 63 characters in all (KubeSphere's label limit)."""
+    labels = name.split(".")
+    return 0 < len(name) <= MAX_USERNAME_LENGTH and all(
+        label and set(label) <= set(string.ascii_lowercase + string.digits + "-")
+        and label[0] != "-" and label[-1] != "-" for label in labels)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab9.-_A\u212a", max_size=70) | st.builds(lambda n: "a" * n, st.integers(60, 66)))
+def test_kubesphere_username_is_exactly_a_dns1123_subdomain_of_at_most_63_characters(name):
+    assert is_kubesphere_username(name) == dns1123_subdomain(name)
+
+
+@pytest.mark.parametrize("name", ["jane.acme-", "jane-.acme", "jane.-acme", "a_b", "a..b", ".a", "a.", "A", "\u212aate"])
+def test_names_kubernetes_refuses_are_not_usernames(name):
+    assert not is_kubesphere_username(name)
+
+
+def test_mapped_login_lower_cases_ascii_only():
+    # str.lower() would turn the Kelvin sign into 'k' and let \u212aate@acme.com pass as kate.acme.com.
+    assert mapped_login("\u212aATE@Acme.com") == "\u212aate.acme.com"
+    with pytest.raises(UsernameError):
+        dns_safe_username("\u212aATE@Acme.com")
+
+
+#: Names users already have: a change to the suffix or the truncation would rename them.
+@pytest.mark.parametrize("base, okta_id, expected", [
+    ("jane.acme.com", "00u1abcdEFGH", "jane.acme.com-3fa74c64"),
+    ("x" * 54, "00ub", "x" * 54 + "-d4eee2a9"),
+    ("x" * 53 + ".y", "00ub", "x" * 53 + "-d4eee2a9"),  # cut before the '.': no '.-' in a name
+    ("x" * 52 + "-.y", "00ub", "x" * 52 + "-d4eee2a9"),
+    ("x" * 63, "00ub", "x" * 54 + "-d4eee2a9"),
+])
+def test_suffixed_names_are_stable(base, okta_id, expected):
+    assert suffixed_username(base, okta_id) == expected
+    assert collision_suffix(okta_id) == hashlib.sha256(okta_id.encode()).hexdigest()[:8]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", fullmatch=True).filter(dns1123_subdomain), okta_ids)
+def test_a_suffixed_name_is_a_valid_name_ending_in_the_suffix_of_the_id(base, okta_id):
+    name = suffixed_username(base, okta_id)
+    assert is_kubesphere_username(name), name
+    head, _, suffix = name.rpartition("-")
+    assert suffix == collision_suffix(okta_id) and base.startswith(head)
+    assert head == base if len(base) <= MAX_USERNAME_LENGTH - 9 else len(head) <= MAX_USERNAME_LENGTH - 9
+
+
+def test_members_after_a_deactivated_one_are_still_planned():
+    gone = OktaMember(id="00ugone", login="gone@acme.com", email="gone@acme.com", status="DEPROVISIONED")
+    jane, bob = member("00ujane", "jane@acme.com", "jane@acme.com"), member("00ubob", "bob@acme.com", "bob@acme.com")
+    plan = plan_users([("g", "platform-regular"), ("h", "platform-admin")], {"g": [jane, gone, bob], "h": [gone]})
+    assert [u.okta_id for u in plan.users] == ["00ubob", "00ujane"] and plan.skipped == []
+
+
+# --- sets of Okta users whose names collide ---------------------------------------------------------
+
+@st.composite
+def colliding_members(draw) -> tuple[list[OktaMember], list[str]]:
+    """Members whose logins derive few distinct names: the same login in other cases and spellings,
+    logins truncated to the same 63 characters, and logins that spell another member's suffixed
+    name exactly; plus reserved names that are some members' names or suffixed names."""
+    ids = draw(st.lists(okta_ids, min_size=1, max_size=10, unique=True))
+    stems = ["jane@acme.com", "JANE@acme.com", "jane_doe@acme.com", "jane-doe@acme.com", "jäne@acme.com",
+             "x" * 60 + "@acme.com", "x" * 60 + "@acme.org", "\u212aate@acme.com", "kate@acme.com", "deploy-bot"]
+    members = []
+    for okta_id in ids:
+        kind = draw(st.sampled_from(["stem", "suffix of another"]))
+        if kind == "stem":
+            login = draw(st.sampled_from(stems))
+        else:
+            other = draw(st.sampled_from(ids))
+            base = draw(st.sampled_from(["jane.acme.com", "jane-doe.acme.com", "x" * 60 + ".acme.com"]))
+            login = suffixed_username(base, other).replace(".acme.com", "@acme.com", 1)
+        members.append(member(okta_id, login))
+    reserved = draw(st.lists(st.sampled_from(
+        ["jane.acme.com", suffixed_username("jane.acme.com", ids[0]), "ops"]), max_size=2))
+    return members, reserved
+
+
+@settings(max_examples=120, deadline=None)
+@given(colliding_members(), st.sampled_from(["lookup", "auto"]), st.randoms())
+def test_colliding_members_never_share_a_name_nor_get_a_reserved_one(case, mapping_method, random):
+    members, reserved = case
+    names, skipped = assign_usernames(members, reserved, mapping_method)
+    shuffled = list(members)
+    random.shuffle(shuffled)
+    assert assign_usernames(shuffled, reserved, mapping_method) == (names, skipped)
+    assert len(set(names.values())) == len(names), "two Okta users would share one KubeSphere user"
+    assert not set(names.values()) & ({"admin"} | set(reserved))
+    assert all(is_kubesphere_username(n) for n in names.values())
+    assert not set(names) & {s.okta_id for s in skipped}
+    assert set(names) | {s.okta_id for s in skipped} == {m.id for m in members}
+    assert [s.okta_id for s in skipped] == sorted(s.okta_id for s in skipped)
+    # The member a name is derived for keeps it unless a member ranked before it derives it too.
+    for okta_id, name in names.items():
+        assert name.endswith(collision_suffix(okta_id)) or name not in {
+            n for i, n in names.items() if i != okta_id}
+
+
+def test_a_login_spelling_another_members_suffixed_name_never_takes_it():
+    first, second = member("00ua", "jane@acme.com"), member("00ub", "jane@acme.com")
+    spelled = suffixed_username("jane.acme.com", "00ub").replace(".acme.com", "@acme.com", 1)
+    names, skipped = assign_usernames([first, second, member("00uc", spelled)])
+    assert len(set(names.values())) == len(names)
+    assert names["00ua"] == "jane.acme.com" and names["00uc"] == suffixed_username("jane.acme.com", "00ub")
+    assert [s.okta_id for s in skipped] == ["00ub"] and "is taken" in skipped[0].reason
+
+
+def test_a_suffixed_name_that_is_reserved_is_refused_not_given():
+    names, skipped = assign_usernames([member("00ua", "jane@acme.com"), member("00ub", "jane@acme.com")],
+                                      reserved=[suffixed_username("jane.acme.com", "00ub")])
+    assert names == {"00ua": "jane.acme.com"} and [s.okta_id for s in skipped] == ["00ub"]
+
+
+# --- exactly what a skipped member, a warning and a refusal say --------------------------------------
+
+def test_a_member_without_an_email_is_skipped_saying_how_to_fix_it():
+    nomail = OktaMember(id="00unomail", login="n@acme.com", email=None)
+    plan = plan_users([("g", "platform-regular")], {"g": [nomail]})
+    assert plan.skipped == [SkippedMember("00unomail", "n@acme.com", "has no email; KubeSphere requires spec.email: "
+                                                                     "give the Okta user an email")]
+
+
+def test_members_sharing_an_email_are_skipped_under_their_own_login():
+    members = [member("00ua", "a@acme.com", "team@acme.com"), member("00ub", "b@acme.com", "team@acme.com")]
+    plan = plan_users([("g", "platform-regular")], {"g": members})
+    assert [(s.okta_id, s.login) for s in plan.skipped] == [("00ua", "a@acme.com"), ("00ub", "b@acme.com")]
+    assert plan.skipped[0].reason == ("shares the email 'team@acme.com' with 00ub; KubeSphere requires a unique "
+                                      "email per User")
+
+
+def test_an_empty_login_is_skipped_as_empty_in_auto_mode_and_named_by_its_id_in_lookup_mode():
+    names, skipped = assign_usernames([member("00uempty", "")], mapping_method="auto")
+    assert names == {} and skipped == [SkippedMember("00uempty", "", "the Okta login is empty")]
+    assert assign_usernames([member("00uempty", "")]) == ({"00uempty": "okta.00uempty"}, [])
+
+
+@pytest.mark.parametrize("login", [None, 7, ""])
+def test_a_login_that_is_not_text_or_is_empty_is_refused_as_empty(login):
+    with pytest.raises(UsernameError, match="the Okta login is empty"):
+        dns_safe_username(login)
+
+
+def test_a_taken_suffixed_name_is_skipped_naming_the_name_and_the_login():
+    first, second = member("00ua", "jane@acme.com"), member("00ub", "jane@acme.com")
+    spelled = suffixed_username("jane.acme.com", "00ub").replace(".acme.com", "@acme.com", 1)
+    _, skipped = assign_usernames([first, second, member("00uc", spelled)])
+    assert skipped == [SkippedMember("00ub", "jane@acme.com", f"its suffixed name "
+                                     f"{suffixed_username('jane.acme.com', '00ub')!r} is taken by another member; "
+                                     "rename the login in Okta")]
+
+
+def test_a_reserved_fallback_name_is_refused_naming_that_name():
+    names, skipped = assign_usernames([member("00uBot", "deploy-bot")], reserved=["okta.00ubot"])
+    assert names == {} and "would become KubeSphere user 'okta.00ubot'" in skipped[0].reason
+
+
+def test_plan_passes_reserved_names_and_the_mapping_method_on():
+    jane = member("00ujane", "jane@acme.com", "jane@acme.com")
+    zoe = member("00uzoe", "Zoë@acme.com", "zoe@acme.com")
+    plan = plan_users([("g", "platform-regular")], {"g": [jane, zoe]}, ["jane.acme.com"], mapping_method="auto")
+    assert plan.users == [] and [s.okta_id for s in plan.skipped] == ["00ujane", "00uzoe"]
+    assert "reserved" in plan.skipped[0].reason and "'ë'" in plan.skipped[1].reason
+
+
+def test_planned_users_carry_login_email_and_no_global_role_when_only_other_groups_grant_them_one():
+    jane = member("00ujane", "Jane@acme.com", "jane@acme.com")
+    plan = plan_users([("g", "platform-regular")], {"team": [jane]}, other_groups=["team"])
+    assert [(u.username, u.login, u.email, u.role) for u in plan.users] == [
+        ("jane.acme.com", "Jane@acme.com", "jane@acme.com", "")]
+
+
+def test_a_role_bindings_group_with_no_members_listed_plans_nobody():
+    assert plan_users([("g", "platform-regular"), ("empty", "platform-admin")], {}) == IdentityPlan([], [])
+
+
+def test_the_warning_lists_one_skipped_member_per_line():
+    plan = plan_users([("g", "platform-regular")], {"g": [OktaMember("00ua", "a@acme.com"), OktaMember("00ub", "b@acme.com")]})
+    assert plan.warning().splitlines()[1:] == [f"  - {s.describe()}" for s in plan.skipped]
+
+
+def test_identity_problems_lists_one_problem_per_line():
+    assert str(IdentityProblems(["one", "two"])).endswith(":\n  - one\n  - two")
+
+
+def test_a_skipped_member_as_the_stack_output_shows_it():
+    assert SkippedMember("00ua", "a@acme.com", "why").as_output() == {"oktaId": "00ua", "login": "a@acme.com",
+                                                                       "reason": "why"}
+
+
+def test_an_el_string_holding_both_quotes_is_refused_and_each_quote_is_quoted_by_the_other():
+    assert _el_string('"') == "'\"'" and _el_string("'") == '"\'"' and _el_string("-") == '"-"'
+    with pytest.raises(ValueError, match="without escapes"):
+        _el_string("a\"b'c")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=12))
+def test_folding_gives_ascii_or_nothing_and_never_changes_ascii(text):
+    folded = fold_to_ascii(text)
+    assert folded is None or folded.isascii()
+    if text.isascii():
+        assert folded == text
+
+
+@pytest.mark.parametrize("character", ["李", "й", "\u212a", "ı", "\uff4b", "ſ", "\u0391"])
+def test_letters_that_are_not_latin_letters_with_accents_do_not_fold(character):
+    assert fold_to_ascii(f"a{character}b") is None
+
+
+def test_five_members_sharing_an_email_name_three_others_and_one_more():
+    members = [member(f"00u{i}", f"m{i}@acme.com", "shared@acme.com") for i in range(5)]
+    plan = plan_users([("g", "platform-regular")], {"g": members})
+    assert plan.skipped[0].reason.startswith("shares the email 'shared@acme.com' with 00u1, 00u2, 00u3 and 1 more;")
+    assert plan.skipped[4].reason.startswith("shares the email 'shared@acme.com' with 00u0, 00u1, 00u2 and 1 more;")
+
+
+def test_members_with_an_empty_login_are_skipped_under_that_empty_login():
+    nomail = OktaMember(id="00unomail", login="", email=None)
+    shared = [OktaMember(id=f"00ushare{i}", login="", email="team@acme.com") for i in (1, 2)]
+    plan = plan_users([("g", "platform-regular")], {"g": [nomail, *shared]})
+    assert [(s.okta_id, s.login) for s in plan.skipped] == [("00unomail", ""), ("00ushare1", ""), ("00ushare2", "")]
+    # A taken suffixed name of a member with an empty login: 00uA and 00ua both fall back to okta.00ua.
+    taken = suffixed_username("okta.00ua", "00ua")
+    names, skipped = assign_usernames([member("00uA", ""), member("00ua", ""),
+                                       member("00uz", taken.replace("okta.", "okta@", 1))])
+    assert [(s.okta_id, s.login) for s in skipped] == [("00ua", "")] and names["00uz"] == taken

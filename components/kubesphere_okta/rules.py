@@ -165,7 +165,9 @@ def check_console_url(value: Any) -> str:
             f"console_url must use https (got {shown(value)}): Okta refuses plain-http redirect URIs "
             "except for localhost", suggestion="https" + value.strip()[len("http"):].rstrip("/"),
         )
-    if parts.query or parts.fragment or "*" in value or parts.username or parts.password:
+    # Look for the delimiters themselves: urlsplit reports an empty query ("/?"), fragment ("#") or
+    # user info ("https://@host") as "", and the redirect URL would be built after it.
+    if "?" in value or "#" in value or "*" in value or "@" in parts.netloc:
         plain = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}".rstrip("/")
         raise RuleError(
             f"console_url must be a plain base URL without query, fragment, credentials or wildcard (got {shown(value)})",
@@ -202,7 +204,7 @@ def check_issuer(value: Any) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
         raise ValueError(f"issuer must be an https URL such as https://example.okta.com (got {shown(value)})")
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if "?" in value or "#" in value or "@" in parts.netloc:  # even empty ones (see check_console_url)
         raise ValueError(f"issuer must not carry a query, fragment or credentials (got {shown(value)})")
     if parts.path not in ("",) and not re.fullmatch(r"/oauth2/[A-Za-z0-9]+", parts.path):
         raise ValueError(
