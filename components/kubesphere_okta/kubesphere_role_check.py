@@ -26,6 +26,8 @@ import pulumi
 import pulumi.dynamic
 
 from . import kubesphere_roles
+# The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
+from .kubesphere_v3 import _contains_unknown, _plain
 from .kubesphere_roles import ClusterView, Reference
 
 #: Per-request timeout (connect, read) in seconds, so a dead API server cannot hang the preview.
@@ -34,31 +36,6 @@ REQUEST_TIMEOUT_SECONDS = (10, 30)
 
 class ClusterUnreachable(Exception):
     """The check could not read the cluster; it then passes (see the module docstring)."""
-
-
-def _contains_unknown(value: Any) -> bool:
-    from pulumi.output import Unknown
-    from pulumi.runtime import rpc
-
-    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
-        return True
-    if isinstance(value, Mapping):
-        return any(_contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_unknown(v) for v in value)
-    return False
-
-
-def _plain(value: Any) -> Any:
-    from pulumi.runtime import rpc
-
-    if isinstance(value, Mapping):
-        if rpc.is_rpc_secret(value):
-            return _plain(rpc.unwrap_rpc_secret(value))
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def references_from(props: Mapping[str, Any]) -> list[Reference]:
