@@ -10,7 +10,12 @@ provider from the new inputs, Delete the provider stored in the state.
 
 As pulumi-eks's upgrade tests do, every test here fails when the upgrade would REPLACE something
 (replacing the Okta app rotates the client id and secret and logs every user out) or delete a
-resource the previous release created.
+resource the previous release created. That includes a change of provider: the engine replaces a
+resource whose provider goes between the default and an explicit one, or to another explicit one
+(pulumi/pulumi pkg/resource/deploy/step_generator.go, ``providerChanged``), so every resource's
+provider reference is compared, for a consumer's program and for this repository's program
+(``program-*``: stack config with ``kubernetes:context``/``kubernetes:kubeconfig``), and for a
+stack of the untagged 0.2.0 code given ``kubeconfig``/``kube_context`` (``upgrade-0.2.0``).
 """
 
 import copy
@@ -118,6 +123,24 @@ def test_upgrade_keeps_every_resource_on_the_provider_that_wrote_it(new_registra
             moved.append(f"{old['name']}: {provider_urn(old['provider']) or 'default provider'} -> "
                          f"{provider_urn(new.provider_ref) or 'default provider'}")
     assert not moved, "these would be replaced (provider changed): " + "; ".join(moved)
+
+
+V020 = json.loads((Path(__file__).parent / "fixtures" / "upgrade-0.2.0" / "state.json").read_text())
+
+
+@pytest.mark.parametrize("version", sorted(V020["args"]))
+def test_a_0_2_0_stack_given_kubeconfig_keeps_its_explicit_provider(version):
+    """0.2.0 wrote through ``<name>-kubernetes`` when given kubeconfig/kube_context; this release
+    keeps that provider, with the same URN and inputs, under every object it wrote."""
+    recording = run(lambda: KubeSphereOktaIntegration("ks", V020["args"][version]),
+                    mocks=OktaAndKubernetesMocks(groups=V020["groups"], group_members=V020["members"]))
+    new = {r.urn: r for r in recording.resources}
+    assert any(old["provider"] for old in V020["resources"][version])  # explicit references are compared
+    for old in V020["resources"][version]:
+        assert old["urn"] in new, f"{old['name']} is no longer registered"
+        assert provider_urn(new[old["urn"]].provider_ref) == provider_urn(old["provider"]), old["name"]
+        if "inputs" in old:
+            assert new[old["urn"]].inputs == old["inputs"], old["name"]
 
 
 @pytest.mark.parametrize("version", PROGRAMS)
