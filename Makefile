@@ -41,8 +41,13 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt policy/requirements.txt
 	$(PIP) -r requirements-dev.txt
 	touch $(DEV_STAMP)
 
+# The suite runs on every core (pytest-xdist): it is CPU-bound, and on 2 cores it takes about half as
+# long as one process. `make test TEST_JOBS=0` runs it in this process (pdb, -x); plain `pytest`
+# does too (`make mutation` runs pytest per mutant and must not fan out).
+TEST_JOBS ?= auto
+
 test: $(DEV_STAMP) $(OIDC_PROVIDER_STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 
 # What the `dev` stack would do, offline: no Pulumi CLI, no credentials, no network.
 plan: $(STAMP) bytecode

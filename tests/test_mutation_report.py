@@ -137,3 +137,12 @@ def test_an_equivalent_entry_without_a_reason_is_refused(tmp_path: Path):
     path.write_text('[[equivalent]]\nmodule = "m"\nfunction = "f"\noriginal = "a"\nmutant = "b"\nwhy = " "\n')
     with pytest.raises(ValueError, match="must say why"):
         load_equivalents(path)
+
+
+def test_every_test_file_of_a_mutated_module_runs_against_its_mutants():
+    # A new tests/test_<module>_*.py file that the mutation run did not select would kill nothing.
+    repository = Path(__file__).resolve().parent.parent
+    for module, target in TARGETS.items():
+        files = {f"tests/{p.name}" for p in (repository / "tests").glob(f"test_{module}*.py")}
+        assert files <= set(target.tests), (module, sorted(files - set(target.tests)))
+        assert all((repository / test).is_file() for test in target.tests)

@@ -48,7 +48,7 @@ _OKTA_GROUP_ID = re.compile(r"^00g[A-Za-z0-9]{17}$")
 _SCOPE = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")  # RFC 6749 scope-token characters
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 #: Whitespace and control characters: urlsplit silently drops some (tab, newline), the original keeps them.
-_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\x9f\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
+_URL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]")
 
 #: KubeSphere 4.1 adds this prefix to the provider name in an annotation key (docs/kubesphere-okta-facts.md, "Usernames and Users"): the
 #: annotation name part is limited to 63 characters, hence 45 for the provider name.
