@@ -143,3 +143,12 @@ def test_kubeconfig_arguments_keep_the_explicit_provider_whatever_the_stack_conf
     assert provider.inputs.get("kubeconfig") in (None, "")  # not the stack's kubernetes:kubeconfig
     for resource in rec.of_type(DYNAMIC):
         assert resource.inputs["kube_context"] == "other" and resource.inputs.get("kubeconfig") is None, resource.name
+
+
+def test_kubernetes_cluster_config_is_warned_about_on_the_default_provider_path():
+    """The default provider would follow kubernetes:cluster; the guards cannot, so say so."""
+    rec = run(build("4.1"), config={**STACK_KUBERNETES, "kubernetes:cluster": "other"},
+              secret_keys=["kubernetes:kubeconfig"], mocks=mocks())
+    assert [w for w in rec.warnings if w.startswith("kubernetes:cluster is set ('other')")], rec.warnings
+    explicit = run(build("4.1", kube_context="prod"), config={"kubernetes:cluster": "other"}, mocks=mocks())
+    assert not [w for w in explicit.warnings if "kubernetes:cluster" in w]

@@ -35,7 +35,7 @@ from typing import Any, Optional, Sequence
 
 import pulumi
 
-from . import kubesphere_v3
+from . import cluster_binding, kubesphere_v3
 from .identity_provider import V4_NAMESPACE, IdentityProviderSettings, v4_secret_name
 from .rules import is_v4
 
@@ -56,6 +56,10 @@ class KubeSphereCluster:
         self.provider: Optional[pulumi.ProviderResource] = None
         self.guard: Optional[kubesphere_v3.ClusterGuard] = None
         self._secret_name = v4_secret_name(settings.provider_name) if is_v4(settings.kubesphere_version) else None
+        for warning in cluster_binding.default_provider_warnings(
+            explicit=self.explicit, cluster_override=pulumi.Config("kubernetes").get("cluster")
+        ):
+            pulumi.log.warn(warning, resource=parent)
         if not writes_kubernetes_objects:
             return
         if self.explicit:
