@@ -109,23 +109,17 @@ def registration_seconds(program: Callable[[], None]) -> float:
         return time.process_time() - start
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=9, help="pairs per comparison (default 9)")
-    parser.add_argument("--member-pairs", type=int, default=1,
-                        help="pairs of (1,000, 10,000 members) plans (default 1: one 10,000 plan is ~1/6 of the bench)")
-    args = parser.parse_args(argv)
-    rows: list[tuple[str, str, bool | None]] = []
-    began = time.perf_counter()
-
+def startup(args: argparse.Namespace, rows: list[tuple[str, str, bool | None]]) -> None:
     print(f"1. startup: `make plan` vs bare SDK imports, {args.pairs} pairs of fresh processes", flush=True)
     run_process(BARE_IMPORTS), run_process(COMPILE), run_process(PLAN)  # page cache and .pyc files warm for both
-    startup = alternate(lambda: run_process(BARE_IMPORTS).cpu,
+    paired = alternate(lambda: run_process(BARE_IMPORTS).cpu,
                         lambda: run_process(COMPILE).cpu + run_process(PLAN).cpu, args.pairs)
-    print(f"   bare imports {statistics.median(startup.a):.3f} s, plan {statistics.median(startup.b):.3f} s CPU (medians)")
+    print(f"   bare imports {statistics.median(paired.a):.3f} s, plan {statistics.median(paired.b):.3f} s CPU (medians)")
     rows.append(("`make plan` within 1.25x of `import pulumi, pulumi_okta, pulumi_kubernetes`",
-                 startup.describe(), statistics.median(startup.ratios) <= 1.25))
+                 paired.describe(), statistics.median(paired.ratios) <= 1.25))
 
+
+def registration(args: argparse.Namespace, rows: list[tuple[str, str, bool | None]]) -> None:
     print(f"2. registration under mocks: component vs the same resources by hand, {args.pairs} pairs per N", flush=True)
     for warm in (workloads.component_program(1), workloads.direct_program(1)):  # imports, first-use costs
         registration_seconds(warm)
@@ -151,29 +145,53 @@ def main(argv: list[str] | None = None) -> int:
     rows.append((f"direct cost per integration at N = {SIZES[-1]} vs N = {SIZES[0]} (no target)",
                  direct_growth.describe(), None))
 
-    print(f"3. members: `make plan` of 5 overlapping roleBindings groups, {args.member_pairs} pair(s)", flush=True)
+
+def members(args: argparse.Namespace, rows: list[tuple[str, str, bool | None]]) -> None:
+    print(f"3. members: `make plan` of 5 overlapping roleBindings groups, {args.member_pairs} pair(s);"
+          f" the SDK floor for as many resources beside the largest", flush=True)
+    small, big = args.member_counts
     with tempfile.TemporaryDirectory(prefix="bench-members-") as scratch:
-        runs: dict[int, list[ProcessRun]] = {count: [] for count in MEMBER_COUNTS}
+        runs: dict[int, list[ProcessRun]] = {count: [] for count in (small, big)}
+        floors: list[ProcessRun] = []
         reports: dict[int, dict] = {}
+        floor_report: dict = {}
+
+        def plan(count: int) -> None:
+            directory = Path(scratch) / str(count)
+            if not directory.exists():
+                workloads.write_member_stack(directory, count)
+            report = directory / "report.json"
+            runs[count].append(run_process([sys.executable, "-m", "bench.plan_members", str(directory), str(report)]))
+            reports[count] = json.loads(report.read_text())
+
+        def floor() -> None:
+            # As many resources as the largest plan registered (known after its first run).
+            report = Path(scratch) / "floor.json"
+            floors.append(run_process([sys.executable, "-m", "bench.sdk_floor", str(reports[big]["resources"]), str(report)]))
+            floor_report.update(json.loads(report.read_text()))
+
         for i in range(args.member_pairs):
-            for count in (MEMBER_COUNTS if i % 2 == 0 else MEMBER_COUNTS[::-1]):
-                directory = Path(scratch) / str(count)
-                if not directory.exists():
-                    workloads.write_member_stack(directory, count)
-                report = directory / "report.json"
-                runs[count].append(run_process([sys.executable, "-m", "bench.plan_members", str(directory), str(report)]))
-                reports[count] = json.loads(report.read_text())
-        for count in MEMBER_COUNTS:
-            r = runs[count][-1]
+            steps = [lambda: plan(small), lambda: plan(big), floor]
+            for step in (steps if i % 2 == 0 else steps[::-1]):
+                step()
+        for count in (small, big):
             print(f"   {count:>6} members: {reports[count]['resources']} resources, {statistics.median(x.wall for x in runs[count]):.1f} s wall,"
                   f" {statistics.median(x.cpu for x in runs[count]):.1f} s CPU, peak RSS {max(x.max_rss for x in runs[count]) / 2**20:.0f} MiB,"
                   f" {reports[count]['group_reads']} group reads, {reports[count]['member_reads']} member reads", flush=True)
-    big, small = MEMBER_COUNTS[-1], MEMBER_COUNTS[0]
+    floor_cpu = statistics.median(x.cpu for x in floors)
+    print(f"   SDK floor: {floor_report['resources']:,} bare resources, {statistics.median(x.wall for x in floors):.1f} s wall,"
+          f" {floor_cpu:.1f} s CPU ({floor_report['registration_cpu']:.1f} s of it registering, last run),"
+          f" peak RSS {max(x.max_rss for x in floors) / 2**20:.0f} MiB", flush=True)
     wall = max(x.wall for x in runs[big])
     cpu = max(x.cpu for x in runs[big])
     rss = max(x.max_rss for x in runs[big])
     rows.append((f"{big:,} members plan in under 30 s (CPU; wall-clock shown too)",
                  f"{cpu:.1f} s CPU, {wall:.1f} s wall (slowest of {len(runs[big])})", cpu < 30))
+    floor_vs_plan = Paired([x.cpu for x in floors], [x.cpu for x in runs[big]])
+    rows.append((f"SDK floor for {floor_report['resources']:,} resources (as many as the {big:,}-member plan: one component,"
+                 " bare CustomResources, same mocks and collector, fresh process; no target)",
+                 f"floor {floor_cpu:.1f} s CPU, {max(x.max_rss for x in floors) / 2**20:.0f} MiB; plan {cpu:.1f} s;"
+                 f" plan/floor {floor_vs_plan.describe()}", None))
     rows.append((f"{big:,} members plan with peak RSS under 1 GiB", f"{rss / 2**20:.0f} MiB", rss < GIB))
     reads = reports[big]["group_reads"], reports[big]["member_reads"]
     rows.append((f"{big:,} members: 5 group reads and 5 member reads", f"{reads[0]} and {reads[1]}", reads == (5, 5)))
@@ -181,8 +199,34 @@ def main(argv: list[str] | None = None) -> int:
     rows.append((f"CPU per member at {big:,} within 1.2x of {small:,} (whole plan process)",
                  per_member.describe(), statistics.median(per_member.ratios) <= 1.2))
 
-    print(f"\nmake bench: {time.perf_counter() - began:.0f} s wall, {os.cpu_count()} CPUs,"
-          f" load average {os.getloadavg()[0]:.1f} at the end\n")
+
+SECTIONS: dict[str, Callable[[argparse.Namespace, list], None]] = {
+    "startup": startup, "registration": registration, "members": members}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=9, help="pairs per comparison (default 9)")
+    parser.add_argument("--member-pairs", type=int, default=1,
+                        help="pairs of (1,000, 10,000 members) plans (default 1: one 10,000 plan is ~1/6 of the bench)")
+    parser.add_argument("--member-counts", type=lambda text: tuple(int(c) for c in text.split(",")),
+                        default=MEMBER_COUNTS, metavar="SMALL,BIG",
+                        help="members of the two member plans compared (default 1000,10000)")
+    parser.add_argument("--only", action="append", choices=list(SECTIONS), metavar="SECTION",
+                        help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
+    args = parser.parse_args(argv)
+    rows: list[tuple[str, str, bool | None]] = []
+    began = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    budget: list[str] = []
+    for name, section in SECTIONS.items():
+        if args.only and name not in args.only:
+            continue
+        section_began = time.perf_counter()
+        section(args, rows)
+        budget.append(f"{name} {time.perf_counter() - section_began:.0f} s, load average {os.getloadavg()[0]:.1f} after it")
+    print(f"\nmake bench: {time.perf_counter() - began:.0f} s wall, {os.cpu_count()} CPUs, load average"
+          f" {load_before:.1f} before it; {'; '.join(budget)}\n")
     print(table(rows))
     return 0
 

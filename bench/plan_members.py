@@ -7,12 +7,17 @@ registered, so the bench can show the reads beside the time.
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
+import gc
 
-from infra import plan
-from bench.workloads import MEMBER_STACK
+if __name__ == "__main__":  # as `python -m infra.plan` does: no collections while importing
+    gc.disable()
+
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from infra import plan  # noqa: E402
+from bench.workloads import MEMBER_STACK  # noqa: E402
 
 
 def main(directory: str, report: str) -> int:
@@ -42,6 +47,8 @@ def main(directory: str, report: str) -> int:
 
 
 if __name__ == "__main__":
+    import infra.program  # noqa: F401  the config model too, as infra.plan's entry point does
+    gc.enable()
     status = main(*sys.argv[1:])
     plan.close_event_loop()
     sys.exit(status)

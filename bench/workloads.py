@@ -77,6 +77,36 @@ def direct_program(n: int) -> Callable[[], None]:
     return program
 
 
+FLOOR_TYPES = ("kubernetes:iam.kubesphere.io/v1beta1:User", "kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding")
+
+
+def floor_program(count: int) -> Callable[[], None]:
+    """The Pulumi SDK's floor for ``count`` resources: one component and ``count - 1`` bare custom
+    resources under it, Users and GlobalRoleBindings alternately, with bodies the size of the
+    member plan's (``bench/sdk_floor.py``). No program work: no planning, options, dependencies."""
+    import pulumi
+
+    def program() -> None:
+        parent = pulumi.ResourceOptions(parent=pulumi.ComponentResource("bench:index:Floor", "floor", None))
+        for i in range(count - 1):
+            name = f"user{i}.acme.com"
+            if i % 2 == 0:
+                body = {"apiVersion": "iam.kubesphere.io/v1beta1", "kind": "User",
+                        "metadata": {"name": name,
+                                     "annotations": {"iam.kubesphere.io/identity-provider.Okta": f"00u{i:017d}"}},
+                        "spec": {"email": f"user{i}@acme.com"}}
+            else:
+                body = {"apiVersion": "iam.kubesphere.io/v1beta1", "kind": "GlobalRoleBinding",
+                        "metadata": {"name": f"{name}-platform-regular",
+                                     "labels": {"iam.kubesphere.io/user-ref": name,
+                                                "iam.kubesphere.io/role-ref": "platform-regular"}},
+                        "roleRef": {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": "platform-regular"},
+                        "subjects": [{"apiGroup": "iam.kubesphere.io", "kind": "User", "name": name}]}
+            pulumi.CustomResource(FLOOR_TYPES[i % 2], f"floor-{i}", body, parent)
+
+    return program
+
+
 def members(count: int) -> dict[str, list[dict[str, str]]]:
     """``--okta-members`` for ``count`` distinct people in five overlapping groups.
 

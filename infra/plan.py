@@ -295,7 +295,10 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         except InvalidInput as error:
             usage.append(f"--cluster-configuration: {error}")
         try:
-            members = read_members(args.okta_members) if args.okta_members else None
+            # A members file of 10,000 people is ~100,000 parse nodes: without this, full collections
+            # rescan the imported modules while it is read (infra/collector.py, ``importing``).
+            with collector.importing():
+                members = read_members(args.okta_members) if args.okta_members else None
         except InvalidInput as error:
             usage.append(f"--okta-members: {error}")
     if usage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bench import overhead, plan_members, workloads
+from bench import overhead, plan_members, sdk_floor, workloads
 from infra.mock_runtime import run
 from kubesphere_okta import TYPE_TOKEN
 
@@ -70,3 +70,17 @@ def test_pairs_alternate_order_and_report_ratios():
     assert paired.describe() == "1.50x (range 1.50-1.50, 4 pairs)"
     assert overhead.table([("g", "f", True), ("h", "x", False), ("i", "y", None)]).splitlines()[2:] == [
         "| g | f | yes |", "| h | x | NO |", "| i | y | - |"]
+
+
+def test_sdk_floor_registers_as_many_bare_resources_as_it_names(tmp_path):
+    report = tmp_path / "floor.json"
+    assert sdk_floor.main("9", str(report)) == 0
+    figures = json.loads(report.read_text())
+    assert figures["resources"] == 9
+    assert figures["types"] == {"bench:index:Floor": 1, workloads.FLOOR_TYPES[0]: 4, workloads.FLOOR_TYPES[1]: 4}
+    recording = run(workloads.floor_program(5))
+    component, *custom = recording.resources
+    assert [r.parent_name for r in custom] == ["floor"] * 4
+    assert all(not r.dependencies and r.inputs["apiVersion"] == "iam.kubesphere.io/v1beta1" for r in custom)
+    # The same kinds of object the member plan registers, with bodies of the same shape.
+    assert [r.inputs["kind"] for r in custom] == ["User", "GlobalRoleBinding"] * 2

@@ -24,7 +24,8 @@ def test_registering_freezes_and_raises_the_young_threshold_then_restores_both(g
     assert frozen == 0, "nothing may be frozen before this test"
     with collector.registering():
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == (max(threshold[0], collector.YOUNG_THRESHOLD), *threshold[1:])
+        assert gc.get_threshold() == (max(threshold[0], collector.YOUNG_THRESHOLD), threshold[1],
+                                      max(threshold[2], collector.FULL_THRESHOLD))
     assert gc.get_threshold() == threshold
     assert gc.get_freeze_count() == 0
 
@@ -78,3 +79,26 @@ def test_importing_turns_the_collector_off_and_back_on_only_if_it_was_on(gc_stat
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_tune_for_registration_keeps_the_full_collections(gc_state):
+    """Under `pulumi up` the process lives on: only the young threshold changes."""
+    threshold, _ = gc_state
+    state = collector.tune_for_registration()
+    try:
+        assert gc.get_threshold() == (max(threshold[0], collector.YOUNG_THRESHOLD), *threshold[1:])
+    finally:
+        collector.restore(state)
+    assert gc.get_threshold() == threshold
+
+
+def test_the_plan_of_a_members_file_leaves_the_collector_on_and_as_it_found_it(gc_state, capsys, tmp_path):
+    from bench import workloads
+
+    threshold, frozen = gc_state
+    members = workloads.write_member_stack(tmp_path, 3)
+    assert plan.main(["--stack", workloads.MEMBER_STACK, "--project-dir", str(tmp_path),
+                      "--okta-members", str(members)]) == 0
+    assert "user0.acme.com" in capsys.readouterr().out
+    assert gc.isenabled()
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (threshold, frozen)

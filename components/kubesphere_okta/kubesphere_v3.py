@@ -786,7 +786,45 @@ class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
 
 def _register_dynamic(resource: pulumi.dynamic.Resource, provider: Any, name: str, props: dict,
                       opts: Optional[pulumi.ResourceOptions]) -> None:
-    """``pulumi.dynamic.Resource.__init__``, undoing what it leaves behind in ``pickle``.
+    """``pulumi.dynamic.Resource.__init__``, with the provider serialized once per process.
+
+    Our providers carry no state (``vars(provider)`` is empty), so every instance of one class
+    serializes to the same text; ``pulumi.dynamic`` pickles it again (dill, by value: about 0.17 s
+    CPU) for every resource. Registered as ``pulumi.dynamic.Resource.__init__`` registers it (pulumi
+    3.272, pulumi/pulumi:sdk/python/lib/pulumi/dynamic/dynamic.py): the same type token, inputs plus
+    ``__provider`` as a secret, the same options; ``tests/test_component_v3.py`` pins that. A
+    provider with state takes the SDK's own path.
+    """
+    if vars(provider) or pulumi.dynamic.dynamic.PROVIDER_KEY in props:
+        _sdk_register_dynamic(resource, provider, name, props, opts)
+        return
+    serialized = pulumi.Output.secret(_serialized_provider(type(provider)))
+    pulumi.CustomResource.__init__(resource, f"pulumi-python:{type(resource)._resource_type_name}", name,
+                                   {**props, pulumi.dynamic.dynamic.PROVIDER_KEY: serialized}, opts)
+
+
+@functools.lru_cache(maxsize=None)
+def _serialized_provider(provider_class: type) -> str:
+    """What ``pulumi.dynamic.serialize_provider`` makes of a (stateless) ``provider_class()``, once."""
+    restore = _pickler_methods()
+    try:
+        return pulumi.dynamic.dynamic.serialize_provider(provider_class())
+    finally:
+        restore()
+
+
+def _sdk_register_dynamic(resource: pulumi.dynamic.Resource, provider: Any, name: str, props: dict,
+                          opts: Optional[pulumi.ResourceOptions]) -> None:
+    """``pulumi.dynamic.Resource.__init__`` itself, undoing what it leaves behind in ``pickle``."""
+    restore = _pickler_methods()
+    try:
+        pulumi.dynamic.Resource.__init__(resource, provider, name, props, opts)
+    finally:
+        restore()
+
+
+def _pickler_methods() -> Callable[[], None]:
+    """A function that puts back ``pickle._Pickler``'s methods as they are now.
 
     ``pulumi.dynamic.serialize_provider`` (pulumi 3.272) wraps ``pickle._Pickler._batch_setitems``
     and replaces ``save_dict`` on every call and never restores them, so each dynamic resource a
@@ -795,11 +833,12 @@ def _register_dynamic(resource: pulumi.dynamic.Resource, provider: Any, name: st
     import pickle
 
     saved = {k: pickle._Pickler.__dict__[k] for k in ("_batch_setitems", "save_dict") if k in pickle._Pickler.__dict__}
-    try:
-        pulumi.dynamic.Resource.__init__(resource, provider, name, props, opts)
-    finally:
+
+    def restore() -> None:
         for key, value in saved.items():
             setattr(pickle._Pickler, key, value)
+
+    return restore
 
 
 class ClusterConfigurationIdentityProvider(pulumi.dynamic.Resource):
