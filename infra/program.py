@@ -47,14 +47,12 @@ def main() -> KubeSphereOktaIntegration:
     for warning in plaintext_credential_warnings(everything, secret_keys, stack):
         pulumi.log.warn(warning)
 
-    kubernetes = pulumi.Config("kubernetes")
     args = settings.component_args(stack=stack)
     args["issuer"] = issuer
-    kubeconfig = kubernetes.get_secret("kubeconfig")  # a secret Output, whether or not it was set --secret
-    if kubeconfig is not None:
-        args["kubeconfig"] = kubeconfig
-    if kubernetes.get("context"):
-        args["kube_context"] = kubernetes.get("context")
+    # No kubeconfig/kube_context: the component then writes through the stack's default kubernetes
+    # provider, as 0.1.0 did (a switch to an explicit provider would replace every User), and its
+    # guards and 3.x entry read kubernetes:kubeconfig/kubernetes:context themselves
+    # (kubesphere_okta/cluster.py, docs/cluster-binding.md).
 
     terms = rules.message_terms.set(in_config_terms)  # the component's messages name config keys
     try:

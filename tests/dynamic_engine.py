@@ -23,11 +23,14 @@ def _struct(props: dict):
 
 
 class DynamicProviderProcess:
-    def __init__(self, cwd: Path, env: dict[str, str]):
+    """``python`` (default: this interpreter) runs ``-m pulumi.dynamic``, as the plugin script
+    does with ``$PULUMI_RUNTIME_VIRTUALENV/bin/python`` or ``${PULUMI_PYTHON_CMD:-python3}``."""
+
+    def __init__(self, cwd: Path, env: dict[str, str], python: str = sys.executable):
         full_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         full_env.update(env)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "pulumi.dynamic"], cwd=cwd, env=full_env,
+            [python, "-m", "pulumi.dynamic"], cwd=cwd, env=full_env,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         port = self._process.stdout.readline().strip()
@@ -62,6 +65,23 @@ class DynamicProviderProcess:
             )
             answer["outputs"] = rpc.deserialize_properties(updated.properties)
         return answer
+
+    def check(self, olds: dict, news: dict) -> tuple[dict, list[str]]:
+        """``Check``: the checked inputs and the failures (``property: reason``)."""
+        checked = self.stub.Check(provider_pb2.CheckRequest(olds=_struct(olds), news=_struct(news)), timeout=60)
+        return (rpc.deserialize_properties(checked.inputs),
+                [f"{f.property}: {f.reason}" for f in checked.failures])
+
+    def diff(self, id_: str, old_inputs: dict, old_outputs: dict, new_inputs: dict) -> str:
+        """``Diff``: DIFF_NONE, DIFF_SOME or DIFF_UNKNOWN."""
+        diff = self.stub.Diff(provider_pb2.DiffRequest(id=id_, olds=_struct(old_outputs), news=_struct(new_inputs),
+                                                       old_inputs=_struct(old_inputs)), timeout=60)
+        return provider_pb2.DiffResponse.DiffChanges.Name(diff.changes)
+
+    def create(self, inputs: dict) -> tuple[str, dict]:
+        """``Create`` (``pulumi up`` of a new resource): its id and outputs."""
+        created = self.stub.Create(provider_pb2.CreateRequest(properties=_struct(inputs)), timeout=60)
+        return created.id, rpc.deserialize_properties(created.properties)
 
     def delete(self, id_: str, outputs: dict) -> None:
         """``pulumi destroy``: Delete with the state's outputs (and so the state's pickled provider)."""

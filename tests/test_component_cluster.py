@@ -96,3 +96,59 @@ def test_a_kubernetes_provider_in_opts_is_refused_before_anything_is_registered(
 
     rec = run(program, mocks=mocks())
     assert [r.type for r in rec.resources] == [KUBERNETES_PROVIDER]
+
+
+#: A stack's config for its default kubernetes provider, as the CLI hands it to the program.
+STACK_KUBERNETES = {"kubernetes:kubeconfig": KUBECONFIG, "kubernetes:context": "prod"}
+
+
+@pytest.mark.parametrize("version", ["3.4", "4.1"])
+def test_without_kubeconfig_arguments_objects_stay_on_the_default_provider(version):
+    """0.1.0 wrote the Secret, Users and GlobalRoleBindings through the stack's default provider;
+    moving them to an explicit one would make the engine replace them (docs/cluster-binding.md)."""
+    rec = run(build(version, **ROLE_BINDINGS), config=STACK_KUBERNETES, secret_keys=["kubernetes:kubeconfig"],
+              mocks=mocks())
+    assert rec.of_type(KUBERNETES_PROVIDER) == []
+    objects = [r for r in rec.resources if r.type.startswith("kubernetes:")]
+    assert objects and all(r.provider_ref == "" for r in objects)
+
+
+@pytest.mark.parametrize("version", ["3.4", "4.1"])
+def test_without_kubeconfig_arguments_the_dynamic_resources_reach_the_default_providers_cluster(version):
+    """Guards, the 3.x entry and the role check read kubernetes:kubeconfig (kept secret) and
+    kubernetes:context, the config the engine gives the default provider."""
+    rec = run(build(version, **ROLE_BINDINGS, workspace_role_bindings={ADMINS: {"team-a": "admin"}}),
+              config=STACK_KUBERNETES, secret_keys=["kubernetes:kubeconfig"], mocks=mocks())
+    dynamic = rec.of_type(DYNAMIC)
+    expected = {"ks-cluster", "ks-cluster-release", "ks-role-references"} | ({"ks-identity-provider"} if version == "3.4" else set())
+    assert {r.name for r in dynamic} == expected
+    for resource in dynamic:
+        assert resource.inputs["kubeconfig"] == KUBECONFIG and resource.inputs["kube_context"] == "prod", resource.name
+        assert "kubeconfig" in resource.secret_inputs, resource.name
+
+
+def test_without_kubeconfig_arguments_or_config_the_dynamic_resources_use_the_ambient_kubeconfig():
+    """No kubernetes:* config: like the default provider, KUBECONFIG or ~/.kube/config and its
+    current context (kubesphere_v3.api_client with None)."""
+    rec = run(build("3.4", **ROLE_BINDINGS), mocks=mocks())
+    for resource in rec.of_type(DYNAMIC):
+        assert resource.inputs.get("kubeconfig") is None and resource.inputs.get("kube_context") is None, resource.name
+
+
+def test_kubeconfig_arguments_keep_the_explicit_provider_whatever_the_stack_config():
+    rec = run(build("4.1", kube_context="other", **ROLE_BINDINGS), config=STACK_KUBERNETES,
+              secret_keys=["kubernetes:kubeconfig"], mocks=mocks())
+    provider = rec.one(KUBERNETES_PROVIDER)
+    assert provider.name == "ks-kubernetes" and provider.inputs["context"] == "other"
+    assert provider.inputs.get("kubeconfig") in (None, "")  # not the stack's kubernetes:kubeconfig
+    for resource in rec.of_type(DYNAMIC):
+        assert resource.inputs["kube_context"] == "other" and resource.inputs.get("kubeconfig") is None, resource.name
+
+
+def test_kubernetes_cluster_config_is_warned_about_on_the_default_provider_path():
+    """The default provider would follow kubernetes:cluster; the guards cannot, so say so."""
+    rec = run(build("4.1"), config={**STACK_KUBERNETES, "kubernetes:cluster": "other"},
+              secret_keys=["kubernetes:kubeconfig"], mocks=mocks())
+    assert [w for w in rec.warnings if w.startswith("kubernetes:cluster is set ('other')")], rec.warnings
+    explicit = run(build("4.1", kube_context="prod"), config={"kubernetes:cluster": "other"}, mocks=mocks())
+    assert not [w for w in explicit.warnings if "kubernetes:cluster" in w]

@@ -10,7 +10,12 @@ provider from the new inputs, Delete the provider stored in the state.
 
 As pulumi-eks's upgrade tests do, every test here fails when the upgrade would REPLACE something
 (replacing the Okta app rotates the client id and secret and logs every user out) or delete a
-resource the previous release created.
+resource the previous release created. That includes a change of provider: the engine replaces a
+resource whose provider goes between the default and an explicit one, or to another explicit one
+(pulumi/pulumi pkg/resource/deploy/step_generator.go, ``providerChanged``), so every resource's
+provider reference is compared, for a consumer's program and for this repository's program
+(``program-*``: stack config with ``kubernetes:context``/``kubernetes:kubeconfig``), and for a
+stack of the untagged 0.2.0 code given ``kubeconfig``/``kube_context`` (``upgrade-0.2.0``).
 """
 
 import copy
@@ -19,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from infra import program
 from kubesphere_okta import KubeSphereOktaIntegration
 from kubesphere_okta import cluster_configuration as cc
 from tests.dynamic_engine import DynamicProviderProcess
@@ -34,7 +40,10 @@ SECRET = "kubernetes:core/v1:Secret"
 
 
 class FixedCredentialMocks(OktaAndKubernetesMocks):
-    """The credentials 0.1.0's run was given (fixture generation used the same)."""
+    """The credentials and Okta groups 0.1.0's run was given (fixture generation used the same)."""
+
+    def __init__(self):
+        super().__init__(groups=STATE["groups"], group_members=STATE["members"])
 
     def app_credentials(self, args):
         return {"clientId": "0oa1upgradeclient000", "clientSecret": "upgrade-client-secret"}
@@ -57,11 +66,23 @@ def registered(args: dict) -> dict:
     return {r.urn: r for r in recording.resources}
 
 
+def registered_by_program(stack: dict) -> dict:
+    recording = run(program.main, stack="dev", config=stack["config"], secret_keys=stack["secret_keys"],
+                    mocks=FixedCredentialMocks())
+    return {r.urn: r for r in recording.resources}
+
+
+#: Every program 0.1.0's state was written by: a consumer's component per KubeSphere version
+#: ("3.4", "4.1") and this repository's program over stack config ("program-3.4", "program-4.1").
+PROGRAMS = sorted(STATE["resources"])
+
+
 @pytest.fixture(scope="module")
 def new_registrations() -> dict[str, dict[str, object]]:
-    """This release's program over 0.1.0's arguments, per KubeSphere version (and over changed 3.x
-    arguments, as "3.4-changed"): urn -> registration."""
+    """This release over 0.1.0's arguments and stack config, per program of ``PROGRAMS`` (and over
+    changed 3.x arguments, as "3.4-changed"): urn -> registration."""
     found = {version: registered(args) for version, args in STATE["args"].items()}
+    found.update({key: registered_by_program(stack) for key, stack in STATE["program"].items()})
     found["3.4-changed"] = registered(CHANGED_3X)
     return found
 
@@ -76,14 +97,71 @@ def okta_app_replacement(old: dict, new: dict) -> list[str]:
     return replaced
 
 
-@pytest.mark.parametrize("version", sorted(STATE["args"]))
+@pytest.mark.parametrize("version", PROGRAMS)
 def test_upgrade_keeps_every_resource_the_previous_release_created(new_registrations, version):
     """A URN that disappears is a delete (and, recreated under another URN, a replacement)."""
     missing = sorted(set(old_registrations(version)) - set(new_registrations[version]))
     assert not missing, f"this release no longer registers {missing}: give them aliases"
 
 
-@pytest.mark.parametrize("version", sorted(STATE["args"]))
+def provider_urn(reference: str) -> str:
+    """The provider's URN in a provider reference (``<urn>::<id>``); empty for the default provider."""
+    return reference.rsplit("::", 1)[0] if reference else ""
+
+
+@pytest.mark.parametrize("version", PROGRAMS)
+def test_upgrade_keeps_every_resource_on_the_provider_that_wrote_it(new_registrations, version):
+    """The engine REPLACES a resource whose provider goes from a default provider to an explicit
+    one or back, or to another explicit provider (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go, ``providerChanged``: "change in default provider
+    status"). Replacing a KubeSphere User makes KubeSphere's user controller delete every
+    membership anyone granted it, so each resource 0.1.0 wrote must keep its provider."""
+    moved = []
+    for urn, old in old_registrations(version).items():
+        new = new_registrations[version].get(urn)
+        if new is not None and provider_urn(new.provider_ref) != provider_urn(old["provider"]):
+            moved.append(f"{old['name']}: {provider_urn(old['provider']) or 'default provider'} -> "
+                         f"{provider_urn(new.provider_ref) or 'default provider'}")
+    assert not moved, "these would be replaced (provider changed): " + "; ".join(moved)
+
+
+V020 = json.loads((Path(__file__).parent / "fixtures" / "upgrade-0.2.0" / "state.json").read_text())
+
+
+@pytest.mark.parametrize("version", sorted(V020["args"]))
+def test_a_0_2_0_stack_given_kubeconfig_keeps_its_explicit_provider(version):
+    """0.2.0 wrote through ``<name>-kubernetes`` when given kubeconfig/kube_context; this release
+    keeps that provider, with the same URN and inputs, under every object it wrote."""
+    recording = run(lambda: KubeSphereOktaIntegration("ks", V020["args"][version]),
+                    mocks=OktaAndKubernetesMocks(groups=V020["groups"], group_members=V020["members"]))
+    new = {r.urn: r for r in recording.resources}
+    assert any(old["provider"] for old in V020["resources"][version])  # explicit references are compared
+    for old in V020["resources"][version]:
+        assert old["urn"] in new, f"{old['name']} is no longer registered"
+        assert provider_urn(new[old["urn"]].provider_ref) == provider_urn(old["provider"]), old["name"]
+        if "inputs" in old:
+            assert new[old["urn"]].inputs == old["inputs"], old["name"]
+
+
+@pytest.mark.parametrize("version", PROGRAMS)
+def test_upgrade_keeps_users_retained_on_delete(new_registrations, version):
+    for urn, old in old_registrations(version).items():
+        new = new_registrations[version][urn]
+        assert new.retain_on_delete == old["retain_on_delete"], old["name"]
+
+
+@pytest.mark.parametrize("version", [p for p in PROGRAMS if "3.4" in p])
+def test_upgrade_keeps_how_the_3x_entry_reaches_its_cluster(new_registrations, version):
+    """The entry's kubeconfig and context inputs are what 0.1.0 stored (from ``kubernetes:*`` config
+    in the program's case), so the upgrade reaches the cluster 0.1.0 wrote to."""
+    old = next(r for r in STATE["resources"][version] if r["type"] == DYNAMIC)
+    new = new_registrations[version][old["urn"]]
+    for key in ("kubeconfig", "kube_context"):
+        assert new.inputs.get(key) == old["inputs"].get(key), key
+    assert ("kubeconfig" in new.secret_inputs) == ("kubeconfig" in old["secret_inputs"])
+
+
+@pytest.mark.parametrize("version", PROGRAMS)
 def test_upgrade_does_not_replace_the_okta_app(new_registrations, version):
     old = next(r for r in STATE["resources"][version] if r["type"] == APP)
     new = new_registrations[version][old["urn"]]
@@ -91,9 +169,10 @@ def test_upgrade_does_not_replace_the_okta_app(new_registrations, version):
     assert new.protect == old["protect"]
 
 
-def test_upgrade_does_not_replace_the_4_1_identity_provider_secret(new_registrations):
-    old = next(r for r in STATE["resources"]["4.1"] if r["type"] == SECRET)
-    new = new_registrations["4.1"][old["urn"]]
+@pytest.mark.parametrize("version", [p for p in PROGRAMS if "4.1" in p])
+def test_upgrade_does_not_replace_the_4_1_identity_provider_secret(new_registrations, version):
+    old = next(r for r in STATE["resources"][version] if r["type"] == SECRET)
+    new = new_registrations[version][old["urn"]]
     # pulumi-kubernetes replaces an object whose name or namespace changes.
     for key in ("name", "namespace"):
         assert new.inputs["metadata"][key] == old["inputs"]["metadata"][key]

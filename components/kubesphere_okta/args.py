@@ -89,11 +89,14 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
 
     kubeconfig: pulumi.Input[str]
     """Kubeconfig (contents or path) that reaches the KubeSphere cluster, as ``kubernetes:kubeconfig``
-    takes it. Every KubeSphere object goes there: the component builds its own kubernetes provider
-    from it (do not also pass one in ``opts``). Default: the ambient kubeconfig."""
+    takes it. Given (or ``kube_context``), every KubeSphere object goes through a kubernetes provider
+    the component builds from it (do not also pass one in ``opts``). Default: the stack's default
+    kubernetes provider, i.e. ``kubernetes:kubeconfig``/``kubernetes:context``, else the ambient
+    kubeconfig. Adding or removing it on an existing stack replaces every KubeSphere object."""
 
     kube_context: pulumi.Input[str]
-    """Kubeconfig context, the same as ``kubernetes:context``. Default: the current context."""
+    """Kubeconfig context, the same as ``kubernetes:context`` (see ``kubeconfig``). Default: the
+    default provider's context."""
 
     adopt_existing_provider: bool
     """3.x: take over an identity provider with our name that this stack did not create (another

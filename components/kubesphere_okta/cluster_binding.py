@@ -213,6 +213,20 @@ def selection_problems(*, has_kubernetes_provider: bool, kubeconfig_given: bool,
     )]
 
 
+def default_provider_warnings(*, explicit: bool, cluster_override: Optional[str]) -> list[str]:
+    """What the default-provider path (no kubeconfig/kube_context arguments) cannot follow: the
+    default provider honours ``kubernetes:cluster`` (a kubeconfig cluster other than the context's),
+    the component's own client does not."""
+    if explicit or not cluster_override:
+        return []
+    return [
+        f"kubernetes:cluster is set ({cluster_override!r}): the default kubernetes provider writes the "
+        "KubeSphere objects to that kubeconfig cluster, but the cluster guards, the 3.x entry and the "
+        "role check reach the cluster of the context. Unset kubernetes:cluster and point "
+        "kubernetes:context at a context for that cluster instead."
+    ]
+
+
 # --- kubeconfig contents --------------------------------------------------------------------------
 
 

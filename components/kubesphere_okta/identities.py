@@ -85,18 +85,23 @@ def planned_memberships(
 
 
 def role_references_check(
-    name: str, settings: IdentityProviderSettings, access: dict[str, Any], parent: pulumi.Resource
+    name: str, settings: IdentityProviderSettings, access: dict[str, Any], parent: pulumi.Resource,
+    cluster: Any = None,
 ) -> Optional[kubesphere_role_check.KubeSphereRoleReferences]:
-    """The preview-time check of every workspace, project and role the maps name (None without maps)."""
+    """The preview-time check of every workspace, project and role the maps name (None without maps).
+
+    It reads the cluster ``cluster`` (``cluster.KubeSphereCluster``) reaches: the arguments'
+    kubeconfig and context, or, without them, the default kubernetes provider's."""
     references = kubesphere_roles.configured_references(settings.kubesphere_version, scoped_maps(access))
     if not references:
         return None
+    reach = cluster.dynamic_inputs() if cluster is not None else access
     return kubesphere_role_check.KubeSphereRoleReferences(
         f"{name}-role-references",
         kubesphere_version=settings.kubesphere_version,
         references=references,
-        kubeconfig=access.get("kubeconfig"),
-        kube_context=access.get("kube_context"),
+        kubeconfig=reach.get("kubeconfig"),
+        kube_context=reach.get("kube_context"),
         opts=pulumi.ResourceOptions(parent=parent),
     )
 

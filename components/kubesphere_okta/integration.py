@@ -127,7 +127,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             self.access_policy = authorization_server.access_policy(
                 name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
-        references_check = identities.role_references_check(name, settings, access, parent=self)
+        references_check = identities.role_references_check(name, settings, access, parent=self,
+                                                            cluster=self.cluster)
         self.kubesphere_identities = identities.kubesphere_identities(
             name, settings, access, identity_plan.users, parent=self, memberships=memberships,
             references_check=references_check, cluster=self.cluster,

@@ -13,22 +13,32 @@ its Namespace and Roles), never one per member. When the cluster cannot be reach
 (no kubeconfig on the machine running the preview, say), the check passes with nothing read; the
 bindings' own creation then fails with the Kubernetes provider's error.
 
-The provider is pickled by reference to this module (``kubesphere_okta`` is installed in the
-program's environment, where the dynamic-provider process runs), and holds no client: each check
-builds its own from its inputs, with the same kubeconfig rules as the 3.x resource.
+The provider is stored in the state BY VALUE, like the 3.x entry's (``kubesphere_v3``): the
+dynamic-provider process (``python -m pulumi.dynamic``) must unpickle it where ``kubesphere_okta``
+may not be importable: after the package moved or was uninstalled (``pulumi destroy`` runs the
+provider stored in the state), or in the Python a TypeScript/Go/YAML program's dynamic resources
+run in (docs/component-package.md). ``_provider_namespace`` re-runs this module's source under
+``__main__`` with the few package names it uses bound to ``__main__`` copies, so dill pickles the
+code itself. What the check reads is decided at program time (``kubesphere_roles.read_plan``, an
+input), so the provider needs nothing of ``rules``. It holds no client: each check builds its own
+from its inputs, with the same kubeconfig rules as the 3.x resource.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import sys
+import types
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic
 
-from . import kubesphere_roles
-# The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
-from .kubesphere_v3 import _contains_unknown, _plain
+from . import kubesphere_roles, kubesphere_v3
 from .kubesphere_roles import ClusterView, Reference
+# The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
+from .kubesphere_v3 import _contains_unknown, _plain, api_client
 
 #: Per-request timeout (connect, read) in seconds, so a dead API server cannot hang the preview.
 REQUEST_TIMEOUT_SECONDS = (10, 30)
@@ -62,14 +72,12 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
     def read_cluster(self, props: Mapping[str, Any]) -> ClusterView:
         from kubernetes import client as k8s
 
-        from .kubesphere_v3 import api_client
-
         try:
             api = api_client(props.get("kubeconfig"), props.get("kube_context"))
         except Exception as error:  # no kubeconfig here: nothing to read
             raise ClusterUnreachable(type(error).__name__) from None
         custom, core = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api)
-        plan = kubesphere_roles.read_plan(props["kubesphere_version"], references_from(props))
+        plan = props["read_plan"]
 
         def listed(spec, namespace: Optional[str] = None) -> list[dict]:
             if spec is None:
@@ -98,7 +106,7 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         props = _plain(news)
-        if any(_contains_unknown(props.get(k)) for k in ("kubeconfig", "kube_context", "references", "kubesphere_version")):
+        if any(_contains_unknown(props.get(k)) for k in ("kubeconfig", "kube_context", "references", "read_plan")):
             return pulumi.dynamic.CheckResult(news, [])
         try:
             cluster = self.read_cluster(props)
@@ -141,8 +149,50 @@ class KubeSphereRoleReferences(pulumi.dynamic.Resource):
         props = {
             "kubesphere_version": kubesphere_version,
             "references": [vars(r) for r in references],
+            "read_plan": kubesphere_roles.read_plan(kubesphere_version, references),
             "kubeconfig": pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
             "kube_context": kube_context,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        super().__init__(RoleReferencesProvider(), name, props, opts)
+        kubesphere_v3._register_dynamic(self, portable_provider(), name, props, opts)
+
+
+#: The lines that tie this module to the package; ``_provider_namespace`` binds their names itself.
+_PACKAGE_IMPORTS = (
+    "from . import kubesphere_roles, kubesphere_v3\n",
+    "from .kubesphere_roles import ClusterView, Reference\n",
+    "from .kubesphere_v3 import _contains_unknown, _plain, api_client\n",
+)
+#: What the provider uses of ``kubesphere_roles`` (pure code that touches no other package module).
+_ROLES_USED = ("reference_problems", "WORKSPACE_LABEL")
+
+
+@functools.lru_cache(maxsize=None)
+def _provider_namespace() -> dict[str, Any]:
+    """This module re-run from its own source under the module name ``__main__``, its package
+    imports bound to ``__main__`` copies (``kubesphere_roles`` re-run from its source; the 3.x
+    provider's own copies of the kubesphere_v3 helpers), so that dill pickles it all by value.
+    dill (``recurse=True``, as pulumi.dynamic calls it) then carries only the globals the
+    provider's code refers to."""
+    source = inspect.getsource(sys.modules[__name__])
+    for line in _PACKAGE_IMPORTS:
+        if line not in source:
+            raise RuntimeError("kubesphere_role_check must import the package with exactly: " + line)
+        source = source.replace(line, "")
+    roles: dict[str, Any] = {"__name__": "__main__", "__package__": __package__}
+    exec(compile(inspect.getsource(kubesphere_roles), kubesphere_roles.__file__, "exec"), roles)  # noqa: S102
+    v3 = kubesphere_v3._provider_namespace()
+    namespace: dict[str, Any] = {
+        "__name__": "__main__",
+        "kubesphere_roles": types.SimpleNamespace(**{name: roles[name] for name in _ROLES_USED}),
+        "ClusterView": roles["ClusterView"],
+        "Reference": roles["Reference"],
+        **{name: v3[name] for name in ("_contains_unknown", "_plain", "api_client")},
+    }
+    exec(compile(source, __file__, "exec"), namespace)  # noqa: S102 - our own source
+    return namespace
+
+
+def portable_provider() -> pulumi.dynamic.ResourceProvider:
+    """The role check's provider, carried by value (see the module docstring)."""
+    return _provider_namespace()["RoleReferencesProvider"]()
