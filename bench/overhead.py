@@ -14,7 +14,11 @@ CPU seconds (user + system) unless a row says wall-clock.
    a program: a collected heap, then ``infra.collector.registering()``. Per-integration growth
    pairs the component at N = 300 with the component at N = 10.
 3. Members: ``make plan`` of a stack whose five roleBindings groups (by name, overlapping) hold
-   1,000 and 10,000 Okta members, fresh processes: wall-clock and CPU seconds, peak RSS, Okta reads.
+   1,000 and 10,000 Okta members, fresh processes: wall-clock and CPU seconds, peak RSS, Okta reads;
+   beside them the SDK floor (``bench/sdk_floor.py``): as many bare ``CustomResource``s as the
+   10,000-member plan registers, under the same mocks and collector settings, in a fresh process.
+
+``--only SECTION`` runs one section; the last lines give each section's wall-clock time.
 
 Prints a table goal / figure / met and asserts nothing (timings belong here, not in tests).
 """
@@ -67,7 +71,8 @@ class ProcessRun:
     wall: float
     cpu: float
     max_rss: int
-    """Peak resident set size of the process, bytes."""
+    """Peak resident set size, bytes: ``ru_maxrss`` from ``wait4``, which includes the memory of the
+    bench the child was spawned from; the member rows replace it with the child's own peak."""
 
 
 def run_process(command: list[str]) -> ProcessRun:
@@ -161,14 +166,18 @@ def members(args: argparse.Namespace, rows: list[tuple[str, str, bool | None]]) 
             if not directory.exists():
                 workloads.write_member_stack(directory, count)
             report = directory / "report.json"
-            runs[count].append(run_process([sys.executable, "-m", "bench.plan_members", str(directory), str(report)]))
+            run = run_process([sys.executable, "-m", "bench.plan_members", str(directory), str(report)])
             reports[count] = json.loads(report.read_text())
+            run.max_rss = reports[count]["peak_rss"]  # the plan's own peak, not wait4's (workloads.peak_rss)
+            runs[count].append(run)
 
         def floor() -> None:
             # As many resources as the largest plan registered (known after its first run).
             report = Path(scratch) / "floor.json"
-            floors.append(run_process([sys.executable, "-m", "bench.sdk_floor", str(reports[big]["resources"]), str(report)]))
+            run = run_process([sys.executable, "-m", "bench.sdk_floor", str(reports[big]["resources"]), str(report)])
             floor_report.update(json.loads(report.read_text()))
+            run.max_rss = floor_report["peak_rss"]
+            floors.append(run)
 
         for i in range(args.member_pairs):
             steps = [lambda: plan(small), lambda: plan(big), floor]
@@ -208,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=9, help="pairs per comparison (default 9)")
     parser.add_argument("--member-pairs", type=int, default=1,
-                        help="pairs of (1,000, 10,000 members) plans (default 1: one 10,000 plan is ~1/6 of the bench)")
+                        help="pairs of (1,000, 10,000 members) plans and SDK floors (default 1: one 10,000-member plan"
+                             " costs ~100 s CPU)")
     parser.add_argument("--member-counts", type=lambda text: tuple(int(c) for c in text.split(",")),
                         default=MEMBER_COUNTS, metavar="SMALL,BIG",
                         help="members of the two member plans compared (default 1000,10000)")

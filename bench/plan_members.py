@@ -17,7 +17,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from infra import plan  # noqa: E402
-from bench.workloads import MEMBER_STACK  # noqa: E402
+from bench.workloads import MEMBER_STACK, peak_rss  # noqa: E402
 
 
 def main(directory: str, report: str) -> int:
@@ -42,6 +42,7 @@ def main(directory: str, report: str) -> int:
         "member_reads": tokens.count(plan.GET_USERS),
         "resources": len(recording.resources),
         "users": sum(1 for r in recording.resources if r.type.endswith(":User")),
+        "peak_rss": peak_rss(),
     }))
     return status
 

@@ -44,6 +44,7 @@ def main(count: str, report: str) -> int:
         "resources": len(recording.resources),
         "types": Counter(r.type for r in recording.resources),
         "registration_cpu": seconds,
+        "peak_rss": workloads.peak_rss(),
     }))
     return 0
 

@@ -107,6 +107,23 @@ def floor_program(count: int) -> Callable[[], None]:
     return program
 
 
+def peak_rss() -> int:
+    """This process's own peak resident set size, bytes: ``VmHWM`` of /proc/self/status (Linux).
+
+    Not ``ru_maxrss`` from ``wait4``: the kernel carries the peak of the memory a child had before
+    ``exec`` into it, and a child spawned by the bench starts as a copy of the bench's own memory.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def members(count: int) -> dict[str, list[dict[str, str]]]:
     """``--okta-members`` for ``count`` distinct people in five overlapping groups.
 
