@@ -33,6 +33,8 @@ NO_TESTS_EXIT_CODES = frozenset({5, 33})
 
 #: Names of the lists that collect problem and warning lines (``problems.append((field, message))``).
 MESSAGE_LISTS = frozenset({"problems", "warnings"})
+#: Classes appended to those lists as (field, message, fixes...): rules.Problem.
+PROBLEM_CLASSES = frozenset({"Problem"})
 _PLACEHOLDER = "<message>"
 
 
@@ -107,10 +109,11 @@ class _MessageBlanker(ast.NodeTransformer):
         return Blank().visit(node)
 
     def _message_call(self, call: ast.Call) -> ast.Call:
+        """An exception's positional arguments are its message; a keyword argument is data the
+        caller reads (``RuleError(..., suggestion=...)`` becomes a fix), so it is behaviour."""
         call.func = self.visit(call.func)
         call.args = [self._message(argument) for argument in call.args]
-        for keyword in call.keywords:
-            keyword.value = self._message(keyword.value)
+        call.keywords = [self.visit(keyword) for keyword in call.keywords]
         return call
 
     def visit_Raise(self, node: ast.Raise) -> ast.AST:
@@ -136,6 +139,14 @@ class _MessageBlanker(ast.NodeTransformer):
                 # (field, message): the field says which setting is wrong, that is behaviour.
                 argument.elts[0] = self.visit(argument.elts[0])
                 argument.elts[1:] = [self._message(element) for element in argument.elts[1:]]
+            elif (isinstance(argument, ast.Call) and isinstance(argument.func, ast.Name)
+                  and argument.func.id in PROBLEM_CLASSES and len(argument.args) >= 2):
+                # Problem(field, message, fixes): only the message is wording; the field and the
+                # fixes (what the program tells the user to change) are behaviour.
+                argument.func = self.visit(argument.func)
+                argument.args = [self.visit(argument.args[0]), self._message(argument.args[1]),
+                                 *(self.visit(extra) for extra in argument.args[2:])]
+                argument.keywords = [self.visit(keyword) for keyword in argument.keywords]
             else:
                 node.args = [self._message(argument)]
             node.func = self.visit(node.func)

@@ -146,3 +146,25 @@ def test_every_test_file_of_a_mutated_module_runs_against_its_mutants():
         files = {f"tests/{p.name}" for p in (repository / "tests").glob(f"test_{module}*.py")}
         assert files <= set(target.tests), (module, sorted(files - set(target.tests)))
         assert all((repository / test).is_file() for test in target.tests)
+
+
+RULE = '''def check(value):
+    problems = []
+    if value > 9:
+        problems.append(Problem("value", f"value {value} is too big", [Fix("value", "set", 9)]))
+    if value < 0:
+        raise Refused(f"value must be positive, got {value!r}", suggestion="0")
+    return problems
+'''
+
+
+@pytest.mark.parametrize("old, new, wording", [
+    ('f"value {value} is too big"', 'f"XXvalue {value} is too bigXX"', True),
+    ('"value must be positive, got', '"VALUE MUST BE POSITIVE, GOT', True),
+    ('Problem("value"', 'Problem("XXvalueXX"', False),              # the field the problem is filed under
+    ('Fix("value", "set", 9)', 'Fix("value", "XXsetXX", 9)', False),  # the fix the user is told to apply
+    ('Fix("value", "set", 9)', 'Fix(None, "set", 9)', False),
+    ('suggestion="0"', 'suggestion="XX0XX"', False),                   # an exception's data, not its message
+])
+def test_only_the_message_of_a_problem_or_exception_is_wording_not_its_field_fixes_or_data(old, new, wording):
+    assert is_message_only(RULE, mutant_of(RULE, old, new), EXCEPTIONS) is wording

@@ -22,6 +22,7 @@ def refusal(check, value):
     ("http://console.example.com", "https://console.example.com"),
     ("http://console.example.com/", "https://console.example.com"),
     (" http://console.example.com:30880/ks// ", "https://console.example.com:30880/ks"),
+    ("http://CONSOLE.EXAMPLE.BOX/", "https://CONSOLE.EXAMPLE.BOX"),
 ])
 def test_a_plain_http_console_url_is_refused_with_its_https_form(url, suggestion):
     error = refusal(rules.check_console_url, url)
@@ -101,6 +102,7 @@ def test_an_issuer_with_surrounding_whitespace_is_refused_with_the_trimmed_issue
     ("https://example.okta.com/", "https://example.okta.com"),
     ("https://example.okta.com/oauth2/default/", "https://example.okta.com/oauth2/default"),
     ("https://example.okta.com/oauth2/default///", "https://example.okta.com/oauth2/default"),
+    ("https://SSO.ACME.BOX/", "https://SSO.ACME.BOX"),
 ])
 def test_an_issuer_ending_in_a_slash_is_refused_with_the_issuer_to_use(issuer, suggestion):
     error = refusal(rules.check_issuer, issuer)
