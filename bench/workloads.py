@@ -37,13 +37,21 @@ def component_program(n: int) -> Callable[[], None]:
 
 def direct_program(n: int) -> Callable[[], None]:
     """The custom resources the component registers for ``ARGS``, written by hand with the SDK
-    classes (pulumi_okta, pulumi_kubernetes): same types, names, inputs, secrets and parents,
-    only without the component resource around them."""
+    classes (pulumi_okta, pulumi_kubernetes, and for the two cluster guards the dynamic resource
+    ``pulumi.dynamic.Resource`` registers): same types, names, inputs, secrets, parents and
+    dependencies, only without the component resource around them.
+
+    The guards' provider is serialized once per process, as the component does and as anyone
+    writing them by hand would (``pulumi.dynamic.Resource`` pickles it again for every resource,
+    about 0.17 s CPU each): both sides do the same registration work, so the ratio is the
+    component's own cost."""
     import pulumi
     import pulumi_kubernetes as k8s
     import pulumi_okta as okta
 
+    from kubesphere_okta import kubesphere_v3
     from kubesphere_okta.identity_provider import (
+        V4_NAMESPACE,
         IdentityProviderSettings,
         dump_v4_configuration,
         okta_app_settings,
@@ -52,6 +60,17 @@ def direct_program(n: int) -> Callable[[], None]:
     )
 
     settings = IdentityProviderSettings(console_url=ARGS["console_url"], issuer=ARGS["issuer"], kubesphere_version="4.1")
+    secret_name = v4_secret_name(settings.provider_name)
+    serialized_guard = kubesphere_v3._serialized_provider(type(kubesphere_v3.portable_guard_provider()))
+
+    def guard(name: str, role: str, depends_on: list) -> pulumi.CustomResource:
+        props = {"role": role, "provider_name": settings.provider_name, "kubeconfig": None, "kube_context": None,
+                 "secret_name": secret_name if role == "before" else None,
+                 "namespace": V4_NAMESPACE if role == "before" else None, "rebind_cluster": None,
+                 "request_timeout": kubesphere_v3.REQUEST_TIMEOUT_SECONDS, "cluster": None,
+                 pulumi.dynamic.dynamic.PROVIDER_KEY: pulumi.Output.secret(serialized_guard)}
+        return pulumi.CustomResource("pulumi-python:dynamic:Resource", name, props, pulumi.ResourceOptions(
+            depends_on=depends_on, additional_secret_outputs=["kubeconfig"]))
 
     def program() -> None:
         for i in range(n):
@@ -67,12 +86,15 @@ def direct_program(n: int) -> Callable[[], None]:
                                      groups=[okta.AppGroupAssignmentsGroupArgs(id=GROUP_ID, profile="{}", priority=0)])
             configuration = pulumi.Output.secret(pulumi.Output.all(app.client_id, app.client_secret).apply(
                 lambda pair: dump_v4_configuration(render_v4_configuration(settings, pair[0], pair[1]))))
-            k8s.core.v1.Secret(f"ks{i}-identity-provider",
-                               metadata=k8s.meta.v1.ObjectMetaArgs(
-                                   name=v4_secret_name(settings.provider_name), namespace="kubesphere-system",
-                                   labels={"config.kubesphere.io/type": "identityprovider"}),
-                               type="config.kubesphere.io/identityprovider",
-                               string_data={"configuration.yaml": configuration})
+            before = guard(f"ks{i}-cluster", "before", [])
+            secret = k8s.core.v1.Secret(f"ks{i}-identity-provider",
+                                        metadata=k8s.meta.v1.ObjectMetaArgs(
+                                            name=secret_name, namespace="kubesphere-system",
+                                            labels={"config.kubesphere.io/type": "identityprovider"}),
+                                        type="config.kubesphere.io/identityprovider",
+                                        string_data={"configuration.yaml": configuration},
+                                        opts=pulumi.ResourceOptions(depends_on=[before]))
+            guard(f"ks{i}-cluster-release", "after", [secret])
 
     return program
 

@@ -15,13 +15,12 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 def _comparable(recording, component_names: set[str]) -> list[tuple]:
     rows = []
     for r in recording.resources:
-        # The component's cluster guards (dynamic resources, no SDK class) are not written by hand:
-        # the direct side lacks them, so they count against the component, never for it.
-        if r.type in (TYPE_TOKEN, DYNAMIC):
+        if r.type == TYPE_TOKEN:
             continue
         parent = None if r.parent_name in component_names or "::pulumi:pulumi:Stack::" in r.parent_urn else r.parent_name
         rows.append((r.type, r.name, parent, r.inputs, r.secret_inputs, sorted(r.additional_secret_outputs),
-                     r.provider_version, r.protect, r.retain_on_delete))
+                     r.provider_version, r.protect, r.retain_on_delete,
+                     sorted(urn.rsplit("::", 1)[-1] for urn in r.dependencies)))
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
@@ -33,7 +32,9 @@ def test_component_and_direct_register_identical_resources():
     assert [r.name for r in component.resources if r.type == TYPE_TOKEN] == sorted(names)
     assert TYPE_TOKEN not in {r.type for r in direct.resources}
     assert _comparable(component, names) == _comparable(direct, names)
-    assert len(direct.resources) == 5 * n
+    # Five Okta and Kubernetes resources and the two cluster guards (dynamic resources) per integration.
+    assert len(direct.resources) == 7 * n
+    assert sum(r.type == DYNAMIC for r in direct.resources) == 2 * n
 
 
 def test_member_stack_plans_with_one_group_read_and_one_member_read_per_group(tmp_path):
