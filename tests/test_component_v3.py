@@ -112,8 +112,10 @@ def test_dynamic_resources_register_as_the_sdk_class_does_with_the_provider_seri
 
     def registrations():
         def rows(recording):
-            return [(r.type, r.name, r.parent_urn, r.dependencies, r.inputs, r.secret_inputs,
-                     sorted(r.additional_secret_outputs), r.provider_version) for r in recording.resources]
+            # By name: the order in which the runtime gets to each registration is not what is compared.
+            return sorted(((r.type, r.name, r.parent_urn, sorted(r.dependencies), r.inputs, r.secret_inputs,
+                            sorted(r.additional_secret_outputs), r.provider_version) for r in recording.resources),
+                          key=lambda row: (row[0], row[1]))
 
         # 3.x: the ClusterConfiguration entry; 4.1: the two cluster guards (another provider class).
         return (rows(run(build())) + rows(run(build({"kubeconfig": KUBECONFIG, "kube_context": "prod"})))
