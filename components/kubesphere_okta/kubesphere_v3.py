@@ -57,7 +57,7 @@ import sys
 import threading
 import time
 import types
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic
@@ -154,6 +154,22 @@ def _warn(message: str) -> None:
     """A warning from the provider process: the engine shows a plugin's stderr lines in its output
     (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go, ``runtrace``)."""
     print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _changed(olds: dict[str, Any], news: dict[str, Any], keys: Sequence[str]) -> list[str]:
+    """The keys whose new value is unknown or differs from the old one (a missing or empty value
+    equals None)."""
+    return [key for key in keys if _contains_unknown(news.get(key)) or (olds.get(key) or None) != (news.get(key) or None)]
+
+
+def _unchecked(failures: list, recorded: Any, error: "ClusterConfigurationError", what: str) -> None:
+    """At check: a cluster that could not be read. A first write to a cluster whose kubeconfig is
+    wrong fails; an unreachable cluster, or one this resource already wrote to, is named in a
+    warning (preview must not pass silently) and ``pulumi up`` fails unless it answers."""
+    if recorded is None and not isinstance(error, ClusterUnreachable):
+        failures.append(pulumi.dynamic.CheckFailure("kubeconfig", str(error)))
+    else:
+        _warn(f"{what}: {error} (not checked during preview; `pulumi up` fails unless the cluster answers)")
 
 
 def api_client(kubeconfig: Optional[str], kube_context: Optional[str]):
@@ -563,20 +579,12 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         except cc.MalformedClusterConfiguration as error:
             failures.append(pulumi.dynamic.CheckFailure("entry", str(error)))
         except ClusterConfigurationError as error:
-            if recorded is None and not isinstance(error, ClusterUnreachable):
-                failures.append(pulumi.dynamic.CheckFailure("kubeconfig", str(error)))
-            else:
-                # Preview must not pass silently: say which cluster could not be checked.
-                _warn(f"KubeSphere identity provider {name!r}: {error} (not checked during preview; "
-                      "`pulumi up` fails unless the cluster answers)")
+            _unchecked(failures, recorded, error, f"KubeSphere identity provider {name!r}")
         return pulumi.dynamic.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = _plain(olds), _plain(news)
-        changed = [
-            key for key in _OWNED_KEYS
-            if _contains_unknown(news.get(key)) or (olds.get(key) or None) != (news.get(key) or None)
-        ]
+        changed = _changed(olds, news, _OWNED_KEYS)
         # A binding not yet in the outputs (state written before bindings existed), or a rebind
         # accepted by check: an update records it (and writes nothing when the entry is as wanted).
         cluster = news.get("cluster")
@@ -729,17 +737,12 @@ class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
             for problem in self._secret_problems(session, olds_plain, news_plain):
                 failures.append(pulumi.dynamic.CheckFailure("provider_name", problem))
         except ClusterConfigurationError as error:
-            if recorded is None and not isinstance(error, ClusterUnreachable):
-                failures.append(pulumi.dynamic.CheckFailure("kubeconfig", str(error)))
-            else:
-                _warn(f"{self._what(news_plain)}: {error} (not checked during preview; `pulumi up` fails "
-                      "unless the cluster answers)")
+            _unchecked(failures, recorded, error, self._what(news_plain))
         return pulumi.dynamic.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = _plain(olds), _plain(news)
-        keys = ("kubeconfig", "kube_context", "provider_name", "secret_name")
-        changed = [k for k in keys if _contains_unknown(news.get(k)) or (olds.get(k) or None) != (news.get(k) or None)]
+        changed = _changed(olds, news, ("kubeconfig", "kube_context", "provider_name", "secret_name"))
         cluster = news.get("cluster")
         if binding.is_identity(cluster):
             recorded = olds.get("cluster")
