@@ -192,3 +192,10 @@ def test_a_one_person_change_among_6000_is_one_key_each_way():
     assert (added, removed, updated) == (["newcomer.acme.com"], ["user0042.acme.com"], [])
     # ...and the inputs of 6,000 Users are far from the per-resource state they replace.
     assert len(json.dumps(after)) < 100 * 6000
+
+
+def test_a_new_template_rewrites_every_object_that_is_ours():
+    live = declared("a", "b")
+    assert model.plan(declared("a", "b"), live, "Okta", prune=True).apply == ()
+    rewritten = model.plan(declared("a", "b"), live, "Okta", prune=True, rewrite=True)
+    assert [(w.key, w.force) for w in rewritten.apply] == [("a", True), ("b", True)]

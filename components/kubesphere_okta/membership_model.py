@@ -147,14 +147,16 @@ class Plan:
 
 
 def plan(declared: Mapping[str, dict], live: Mapping[str, Mapping[str, Any]], provider_name: str, *,
-         prune: bool, adopt: bool = False) -> Plan:
+         prune: bool, adopt: bool = False, rewrite: bool = False) -> Plan:
     """What to do so that the cluster holds ``declared`` and nothing else of ours.
 
     ``live``: object key -> object as listed (every object of the kind that could be ours or clash
     with a declared one). Objects are applied only when they differ; ours and handed-over ones with
     ``force``; a declared name taken by a foreign object is a conflict unless ``adopt`` (never when an
     earlier release's per-member resource holds it: the engine would delete it afterwards). Ours or
-    handed-over objects no longer declared are deleted when ``prune``, kept otherwise.
+    handed-over objects no longer declared are deleted when ``prune``, kept otherwise. ``rewrite``
+    (the template changed) applies every declared object, so that server-side apply also removes a
+    field we declared before and no longer do.
     """
     apply: list[Write] = []
     conflicts: list[tuple[str, str]] = []
@@ -166,7 +168,7 @@ def plan(declared: Mapping[str, dict], live: Mapping[str, Mapping[str, Any]], pr
             continue
         who = owner(current, provider_name)
         if who == OURS:
-            if differs(body, current):
+            if rewrite or differs(body, current):
                 apply.append(Write(key, body, force=True))
             else:
                 unchanged.append(key)
@@ -285,3 +287,26 @@ def selector(scope_or_users: str) -> Optional[str]:
     declared one: every User, every binding that names a user (KubeSphere's ``user-ref`` label)."""
     return None if scope_or_users == USERS else "iam.kubesphere.io/user-ref"
 
+
+
+# --- the objects a keyed resource declares, for the offline plan, the policy pack and tests ---------
+
+#: The Pulumi type tokens of the keyed resources (``membership_resources``) and the input holding their map.
+USERS_TYPE = "pulumi-python:dynamic/kubesphere-okta:KubeSphereUsers"
+BINDINGS_TYPE = "pulumi-python:dynamic/kubesphere-okta:KubeSphereRoleBindings"
+KEYED_TYPES = {USERS_TYPE: "users", BINDINGS_TYPE: "bindings"}
+#: The kinds of object they write.
+KINDS = ("User", "GlobalRoleBinding", "WorkspaceRoleBinding", "RoleBinding", "ClusterRoleBinding")
+
+
+def declared_objects(type_token: str, inputs: Mapping[str, Any]) -> dict[str, dict]:
+    """Object key -> body of every object a keyed resource with these inputs writes ({} for any
+    other resource, or while its inputs are unknown)."""
+    members = KEYED_TYPES.get(type_token)
+    template = inputs.get("template")
+    values = inputs.get(members) if members else None
+    if not isinstance(template, Mapping) or not isinstance(values, Mapping):
+        return {}
+    if members == "users":
+        return declared_users(template, values)
+    return declared_bindings(template, values)

@@ -186,12 +186,14 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
         # Never a replacement: replacing would delete every member's objects.
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
-    def _sync(self, props: Mapping[str, Any], recorded: Any, verb: str, *, declared: Optional[dict] = None) -> tuple[dict, model.Plan]:
+    def _sync(self, props: Mapping[str, Any], recorded: Any, verb: str, *, declared: Optional[dict] = None,
+              rewrite: bool = False) -> tuple[dict, model.Plan]:
         """Make the cluster hold what ``props`` declares (or ``declared``), and nothing else of ours."""
         cluster, live_identity = self._bound(props, recorded, verb)
         live = cluster.list(props["template"], self._selector())
         wanted = self._declared(props) if declared is None else declared
-        result = model.plan(wanted, live, props["provider_name"], prune=self._prune(props), adopt=bool(props.get("adopt")))
+        result = model.plan(wanted, live, props["provider_name"], prune=self._prune(props), adopt=bool(props.get("adopt")),
+                            rewrite=rewrite)
         kind = self._kind(props)
         if result.conflicts:
             raise ClusterAccessError(model.conflict_message(kind, result.conflicts, props["provider_name"]))
@@ -223,7 +225,8 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         olds, news = _plain(olds), _plain(news)
-        identity, result = self._sync(news, olds.get("cluster"), "update")
+        # A new template (another release's labels or shape): apply every object, so fields we no longer declare go.
+        identity, result = self._sync(news, olds.get("cluster"), "update", rewrite=olds.get("template") != news.get("template"))
         return pulumi.dynamic.UpdateResult(self._outs(news, identity, result))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
