@@ -171,7 +171,7 @@ class Verdict:
         """Markdown: what the sync does with this plan, and why."""
         lines = [f"### Membership sync of stack `{stack}`: {OUTCOME_TITLES[self.outcome]}", ""]
         if self.first is not None:
-            lines += [f"First refused step: `{self.first.line()}`", ""]
+            lines += [f"First {'held' if self.held else 'refused'} step: `{self.first.line()}`", ""]
             others = self.refusals[1:]
             if others:
                 lines.append(f"Also refused ({len(others)}):")
@@ -198,9 +198,9 @@ class Verdict:
 
 
 OUTCOME_TITLES = {
-    "refused": "not applied, the plan holds more than membership changes (review it in a pull request)",
-    "held": "held for review, too many members leave at once",
-    "apply": "membership changes only, applied",
+    "refused": "more than membership changes: the sync does not apply this plan (review it in a pull request)",
+    "held": "membership changes only, but too many members leave at once: held for review",
+    "apply": "membership changes only: the sync applies them",
     "none": "nothing to change",
 }
 
@@ -587,7 +587,7 @@ def _per_member_burst(context: _Context, by_urn: Mapping[str, Mapping[str, Any]]
                                                                 "urns": []})
         op = ops[urn]
         old, new = _state(step, "oldState"), _state(step, "newState")
-        username = name_of(urn)
+        username = _username(old or new, urn)
         if op != "create":
             entry["before"] += 1
         if op == "delete":
@@ -598,15 +598,22 @@ def _per_member_burst(context: _Context, by_urn: Mapping[str, Mapping[str, Any]]
         elif op == "create":
             entry["joined"][username] = _inputs(new)
             entry["urns"].append(urn)
-    for entry in integrations.values():
+    for integration, entry in integrations.items():
         if not entry["urns"]:
             continue
         renamed = _renames(entry["left"], entry["joined"])
         urn = entry["urns"][0]
         context.changes.append(MemberChange(
-            urn=urn, joined=tuple(sorted(entry["joined"])), left=tuple(sorted(entry["left"])),
+            urn=integration or urn, joined=tuple(sorted(entry["joined"])), left=tuple(sorted(entry["left"])),
             renamed=tuple(renamed), members_before=entry["before"], deleted_users=tuple(sorted(entry["deleted"]))))
         _burst(context, urn, ops[urn], len(entry["left"]) - len(renamed), entry["before"])
+
+
+def _username(state: Mapping[str, Any], urn: str) -> str:
+    """A per-member User's name: its ``metadata.name``, else the resource name."""
+    metadata = _inputs(state).get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    return name if isinstance(name, str) else name_of(urn)
 
 
 def _other(context: _Context, step: Mapping[str, Any], op: str) -> None:
@@ -624,6 +631,58 @@ def _other(context: _Context, step: Mapping[str, Any], op: str) -> None:
     reasons = step.get("diffReasons") or sorted((step.get("detailedDiff") or {}))
     detail = f", changing {', '.join(map(str, reasons[:8]))}" if reasons else ""
     context.refusals.append(Refusal(urn, op, NOT_MEMBERSHIP, f"{what}{detail}: only a reviewed deploy changes it"))
+
+
+def preview_from_offline_plans(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]],
+                               stack: str) -> dict[str, Any]:
+    """What ``pulumi preview --json --show-sames`` would show between two offline plans.
+
+    ``before`` and ``after`` are the ``resources`` of two ``python -m infra.plan --format json``
+    documents ({type, name, parent, urn, protect, retainOnDelete, inputs}): a resource only in
+    ``after`` is created, only in ``before`` deleted (with its ``retainOnDelete``), in both updated
+    when its inputs or protection differ. Offline nothing knows a provider's replacements: a change
+    the provider would make a replacement shows as an update here.
+    """
+
+    def urns(resources: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+        named: dict[str, str] = {}
+        for resource in resources:
+            if resource["type"] == COMPONENT_TYPE or resource["name"] not in named:
+                named[resource["name"]] = resource["urn"]
+        return named
+
+    def state(resource: Mapping[str, Any], parents: Mapping[str, str]) -> dict[str, Any]:
+        custom = resource["type"] != COMPONENT_TYPE
+        result = {"urn": resource["urn"], "custom": custom, "type": resource["type"],
+                  "inputs": resource.get("inputs") or {}, "outputs": resource.get("inputs") or {}}
+        if resource.get("parent"):
+            result["parent"] = parents.get(resource["parent"], resource["parent"])
+        if resource.get("protect"):
+            result["protect"] = True
+        if resource.get("retainOnDelete"):
+            result["retainOnDelete"] = True
+        return result
+
+    old_parents, new_parents = urns(before), urns(after)
+    old = {r["urn"]: r for r in before}
+    steps: list[dict[str, Any]] = [{"op": "same", "urn": f"urn:pulumi:{stack}::offline::{STACK_TYPE}::offline"}]
+    for resource in after:
+        urn = resource["urn"]
+        new_state = state(resource, new_parents)
+        if urn not in old:
+            steps.append({"op": "create", "urn": urn, "newState": new_state})
+            continue
+        old_state = state(old[urn], old_parents)
+        changed = sorted(k for k in set(old_state["inputs"]) | set(new_state["inputs"])
+                         if old_state["inputs"].get(k) != new_state["inputs"].get(k))
+        op = "update" if changed or old_state.get("protect") != new_state.get("protect") else "same"
+        step = {"op": op, "urn": urn, "oldState": old_state, "newState": new_state}
+        if changed:
+            step["diffReasons"] = changed
+        steps.append(step)
+    kept = {r["urn"] for r in after}
+    steps += [{"op": "delete", "urn": r["urn"], "oldState": state(r, old_parents)} for r in before if r["urn"] not in kept]
+    return {"steps": steps}
 
 
 def _load_json(path: Path, what: str) -> Any:
