@@ -326,7 +326,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         from infra.program import UNPROTECT_HINTS
 
         resources = planned_resources(recording)
-        warnings = list(dict.fromkeys(recording.warnings))
+        warnings = list(dict.fromkeys([*config.warnings, *recording.warnings]))
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
