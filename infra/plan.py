@@ -28,7 +28,7 @@ import yaml  # noqa: E402
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE  # noqa: E402
 from kubesphere_okta import rules  # noqa: E402
 from kubesphere_okta.integration import TYPE_TOKEN  # noqa: E402
-from infra import collector, membership_sync, plan_document, stack_files  # noqa: E402
+from infra import collector, membership_sync, plan_document, pulumi_yaml, stack_files  # noqa: E402
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -144,10 +144,18 @@ def inapplicable_options(args: argparse.Namespace, config: stack_files.StackConf
     return problems
 
 
+def _load_pulumi_file(path: Path) -> Any:
+    """A project or stack file read as the Pulumi CLI reads it (infra/pulumi_yaml.py)."""
+    try:
+        return pulumi_yaml.load_bytes(path.read_bytes(), path.name)
+    except pulumi_yaml.PulumiYamlError as error:
+        raise InvalidInput(str(error)) from None
+
+
 def read_stack(project_dir: Path, stack: str) -> stack_files.StackConfig:
-    project_doc = _load_yaml(project_dir / "Pulumi.yaml")
-    config_dir = project_dir / ((project_doc or {}).get("stackConfigDir") or ".")
-    stack_doc = _load_yaml(config_dir / f"Pulumi.{stack}.yaml")
+    project_doc = _load_pulumi_file(project_dir / "Pulumi.yaml")
+    config_dir = project_dir / ((project_doc if isinstance(project_doc, dict) else {}).get("stackConfigDir") or ".")
+    stack_doc = _load_pulumi_file(config_dir / f"Pulumi.{stack}.yaml")
     try:
         return stack_files.stack_config(project_doc, stack_doc, stack)
     except stack_files.StackFileError as error:
@@ -365,7 +373,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         from infra.program import UNPROTECT_HINTS
 
         resources = planned_resources(recording)
-        warnings = list(dict.fromkeys(recording.warnings))
+        warnings = list(dict.fromkeys([*config.warnings, *recording.warnings]))
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
