@@ -544,6 +544,11 @@ def _keyed(context: _Context, step: Mapping[str, Any], op: str, plan_keys: set[s
         deleted_users=tuple(sorted(left)) if prune is True else (),
     )
     context.changes.append(change)
+    if renamed and prune is not True:
+        context.notes.append(
+            f"{len(renamed)} Okta login(s) renamed while pruneUsers is off: the old User ({renamed[0][0]}, ...) stays, "
+            "bound to the same Okta identity as the new one, and a login that looks Users up by that identity "
+            "finds two: remove the old User, or set pruneUsers")
     if token == ROLE_BINDINGS_TYPE:
         _role_burst(context, urn, op, before, after)
     else:

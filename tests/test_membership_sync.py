@@ -63,6 +63,7 @@ def test_a_renamed_okta_login_is_a_rename_not_a_leaver(entry):
     assert verdict.changes[0].renamed == (("user0.example.com", "renamed0.example.com"),
                                           ("user1.example.com", "renamed1.example.com"))
     assert "2 renamed" in verdict.summary("prod")
+    assert "the old User (user0.example.com, ...) stays" in verdict.summary("prod")
 
 
 def test_a_group_renamed_in_okta_empties_its_mapping_and_is_held():
