@@ -144,7 +144,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
                 name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
         references_check = identities.role_references_check(name, settings, access, parent=self,
-                                                            cluster=self.cluster)
+                                                            cluster=self.cluster, users=identity_plan.users,
+                                                            memberships=memberships)
         self.kubesphere_identities = identities.kubesphere_identities(
             name, settings, access, identity_plan.users, parent=self, memberships=memberships,
             references_check=references_check, cluster=self.cluster,

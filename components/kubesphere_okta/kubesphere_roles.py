@@ -27,8 +27,8 @@ user is in several mapped groups, the first entry in the stack's order wins, as 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from . import kubesphere_versions
 from .kubesphere_iam import IAM_GROUP, ROLE_REFERENCE_LABEL, USER_REFERENCE_LABEL, iam_api_version
@@ -317,6 +317,14 @@ class ClusterView:
     namespaces: set[str]
     roles: dict[str, set[str]]
     cluster_roles: set[str]
+    workspace_managers: dict[str, str] = field(default_factory=dict)
+    """Workspace -> its ``spec.template.spec.manager`` (for ``controller_objects``)."""
+    namespace_creators: dict[str, str] = field(default_factory=dict)
+    """Read namespace -> its ``kubesphere.io/creator`` annotation (for ``controller_objects``)."""
+    users: list[dict] = field(default_factory=list)
+    """Users that may carry our identity (``kubesphere_iam.identity_read``), as returned."""
+    cluster_role: Optional[str] = None
+    """4.1: ``multicluster.clusterRole`` of ConfigMap kubesphere-system/kubesphere-config, if read."""
 
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -385,6 +393,8 @@ def read_plan(kubesphere_version: str, references: Iterable[Reference]) -> dict[
         plan["workspace_roles"] = (*iam, "workspaceroles")
     if any(r.scope == CLUSTER for r in refs):
         plan["cluster_roles"] = (*rbac, "clusterroles")
+    if not v3:
+        plan["kubesphere_config"] = (KUBESPHERE_NAMESPACE, "kubesphere-config")
     return plan
 
 
@@ -537,10 +547,16 @@ def declarable_memberships(
 
 
 def planned_keys(kubesphere_version: str, memberships: Iterable[Membership]) -> list[dict[str, str]]:
-    """What the preview check needs of each planned binding: its key and the map entry behind it."""
+    """What the preview check needs of each planned binding whose name a controller could also
+    write (``controller_objects``: a project binding to ``admin`` is ``<user>-admin``, the creator's
+    name; a workspace binding ending ``-admin`` can be workspace ``<user>-<ws>``'s manager binding;
+    the hashed ``admin.<hex>`` holds no ``-``, so no ``<user>-<role>`` equals it): its key and the
+    map entry behind it. Other bindings cannot collide and are left out, so the input stays small."""
     keys = []
     for m in memberships:
         key = ObjectKey.of(m.render(kubesphere_version))
+        if not ((m.scope == PROJECT and m.role == "admin") or (m.scope == WORKSPACE and key.name.endswith("-admin"))):
+            continue
         keys.append({"api_group": key.api_group, "kind": key.kind, "namespace": key.namespace, "name": key.name,
                      "group": m.group, "scope": m.scope, "target": m.target, "role": m.role})
     return keys
@@ -575,3 +591,19 @@ def controller_collisions(
             f"Fix: {fix}"
         )
     return problems
+
+
+#: The creator annotation the namespace controller reads (kubesphere/kubesphere@v3.4.1:pkg/constants/constants.go).
+CREATOR_ANNOTATION = "kubesphere.io/creator"
+
+
+def v4_member_cluster_problem(kubesphere_version: str, cluster_role: Optional[str]) -> Optional[str]:
+    """4.1: a member cluster runs neither ks-apiserver nor ks-console (ks-core's templates render them
+    only where ``multicluster.role`` is ``host``: kubesphere/kubesphere@v4.1.3:config/ks-core/templates/
+    ks-apiserver.yaml and ks-console.yaml), so an identity provider there is read by nobody."""
+    if kubesphere_versions.is_v3(kubesphere_version) or cluster_role != "member":
+        return None
+    return ("ConfigMap kubesphere-system/kubesphere-config has multicluster.clusterRole: member: this is a member "
+            "cluster of a multi-cluster KubeSphere 4.1, which runs no ks-apiserver or console of its own (the host "
+            "serves every login). Identity providers, Users and role bindings belong on the host cluster: point the "
+            "stack's kubeconfig context at the host (this project changed nothing)")
