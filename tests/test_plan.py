@@ -56,6 +56,16 @@ class DeclaredObjectShape(_Strict):
     inputs: dict[str, Any]
 
 
+
+class SkippedObjectShape(_Strict):
+    kind: str
+    apiGroup: str
+    namespace: str
+    name: str
+    user: str
+    reason: str
+
+
 class PlanShape(_Strict):
     """The documented shape of `--format json`."""
 
@@ -66,6 +76,8 @@ class PlanShape(_Strict):
     kubesphere: KubeSphereShape
     warnings: list[str]
     skippedMembers: list[SkippedMemberShape]
+    skippedObjects: list[SkippedObjectShape]
+    logout: str
 
 
 def _version(stack: str) -> str:

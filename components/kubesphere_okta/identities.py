@@ -91,14 +91,16 @@ def planned_memberships(
 
 def role_references_check(
     name: str, settings: IdentityProviderSettings, access: dict[str, Any], parent: pulumi.Resource,
-    cluster: Any = None,
+    cluster: Any = None, users: Sequence[PlannedUser] = (), memberships: Sequence[kubesphere_roles.Membership] = (),
 ) -> Optional[kubesphere_role_check.KubeSphereRoleReferences]:
-    """The preview-time check of every workspace, project and role the maps name (None without maps).
+    """The preview-time check of every workspace, project and role the maps name, of the bindings a
+    KubeSphere controller also creates, and of Users that already carry a planned ``users``' identity
+    (None without maps and users).
 
     It reads the cluster ``cluster`` (``cluster.KubeSphereCluster``) reaches: the arguments'
     kubeconfig and context, or, without them, the default kubernetes provider's."""
     references = kubesphere_roles.configured_references(settings.kubesphere_version, scoped_maps(access))
-    if not references:
+    if not references and not users:
         return None
     reach = cluster.dynamic_inputs() if cluster is not None else access
     return kubesphere_role_check.KubeSphereRoleReferences(
@@ -107,6 +109,9 @@ def role_references_check(
         references=references,
         kubeconfig=reach.get("kubeconfig"),
         kube_context=reach.get("kube_context"),
+        planned=kubesphere_roles.planned_keys(settings.kubesphere_version, memberships),
+        provider_name=settings.provider_name,
+        users=[(u.username, u.okta_id) for u in users],
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -162,6 +167,7 @@ def keyed_identities(
         "kubeconfig": access.get("kubeconfig"), "kube_context": access.get("kube_context"),
         "rebind_cluster": access.get("rebind_cluster"), "adopt": bool(access.get("adopt_existing_provider"))}
     guard = [cluster.guard] if cluster is not None and cluster.guard is not None else []
+    checked = [references_check] if references_check is not None else []
     declared: dict[str, pulumi.Resource] = {}
     declared["users"] = kubesphere_users = membership_resources.KubeSphereUsers(
         f"{name}-users",
@@ -170,9 +176,9 @@ def keyed_identities(
         users=membership_inputs.users_map(users),
         prune_users=bool(access["prune_users"]),
         **reach,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=guard),
+        # The preview check also refuses a second User carrying a planned member's identity.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*guard, *checked]),
     )
-    checked = [references_check] if references_check is not None else []
     for scope, bindings in membership_inputs.bindings_maps(version, users, memberships).items():
         declared[f"bindings/{scope}"] = membership_resources.KubeSphereRoleBindings(
             f"{name}-{scope}-role-bindings",
@@ -181,8 +187,7 @@ def keyed_identities(
             template=membership_inputs.binding_template(version, scope, provider_name),
             bindings=bindings,
             **reach,
-            opts=pulumi.ResourceOptions(parent=parent, depends_on=[*guard, kubesphere_users,
-                                                                    *(checked if scope != "global" else [])]),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[*guard, kubesphere_users, *checked]),
         )
     return declared
 
@@ -221,10 +226,12 @@ def per_member_identities(
 
     declared: dict[str, KubernetesObject] = {}
     user_objects: dict[str, KubernetesObject] = {}
+    # Users wait for the preview check too: it refuses a second User with the same identity.
+    checked = [references_check] if references_check is not None else []
     for user in users:
         body = labelled(kubesphere_iam.render_user(version, provider_name, user))
         declared[f"user/{user.username}"] = user_objects[user.username] = kubesphere_user = KubernetesObject(
-            f"{name}-user-{user.username}", body, options(retain_on_delete=True),
+            f"{name}-user-{user.username}", body, options(retain_on_delete=True, depends_on=checked),
         )
         if not user.role:
             continue  # in no role_bindings group: no global role
@@ -234,7 +241,6 @@ def per_member_identities(
             binding,
             options(depends_on=[kubesphere_user], retain_on_delete=True),
         )
-    checked = [references_check] if references_check is not None else []
     for membership in memberships:
         binding = labelled(membership.render(version))
         key = binding_key(binding)
