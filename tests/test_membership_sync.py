@@ -424,3 +424,19 @@ def test_two_offline_plans_become_the_steps_a_preview_would_show():
     verdict = sync.classify(sync.preview_from_offline_plans(before, after, "prod"), None, prune_users=False,
                             check_cluster=False)
     assert verdict.first.kind == sync.USER_DELETION and verdict.first.urn.endswith("ks-user-cy")
+
+@pytest.mark.parametrize("changed, outcome", [
+    ({"identities": {"provider_name": "Okta", "users": [["jane.example.com", "00ujane"]]}}, "apply"),
+    ({"planned": [{"name": "jane.example.com-admin"}], "identities": {"users": []}}, "apply"),
+    ({"references": [{"scope": "workspace", "target": "team-b"}]}, "refused"),
+    ({"identities": {"users": []}, "kube_context": "other"}, "refused"),
+])
+def test_the_preview_check_follows_members_but_a_changed_mapping_or_cluster_is_refused(changed, outcome):
+    # The component's preview check (<name>-role-references) records the planned Users' identities;
+    # those change with every join and leave, and the check writes nothing to the cluster.
+    plan, _names = per_member_stack(20)
+    before = {"references": [], "identities": {"provider_name": "Okta", "users": []}, "planned": [],
+              "kube_context": "prod"}
+    plan.add("update", "pulumi-python:dynamic:Resource", "kubesphere-okta-role-references", before, {**before, **changed})
+    verdict = plan.classify()
+    assert verdict.outcome == outcome, verdict.summary("prod")
