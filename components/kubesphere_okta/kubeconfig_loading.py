@@ -4,8 +4,8 @@ pulumi-kubernetes writes with client-go, so the dynamic providers (guards, 3.x e
 check) must reach the cluster client-go reaches with the same settings, and the Python
 ``kubernetes`` client's own merger does not (with ``KUBECONFIG=a:b`` it lets the LAST file win).
 ``resolve_kubeconfig`` decides it the way pulumi-kubernetes' ``Configure`` does
-(pulumi/pulumi-kubernetes@v4.23.0:provider/pkg/provider/provider.go, ``parseKubeconfigString`` in
-provider/pkg/provider/util.go) with client-go's rules (kubernetes/client-go@v0.33.0:
+(pulumi/pulumi-kubernetes@v4.32.0:provider/pkg/provider/provider.go, ``parseKubeconfigString`` in
+provider/pkg/provider/util.go) with client-go's rules (kubernetes/client-go@v0.35.7:
 tools/clientcmd/loader.go ``ClientConfigLoadingRules.Load``, merged_client_builder.go,
 client_config.go, validation.go):
 
@@ -52,7 +52,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import yaml
 
-#: Where a pod's service account is mounted (kubernetes/client-go@v0.33.0:rest/config.go, InClusterConfig).
+#: Where a pod's service account is mounted (kubernetes/client-go@v0.35.7:rest/config.go, InClusterConfig).
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 #: The kubeconfig client-go reads when ``KUBECONFIG`` is unset (clientcmd.RecommendedHomeFile).
@@ -470,7 +470,7 @@ def _in_cluster_possible(env: Mapping[str, str], is_file: Callable[[str], bool])
 # --- credentials the client cannot be left to fetch (cluster_access runs them under a deadline) ----
 
 #: client-go's oidc auth provider treats an id-token as expired this long before its ``exp``
-#: (kubernetes/client-go@v0.33.0:plugin/pkg/client/auth/oidc/oidc.go, ``expiryDelta``).
+#: (kubernetes/client-go@v0.35.7:plugin/pkg/client/auth/oidc/oidc.go, ``expiryDelta``).
 OIDC_EXPIRY_MARGIN_SECONDS = 10.0
 
 
