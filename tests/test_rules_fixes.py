@@ -29,10 +29,21 @@ def only(problems, field):
     return found[0]
 
 
-def test_no_allowed_group_is_fixed_by_allowing_a_group_by_name():
+def test_no_allowed_group_is_fixed_by_allowing_a_group_the_user_names():
     problem = only(rules.cross_field_problems({"kubesphere_version": "3.4"}), "group_ids")
     assert "group_ids" in problem[1] and "group_names" in problem[1]
-    assert problem.fixes == (Fix("group_names", "append", "KubeSphere Users"),)
+    assert problem.fixes == (Fix("group_names", "append", rules.GROUP_PLACEHOLDER),)
+    assert rules.is_placeholder(rules.GROUP_PLACEHOLDER)
+
+
+@pytest.mark.parametrize("version, fixed", [("v3.4", "3.4"), ("3.4.1", "3.4"), ("V4.1", "4.1"), ("4.1.02", "4.1.2"),
+                                            ("3.1", rules.VERSION_PLACEHOLDER), ("4.2", rules.VERSION_PLACEHOLDER),
+                                            ("4.1.7", rules.VERSION_PLACEHOLDER), ("latest", rules.VERSION_PLACEHOLDER)])
+def test_a_version_is_fixed_to_the_release_it_names_never_to_another(version, fixed):
+    problem = only(rules.integration_problems({**BASE, "kubesphere_version": version}), "kubesphere_version")
+    assert problem.fixes == (Fix("kubesphere_version", "set", fixed),)
+    with pytest.raises(ValueError):
+        rules.check_kubesphere_version(rules.VERSION_PLACEHOLDER)
 
 
 # A label value (rules.check_provider_name) longer than 4.1's 45 characters; "-", "_" and "." may
@@ -173,7 +184,6 @@ def test_a_check_that_knows_the_corrected_value_offers_it_as_the_fix(values, fie
     ({"console_url": "https://*.example.com/?x"}, "console_url"),
     ({"issuer": "https://u:pw@e.okta.com/"}, "issuer"),
     ({"provider_name": "-"}, "provider_name"),
-    ({"kubesphere_version": "2.1"}, "kubesphere_version"),
 ])
 def test_a_check_that_cannot_know_the_corrected_value_offers_no_fix(values, field):
     problem = only(rules.integration_problems({**BASE, **values}), field)
