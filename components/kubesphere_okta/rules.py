@@ -392,6 +392,10 @@ def check_group_ids(value: Any) -> list[str]:
 
 
 def _group_name(name: Any) -> str | None:
+    """The group name an entry means: itself trimmed, or the text of a number YAML made of it (``0x1F``
+    reaches the program as 31); None when there is none."""
+    if isinstance(name, (int, float)) and not isinstance(name, bool):
+        name = str(name)
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > OKTA_GROUP_NAME_MAX:
         return None
     return name.strip()
