@@ -19,49 +19,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import rules
+from . import kubesphere_versions
 from .usernames import PlannedUser
 
-IAM_GROUP = "iam.kubesphere.io"
-IDENTIFY_PROVIDER_LABEL = "iam.kubesphere.io/identify-provider"  # sic: KubeSphere's spelling
-ORIGIN_UID_LABEL = "iam.kubesphere.io/origin-uid"
-IDENTITY_PROVIDER_ANNOTATION = "iam.kubesphere.io/identity-provider"
+IAM_GROUP = kubesphere_versions.IAM_GROUP
+IDENTIFY_PROVIDER_LABEL = kubesphere_versions.IDENTIFY_PROVIDER_LABEL  # sic: KubeSphere's spelling
+ORIGIN_UID_LABEL = kubesphere_versions.ORIGIN_UID_LABEL
+IDENTITY_PROVIDER_ANNOTATION = kubesphere_versions.IDENTITY_PROVIDER_ANNOTATION
 USER_REFERENCE_LABEL = "iam.kubesphere.io/user-ref"
 ROLE_REFERENCE_LABEL = "iam.kubesphere.io/role-ref"
-
-#: Global roles some supported KubeSphere ships; any other name must be a GlobalRole that exists.
-BUILT_IN_GLOBAL_ROLES = ("platform-admin", "platform-regular", "platform-self-provisioner")
-
-#: The release each built-in global role first ships in. ``platform-self-provisioner`` is in
-#: kubesphere/ks-installer@v3.3.2:roles/ks-core/prepare/files/ks-init/role-templates.yaml and not
-#: in the same file at v3.2.1.
-_GLOBAL_ROLE_SINCE = {"platform-admin": (3, 2), "platform-regular": (3, 2), "platform-self-provisioner": (3, 3)}
-
-
-def _major_minor(kubesphere_version: str) -> tuple[int, int]:
-    major, minor = str(kubesphere_version).split(".")[:2]
-    return int(major), int(minor)
+binds_identity_by_annotation = kubesphere_versions.binds_identity_by_annotation
 
 
 def built_in_global_roles(kubesphere_version: str) -> tuple[str, ...]:
-    """The global roles KubeSphere ``kubesphere_version`` ships (the one place that knows this)."""
-    version = _major_minor(kubesphere_version)
-    return tuple(role for role in BUILT_IN_GLOBAL_ROLES if _GLOBAL_ROLE_SINCE[role] <= version)
-
-
-def global_role_first_version(role: str) -> str | None:
-    """The first supported release that ships built-in global role ``role``; None if not built in."""
-    since = _GLOBAL_ROLE_SINCE.get(role)
-    return None if since is None else f"{since[0]}.{since[1]}"
+    """The GlobalRoles KubeSphere ``kubesphere_version`` ships for people (``kubesphere_versions``)."""
+    return kubesphere_versions.assignable_global_roles(kubesphere_version)
 
 
 def iam_api_version(kubesphere_version: str) -> str:
-    return f"{IAM_GROUP}/v1alpha2" if rules.is_v3(kubesphere_version) else f"{IAM_GROUP}/v1beta1"
-
-
-def binds_identity_by_annotation(kubesphere_version: str) -> bool:
-    """4.1.3 (and plain "4.1", the newest 4.1) use the annotation; earlier versions the labels."""
-    return kubesphere_version in rules.IDENTITY_ANNOTATION_VERSIONS
+    return f"{IAM_GROUP}/v1alpha2" if kubesphere_versions.is_v3(kubesphere_version) else f"{IAM_GROUP}/v1beta1"
 
 
 def identity_binding(kubesphere_version: str, provider_name: str, okta_id: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -94,9 +70,9 @@ def global_role_binding_name(username: str, role: str) -> str:
 def render_global_role_binding(kubesphere_version: str, username: str, role: str) -> dict[str, Any]:
     """The GlobalRoleBinding KubeSphere itself would write for ``username`` and ``role``."""
     labels = {USER_REFERENCE_LABEL: username}
-    if not rules.is_v3(kubesphere_version):
+    if not kubesphere_versions.is_v3(kubesphere_version):
         labels[ROLE_REFERENCE_LABEL] = role
-    subject_group = "rbac.authorization.k8s.io" if rules.is_v3(kubesphere_version) else IAM_GROUP
+    subject_group = "rbac.authorization.k8s.io" if kubesphere_versions.is_v3(kubesphere_version) else IAM_GROUP
     return {
         "apiVersion": iam_api_version(kubesphere_version),
         "kind": "GlobalRoleBinding",

@@ -30,7 +30,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from . import rules
+from . import kubesphere_versions
 from .kubesphere_iam import IAM_GROUP, ROLE_REFERENCE_LABEL, USER_REFERENCE_LABEL, iam_api_version
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -45,9 +45,9 @@ BUILT_IN_WORKSPACE_ROLES = ("admin", "regular", "viewer", "self-provisioner")
 BUILT_IN_PROJECT_ROLES = ("admin", "operator", "viewer")
 BUILT_IN_CLUSTER_ROLES = ("cluster-admin", "cluster-viewer")
 #: Versions whose workspacetemplate controller hashes long built-in workspace-role names.
-HASHED_WORKSPACE_ROLE_VERSIONS = rules.IDENTITY_ANNOTATION_VERSIONS
+HASHED_WORKSPACE_ROLE_VERSIONS = kubesphere_versions.HASHED_WORKSPACE_ROLE_VERSIONS
 #: Versions whose console adds the user's ServiceAccount to project and cluster bindings.
-SERVICE_ACCOUNT_SUBJECT_VERSIONS = rules.IDENTITY_ANNOTATION_VERSIONS
+SERVICE_ACCOUNT_SUBJECT_VERSIONS = kubesphere_versions.SERVICE_ACCOUNT_SUBJECT_VERSIONS
 
 WORKSPACE, PROJECT, CLUSTER = "workspace", "project", "cluster"
 #: Argument and config key of each scope, for messages.
@@ -88,7 +88,7 @@ def binding_name(username: str, role_name: str) -> str:
 
 
 def _user_subject(kubesphere_version: str, username: str) -> dict[str, str]:
-    group = RBAC_GROUP if rules.is_v3(kubesphere_version) else IAM_GROUP
+    group = RBAC_GROUP if kubesphere_versions.is_v3(kubesphere_version) else IAM_GROUP
     return {"apiGroup": group, "kind": "User", "name": username}
 
 
@@ -98,7 +98,7 @@ def _service_account_subject(username: str) -> dict[str, str]:
 
 def _labels(kubesphere_version: str, username: str, role_name: str) -> dict[str, str]:
     labels = {USER_REFERENCE_LABEL: username}
-    if not rules.is_v3(kubesphere_version):
+    if not kubesphere_versions.is_v3(kubesphere_version):
         labels[ROLE_REFERENCE_LABEL] = role_name
     return labels
 
@@ -118,7 +118,7 @@ def render_workspace_role_binding(kubesphere_version: str, username: str, worksp
 
 
 def _rbac_binding(kubesphere_version: str, kind: str, role_kind: str, username: str, role: str) -> dict[str, Any]:
-    v3 = rules.is_v3(kubesphere_version)
+    v3 = kubesphere_versions.is_v3(kubesphere_version)
     subjects = [_user_subject(kubesphere_version, username)]
     if kubesphere_version in SERVICE_ACCOUNT_SUBJECT_VERSIONS:
         subjects.append(_service_account_subject(username))
@@ -215,7 +215,7 @@ def configuration_problems(kubesphere_version: str, memberships_config: Mapping[
     longer than 63 characters (its ``role-ref`` label would be invalid, and 4.1.2 cannot create
     such a built-in role at all), as (argument, message)."""
     problems: list[tuple[str, str]] = []
-    if rules.is_v3(kubesphere_version):
+    if kubesphere_versions.is_v3(kubesphere_version):
         return problems
     for group, targets in memberships_config.get(WORKSPACE, ()):
         for workspace, role in targets:
@@ -374,7 +374,7 @@ def reference_problems(references: Iterable[Reference], cluster: ClusterView) ->
 def read_plan(kubesphere_version: str, references: Iterable[Reference]) -> dict[str, Any]:
     """What to read for ``references``, as (group, version, plural) lists: a few LISTs and one GET
     per named project, whatever the number of members. ``namespaces`` are read with a GET each."""
-    v3 = rules.is_v3(kubesphere_version)
+    v3 = kubesphere_versions.is_v3(kubesphere_version)
     iam = (IAM_GROUP, "v1alpha2" if v3 else "v1beta1")
     rbac = (RBAC_GROUP, "v1") if v3 else iam
     refs = list(references)
