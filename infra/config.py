@@ -162,14 +162,14 @@ def fix_command(key: str) -> str:
     return f"pulumi config set {NAMESPACE}:{key} {shlex.quote(PLACEHOLDERS.get(key, f'<{key}>'))}"
 
 
-def placeholder_problems(raw: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """Keys that still hold a placeholder of a fix line (``<your KubeSphere console URL>``)."""
+def placeholder_problems(full_config: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Keys (of any namespace) that still hold a placeholder of a fix line (``<your KubeSphere console URL>``)."""
     problems = []
-    for key, value in raw.items():
+    for key, value in full_config.items():
         found = sorted(_placeholders(_json_list(value)))
         if found:
-            problems.append((f"{NAMESPACE}:{key}", f"holds {', '.join(map(repr, found))}, a placeholder from a fix line: "
-                             "replace it with your own value", f"pulumi config edit: replace {found[0]} in {NAMESPACE}:{key}"))
+            problems.append((key, f"holds {', '.join(map(repr, found))}, a placeholder from a fix line: "
+                             "replace it with your own value", f"pulumi config edit: replace {found[0]} in {key}"))
     return problems
 
 
@@ -361,6 +361,32 @@ def provider_config_keys(package: str) -> frozenset[str]:
 NAMESPACES = {NAMESPACE: None, "okta": "pulumi_okta", "kubernetes": "pulumi_kubernetes"}
 
 
+def _leaves(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], Any]]:
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items() for leaf in _leaves(v, (*path, k))]
+    if isinstance(value, list) and value:
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, (*path, i))]
+    return [(path, value)]
+
+
+def set_commands(full: str, text: Any, *, secret: bool = False) -> list[str]:
+    """The ``pulumi config set`` commands that give ``full`` the value the program received as ``text``
+    (structured values leaf by leaf with ``--path``); ``<value>`` where a command cannot say it."""
+    value = _json_list(text) if isinstance(text, str) and text.lstrip().startswith(("[", "{")) else text
+    if secret or not isinstance(value, (str, list, dict)):
+        return [f"pulumi config set {'--secret ' if secret else ''}{full} <value>"]
+    if isinstance(value, str):
+        return [f"pulumi config set {full} {_config_value(value)}"]
+    commands = []
+    for path, leaf in _leaves(value):
+        if not path or isinstance(leaf, (dict, list)) or leaf is None:
+            return [f"pulumi config set {full} <value>"]
+        typed, shown_leaf = _path_value(leaf if isinstance(leaf, str) else json.dumps(leaf) if not isinstance(leaf, bool)
+                                        else leaf)
+        commands.append(f"pulumi config set {typed}--path {shlex.quote(_path_key(full, path))} {shown_leaf}")
+    return commands
+
+
 def unknown_names(full_config: Mapping[str, Any], secret_keys: Collection[str] = ()) -> list[tuple[str, str, str]]:
     """Config keys that are almost certainly typos: a namespace one edit from ours
     (``kubesphere_okta:``), or a provider key the provider does not read (``okta:orgname``)."""
@@ -371,11 +397,18 @@ def unknown_names(full_config: Mapping[str, Any], secret_keys: Collection[str] =
             continue
         secret = "--secret " if full in secret_keys else ""
         if namespace not in NAMESPACES:
-            meant = _closest(namespace, list(NAMESPACES))
+            ours = key in {to_camel(f) for f in IntegrationConfig.model_fields}
+            close = _closest(namespace, list(NAMESPACES))
+            meant = close or (NAMESPACE if ours else None)
+            reads = f"this program reads only {', '.join(f'{n}:' for n in NAMESPACES)} keys, so this value is ignored"
             if meant:
-                problems.append((full, f"unknown namespace {namespace!r} (did you mean {meant}:?): this program "
-                                       f"reads only {', '.join(f'{n}:' for n in NAMESPACES)} keys, so this value is ignored",
-                                 f"pulumi config rm {shlex.quote(full)} && pulumi config set {secret}{meant}:{key} <value>"))
+                why = f"did you mean {meant}:?" if close else f"did you mean {meant}:{key}?"
+                move = " && ".join(set_commands(f"{meant}:{key}", full_config.get(full), secret=bool(secret)))
+                problems.append((full, f"unknown namespace {namespace!r} ({why}): {reads}",
+                                 f"pulumi config rm {shlex.quote(full)} && {move}"))
+            else:
+                problems.append((full, f"namespace {namespace!r} is not read here: {reads}",
+                                 f"pulumi config rm {shlex.quote(full)}"))
             continue
         package = NAMESPACES[namespace]
         known = provider_config_keys(package) if package else frozenset()
@@ -417,7 +450,8 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
     okta = okta or {}
     own_secrets = {k[len(NAMESPACE) + 1:] for k in secret_keys if k.startswith(f"{NAMESPACE}:")}
     problems: list[tuple[str, str, str]] = list(unknown_names(full_config or {}, secret_keys))
-    problems += placeholder_problems(raw)
+    problems += placeholder_problems(full_config if full_config is not None else
+                                     {f"{NAMESPACE}:{k}": v for k, v in raw.items()})
     # Cross-field rules run on whatever parsed, so every problem is reported in one round.
     values = {field: raw.get(to_camel(field)) for field in IntegrationConfig.model_fields}
     for field in ("group_ids", "group_names", "scopes", "role_bindings", "reserved_usernames",
@@ -445,7 +479,11 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
         for fix in getattr(problem, "fixes", ()):
             if fix.action == "remove" and len(fix.path) == 1 and isinstance(fix.path[0], int):
                 lengths[config_name(fix.field)] = lengths.get(config_name(fix.field), 0) - 1
+    # A key set under a foreign namespace is reported there, with its move: not again as missing here.
+    moved = {fix.split(f" {NAMESPACE}:", 1)[1].split(" ", 1)[0] for _, _, fix in problems if f"set {NAMESPACE}:" in fix}
     for key, problem in found:
+        if len(problem) == 3 and problem[1] == "is required" and key in moved:
+            continue
         problems.append(problem if len(problem) == 3 else _render(key, problem, raw, own_secrets, fix_command(key), lengths))
 
     issuer = raw.get("issuer")
@@ -460,7 +498,7 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
             except ValueError as error:
                 problems.append(("okta:orgName", f"the issuer derived from okta:orgName/okta:baseUrl is invalid: {error}",
                                  "pulumi config set kubesphere-okta:issuer https://<org>.okta.com"))
-        else:
+        elif "issuer" not in moved:
             problems.append((
                 f"{NAMESPACE}:issuer",
                 "no issuer: set it, or set okta:orgName (and okta:baseUrl) to use the org authorization server",

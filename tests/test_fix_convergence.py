@@ -46,7 +46,7 @@ FILLED = {
     rules.CONSOLE_URL_PLACEHOLDER: "https://ks.mine.example", rules.VERSION_PLACEHOLDER: "4.1",
     "<workspace>": "team-z", "<namespace>": "team-z-dev", "<workspace role>": "viewer",
     "<project role>": "viewer", "<cluster role>": "cluster-viewer", "<global role>": "platform-regular",
-    rules.GROUP_ID_PLACEHOLDER: "00g9zzzzzzzzzzzzzzzz", "<auto or lookup>": "lookup", "<okta-login or dns-safe>": "dns-safe",
+    rules.GROUP_ID_PLACEHOLDER: "00g9zzzzzzzzzzzzzzzz", "<your-org>": "acme", "<auto or lookup>": "lookup", "<okta-login or dns-safe>": "dns-safe",
 }
 
 
@@ -163,6 +163,25 @@ def test_a_missing_console_url_gets_a_placeholder_the_plan_refuses():
     assert "example.com" not in problem[2] and rules.CONSOLE_URL_PLACEHOLDER in problem[2]
 
 
+def test_a_key_under_a_foreign_namespace_is_reported_as_ignored_and_moved_with_its_value():
+    stack = {k: v for k, v in VALID[0].items() if k != NS + "consoleUrl"}
+    (problem,) = assert_converges({**stack, "myproject:consoleUrl": "https://ks.example.com"})
+    assert problem[0] == "myproject:consoleUrl" and "ignored" in problem[1]
+    assert problem[2] == ("pulumi config rm myproject:consoleUrl && "
+                          "pulumi config set kubesphere-okta:consoleUrl https://ks.example.com")
+
+
+def test_a_foreign_key_that_is_not_ours_is_reported_and_removed():
+    (problem,) = assert_converges({**VALID[0], "aws:region": "eu-west-1"})
+    assert "ignored" in problem[1] and problem[2] == "pulumi config rm aws:region"
+
+
+def test_adopting_an_existing_provider_on_4_1_is_reported_as_having_no_effect():
+    (problem,) = assert_converges({**VALID[0], NS + "adoptExistingProvider": True})
+    assert "3.x only" in problem[1] and problem[2] == "pulumi config rm kubesphere-okta:adoptExistingProvider"
+    assert problems_of({**VALID[1], NS + "adoptExistingProvider": True}) == []
+
+
 def test_a_group_name_longer_than_okta_allows_is_refused():
     stack = {**VALID[0], NS + "groupNames": ["KubeSphere Users", "g" * 300]}
     (problem,) = assert_converges(stack)
@@ -190,6 +209,12 @@ def _faults(stack: dict[str, Any]):
         put("reservedUsernames", [["Admin"], ["ops", "Ops@Example.com", "admin"], ["a b", "ok"], "ops", [" ops"]]),
         put("scopes", ["openid", ["openid", "my scope"], ["openid", " email"]]),
     ]
+    required = [NS + "consoleUrl", NS + "kubesphereVersion", *(["okta:orgName"] if NS + "issuer" not in stack else []),
+                *([NS + "groupNames"] if NS + "groupIds" not in stack else [])]
+    faults.append(st.sampled_from(required).map(lambda k: {x: v for x, v in stack.items() if x != k}))
+    ours = [k for k in stack if k.startswith(NS)]
+    faults.append(st.sampled_from(ours).map(lambda k: {**{x: v for x, v in stack.items() if x != k},
+                                                         "myproject:" + k[len(NS):]: stack[k]}))
     if NS + "issuer" in stack:
         faults.append(put("issuer", [stack[NS + "issuer"] + "/", " " + stack[NS + "issuer"]]))
     if NS + "roleBindings" in stack:

@@ -186,9 +186,10 @@ def test_misspelt_namespaces_and_provider_keys_are_named_with_what_was_meant(cap
     assert fix.startswith(f"pulumi config rm {key} && pulumi config set ")
 
 
-def test_an_unrelated_namespace_is_left_alone(capsys, tmp_path):
+def test_an_unrelated_namespace_is_reported_as_ignored(capsys, tmp_path):
     code, _, err = plan_stack(capsys, tmp_path, {"config": {**DEV, "aws:region": "eu-west-1"}})
-    assert code == 0, err
+    message, fix = only(err, "aws:region")
+    assert code == 1 and "so this value is ignored" in message and fix == "pulumi config rm aws:region"
 
 
 def test_a_configuration_section_instead_of_config_is_named(capsys, tmp_path):

@@ -160,11 +160,14 @@ def test_a_global_role_the_version_lacks_is_fixed_for_each_group_that_names_it()
 
 @pytest.mark.parametrize("field", ["require_mfa", "sign_on_policy", "login_confirmation", "protect_app",
                                    "prune_users", "verify_login", "strict_identities", "adopt_existing_provider"])
-def test_a_switch_that_is_not_a_boolean_is_fixed_by_setting_it_true(field):
-    problem = only(rules.integration_problems({**BASE, field: "yes"}), field)
-    assert problem[1] == f"{field} must be true or false, got 'yes'"
-    assert problem.fixes == (Fix(field, "set", True),)
-    assert not [p for p in rules.integration_problems({**BASE, field: True}) if p[0] == field]
+@pytest.mark.parametrize("text, meant", [("yes", True), ("On", True), ("1", True), ("no", False), ("OFF", False),
+                                         ("maybe", True)])
+def test_a_switch_that_is_not_a_boolean_is_fixed_to_what_it_meant(field, text, meant):
+    base = {**BASE, "kubesphere_version": "3.4"}  # adopt_existing_provider has an effect on 3.x only
+    problem = only(rules.integration_problems({**base, field: text}), field)
+    assert problem[1] == f"{field} must be true or false, got {text!r}"
+    assert problem.fixes == (Fix(field, "set", meant),)
+    assert not [p for p in rules.integration_problems({**base, field: True}) if p[0] == field]
 
 
 @pytest.mark.parametrize("values, field, suggestion", [

@@ -362,8 +362,8 @@ def _bad_items(field: str, items: list[Any], meant: Callable[[Any], Any], placeh
     return fixes
 
 
-#: Okta refuses a group name longer than this (okta/terraform-provider-okta: okta/group resource ``name``,
-#: and Okta's Groups API: profile.name is at most 255 characters).
+#: Okta refuses a group name longer than this: "Minimum length of one character and maximum length of 255
+#: characters" (Okta's documentation of a group's Name, help.okta.com Workflows connector reference, Create Group).
 OKTA_GROUP_NAME_MAX = 255
 
 
@@ -765,6 +765,13 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                     "kubesphere-config, not in the identity provider); remove it",
                     [Fix(field, "remove")],
                 ))
+    if is_v4(version) and values.get("adopt_existing_provider") is True:
+        problems.append(Problem(
+            "adopt_existing_provider",
+            "adopt_existing_provider applies to KubeSphere 3.x only (4.1 keeps each identity provider in its own "
+            "Secret, and KubeSphere refuses a second Secret for our provider name, so there is nothing to adopt); remove it",
+            [Fix("adopt_existing_provider", "remove")],
+        ))
     if values.get("sign_on_policy") is False and values.get("reauthenticate_every") is not None:
         problems.append(Problem(
             "reauthenticate_every",
@@ -981,6 +988,6 @@ def integration_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     for field in _BOOLEAN_FIELDS:
         if field in values and values[field] is not None and not isinstance(values[field], bool):
             problems.append(Problem(field, f"{field} must be true or false, got {shown(values[field])}",
-                                    [Fix(field, "set", True)]))
+                                    [Fix(field, "set", meant_bool(values[field]))]))
     problems.extend(cross_field_problems(values))
     return problems
