@@ -204,15 +204,20 @@ def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSpher
     return {
         "stack": stack,
         "operation": "destroy" if destroy else "up",
-        "resources": [
-            {"type": r.type, "name": r.name, "parent": r.parent, "urn": r.urn, "protect": r.protect,
-             "retainOnDelete": r.retain_on_delete, "inputs": r.inputs}
-            for _, r in tree_order(resources)
-        ],
+        "resources": resource_entries(resources),
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
         "warnings": list(warnings),
         "skippedMembers": [dict(m) for m in skipped_members],
     }
+
+
+def resource_entries(resources: list[PlannedResource]) -> list[dict[str, Any]]:
+    """The ``resources`` of the JSON document, in tree order."""
+    return [
+        {"type": r.type, "name": r.name, "parent": r.parent, "urn": r.urn, "protect": r.protect,
+         "retainOnDelete": r.retain_on_delete, "inputs": r.inputs}
+        for _, r in tree_order(resources)
+    ]
 
 
 #: libyaml's C emitter and parser when PyYAML has them (it does on the usual wheels): several
