@@ -12,6 +12,7 @@ import importlib.util
 import json
 import re
 import shlex
+from contextvars import ContextVar
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Annotated, Any, Collection, Mapping, Optional
@@ -424,8 +425,15 @@ def unknown_names(full_config: Mapping[str, Any], secret_keys: Collection[str] =
 CREDENTIAL_KEYS = ("okta:apiToken", "okta:privateKey", "okta:accessToken", "kubernetes:kubeconfig")
 
 
-def plaintext_credential_warnings(full_config: Mapping[str, Any], secret_keys: Collection[str], stack: str) -> list[str]:
-    """Warnings for provider credentials stored in plain text (never the value itself)."""
+#: Where each config value came from when the offline plan knows it (full key -> ``Pulumi.<stack>.yaml``,
+#: ``Pulumi.yaml`` or ``--config``); under ``pulumi`` every value is in the stack's configuration.
+VALUE_SOURCES: ContextVar[Mapping[str, str]] = ContextVar("value_sources", default={})
+
+
+def plaintext_credential_warnings(full_config: Mapping[str, Any], secret_keys: Collection[str], stack: str,
+                                  sources: Mapping[str, str] | None = None) -> list[str]:
+    """Warnings for provider credentials stored in plain text (never the value itself), naming where each is."""
+    sources = VALUE_SOURCES.get() if sources is None else sources
     warnings = []
     for key in CREDENTIAL_KEYS:
         value = full_config.get(key)
@@ -433,8 +441,13 @@ def plaintext_credential_warnings(full_config: Mapping[str, Any], secret_keys: C
             continue
         if key == "kubernetes:kubeconfig" and "\n" not in str(value) and not str(value).lstrip().startswith("{"):
             continue  # a path to a kubeconfig file, not its contents
-        warnings.append(f"{key} is stored in plain text in Pulumi.{stack}.yaml (anyone who can read the repository can "
-                        f"use it): encrypt it with `pulumi config set --secret {key} <value>`")
+        source = sources.get(key, f"Pulumi.{stack}.yaml")
+        if source == "--config":
+            warnings.append(f"{key} is given in plain text with --config (`pulumi preview --config` saves it, in plain "
+                            f"text, to Pulumi.{stack}.yaml): set it with `pulumi config set --secret {key} <value>` instead")
+        else:
+            warnings.append(f"{key} is stored in plain text in {source} (anyone who can read the repository can "
+                            f"use it): encrypt it with `pulumi config set --secret {key} <value>`")
     return warnings
 
 

@@ -190,11 +190,16 @@ def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | No
 
     if program is None:
         from infra.program import main as program
+    from infra.config import VALUE_SOURCES
+
+    sources = VALUE_SOURCES.set(dict(config.sources))  # warnings name where a value came from
     try:
         return run(program, project=config.project, stack=config.stack, config=config.config,
                    secret_keys=list(config.secret_keys), mocks=mocks or PlanMocks())
     except (ConfigError, IntegrationArgsError, pulumi.RunError) as error:
         raise InvalidInput(str(error)) from None
+    finally:
+        VALUE_SOURCES.reset(sources)
 
 
 def planned_resources(recording: Recording) -> list[plan_document.PlannedResource]:

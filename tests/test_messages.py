@@ -279,3 +279,25 @@ def test_the_component_warns_in_its_own_terms():
 def test_provider_keys_come_from_the_installed_provider_sdks():
     assert {"orgName", "baseUrl", "apiToken", "maxRetries"} <= provider_config_keys("pulumi_okta")
     assert {"kubeconfig", "context"} <= provider_config_keys("pulumi_kubernetes")
+
+
+# --- one vocabulary: config keys in a stack, and where a value came from -----------------------------
+
+def test_a_strict_identities_refusal_names_the_config_keys(capsys, tmp_path):
+    members = tmp_path / "members.yaml"
+    group = DEV.get("kubesphere-okta:groupNames", ["KubeSphere Users"])[0]
+    members.write_text(yaml.safe_dump({group: [{"id": "00u1", "login": "admin@acme.com", "email": "admin@acme.com"}]}))
+    config = {**DEV, "kubesphere-okta:mappingMethod": "lookup", "kubesphere-okta:usernameFormat": "dns-safe",
+              "kubesphere-okta:strictIdentities": True, "kubesphere-okta:reservedUsernames": ["admin.acme.com"],
+              "kubesphere-okta:roleBindings": {group: "platform-regular"}}
+    code, _, err = plan_stack(capsys, tmp_path, {"config": config}, "--okta-members", str(members))
+    assert code == 1 and "strictIdentities is on" in err and "(reservedUsernames)" in err, err
+    assert_config_terms(err)
+
+
+def test_the_plaintext_token_warning_names_where_the_value_came_from(capsys, tmp_path):
+    token = "00aBcDeFgHiJkLmNoPqRsTuVwXyZ"
+    code, out, _ = plan_stack(capsys, tmp_path, {"config": DEV}, "--config", f"okta:apiToken={token}")
+    assert code == 0 and "okta:apiToken is given in plain text with --config" in out and token not in out
+    code, out, _ = plan_stack(capsys, tmp_path, {"config": {**DEV, "okta:apiToken": token}})
+    assert code == 0 and "okta:apiToken is stored in plain text in Pulumi.case.yaml" in out and token not in out
