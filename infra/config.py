@@ -157,9 +157,13 @@ PLACEHOLDERS: dict[str, str] = {
 
 
 def fix_command(key: str) -> str:
-    """The fix of a problem whose value only the user knows: set the key, with a placeholder to replace."""
+    """The fix of a problem whose right value the program cannot know: an optional key is removed, so
+    that its documented default applies; a required one is set to a placeholder the user replaces."""
     if ":" in key:
         return f"pulumi config set {key} '<value>'"
+    field = next((f for f in IntegrationConfig.model_fields if to_camel(f) == key), None)
+    if key not in PLACEHOLDERS and field is not None and not IntegrationConfig.model_fields[field].is_required():
+        return f"pulumi config rm {NAMESPACE}:{key}"
     return f"pulumi config set {NAMESPACE}:{key} {shlex.quote(PLACEHOLDERS.get(key, f'<{key}>'))}"
 
 
