@@ -544,16 +544,61 @@ def _keyed(context: _Context, step: Mapping[str, Any], op: str, plan_keys: set[s
         deleted_users=tuple(sorted(left)) if prune is True else (),
     )
     context.changes.append(change)
-    _burst(context, urn, op, len(left) - len(renamed), len(before))
+    if renamed and prune is not True:
+        context.notes.append(
+            f"{len(renamed)} Okta login(s) renamed while pruneUsers is off: the old User ({renamed[0][0]}, ...) stays, "
+            "bound to the same Okta identity as the new one, and a login that looks Users up by that identity "
+            "finds two: remove the old User, or set pruneUsers")
+    if token == ROLE_BINDINGS_TYPE:
+        _role_burst(context, urn, op, before, after)
+    else:
+        _burst(context, urn, op, len(left) - len(renamed), len(before))
     return True
 
 
-def _burst(context: _Context, urn: str, op: str, leavers: int, before: int) -> None:
+def role_of(value: Any) -> tuple[str, str] | None:
+    """(role, where) of one binding entry: ``{"role", "target"}`` values, or a binding body."""
+    if not isinstance(value, Mapping):
+        return None
+    if isinstance(value.get("role"), str):
+        return value["role"], str(value.get("target") or "")
+    role_ref = value.get("roleRef")
+    if isinstance(role_ref, Mapping) and isinstance(role_ref.get("name"), str):
+        metadata = value.get("metadata") if isinstance(value.get("metadata"), Mapping) else {}
+        return role_ref["name"], str(metadata.get("namespace") or "")
+    return None
+
+
+def _holders(bindings: Mapping[str, Any]) -> dict[tuple[str, str], set[str]]:
+    """(role, where) -> the usernames holding it: one role mapping's members."""
+    holders: dict[tuple[str, str], set[str]] = {}
+    for username, entries in bindings.items():
+        for value in (entries.values() if isinstance(entries, Mapping) else ()):
+            key = role_of(value)
+            if key is not None:
+                holders.setdefault(key, set()).add(username)
+    return holders
+
+
+def _role_burst(context: _Context, urn: str, op: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """The burst rule per role mapping of a bindings resource (the members of one group mapped to
+    one role in one place), and over the whole resource when its entries name no role."""
+    old, new = _holders(before), _holders(after)
+    if not old:
+        _burst(context, urn, op, len([u for u in before if u not in after]), len(before))
+        return
+    worst = max(old, key=lambda k: (len(old[k] - new.get(k, set())) - context.threshold.allowed(len(old[k])), k))
+    leavers, holders = len(old[worst] - new.get(worst, set())), len(old[worst])
+    role, where = worst
+    _burst(context, urn, op, leavers, holders, f"role {role}" + (f" in {where}" if where else ""))
+
+
+def _burst(context: _Context, urn: str, op: str, leavers: int, before: int, mapping: str = "") -> None:
     allowed = context.threshold.allowed(before)
     if leavers > allowed:
         context.refusals.append(Refusal(
             urn, op, BURST,
-            f"{leavers} of {before} members leave at once, over the threshold of {allowed} "
+            f"{leavers} of {before} members{' of ' + mapping if mapping else ''} leave at once, over the threshold of {allowed} "
             f"({context.threshold.percent:g}% of the mapping, at least {context.threshold.minimum}): an Okta "
             "mistake or a group rename looks like this, so it waits for review"))
 

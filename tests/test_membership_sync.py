@@ -45,20 +45,25 @@ def test_leaves_are_applied_and_the_user_is_kept_without_prune_users():
     assert users.left == (leaver,) and users.deleted_users == () and users.members_before == 20
 
 
-def test_a_renamed_okta_login_is_a_rename_not_a_leaver():
-    before = members(10)
+@pytest.mark.parametrize("entry", [
+    lambda username, okta_id: user_entry(username, okta_id),  # a User body (identity in its annotation)
+    lambda username, okta_id: {"email": f"{username}@example.com", "oktaId": okta_id},  # issue 23's values
+], ids=["user-body", "keyed-values"])
+def test_a_renamed_okta_login_is_a_rename_not_a_leaver(entry):
+    before = {f"user{i}.example.com": entry(f"user{i}.example.com", f"00u{i}") for i in range(10)}
     after = dict(before)
-    for old in list(after)[:2]:  # two logins renamed: two "leavers" would be over 10% of 10
-        entry = after.pop(old)
-        identity = entry["metadata"]["annotations"]["iam.kubesphere.io/identity-provider.Okta"]
-        after[f"renamed-{old}"] = user_entry(f"renamed-{old}", identity)
+    for i in range(2):  # two logins renamed: two "leavers" would be over 10% of 10
+        del after[f"user{i}.example.com"]
+        after[f"renamed{i}.example.com"] = entry(f"renamed{i}.example.com", f"00u{i}")
     plan = Plan()
     plan.guards()
     plan.users(before, after)
     verdict = plan.classify()
     assert verdict.outcome == "apply", verdict.summary("prod")
-    assert {old for old, _new in verdict.changes[0].renamed} == set(list(before)[:2])
+    assert verdict.changes[0].renamed == (("user0.example.com", "renamed0.example.com"),
+                                          ("user1.example.com", "renamed1.example.com"))
     assert "2 renamed" in verdict.summary("prod")
+    assert "the old User (user0.example.com, ...) stays" in verdict.summary("prod")
 
 
 def test_a_group_renamed_in_okta_empties_its_mapping_and_is_held():
@@ -71,7 +76,23 @@ def test_a_group_renamed_in_okta_empties_its_mapping_and_is_held():
     verdict = plan.classify()
     assert verdict.outcome == "held" and verdict.held and not verdict.refused
     assert verdict.first.urn == urn and verdict.first.kind == sync.BURST
-    assert "30 of 30 members leave at once, over the threshold of 3" in verdict.first.reason
+    assert "30 of 30 members of role platform-regular leave at once, over the threshold of 3" in verdict.first.reason
+
+
+def test_a_group_emptied_within_a_larger_scope_is_held_per_role_mapping():
+    # One bindings resource per scope (issue 23's shape: {username: {name: {role, target}}}): 10
+    # workspace admins of team-a leave, among 300 regular members of team-b; 10 of 310 is not the point.
+    def workspace(usernames, role, target):
+        return {u: {f"{u}-{target}-{role}": {"role": f"{target}-{role}", "target": target}} for u in usernames}
+
+    regular, admins = [f"dev{i}.example.com" for i in range(300)], [f"adm{i}.example.com" for i in range(10)]
+    plan = Plan()
+    plan.guards()
+    urn = plan.bindings("workspace", {**workspace(regular, "regular", "team-b"), **workspace(admins, "admin", "team-a")},
+                        workspace(regular, "regular", "team-b"), scope="workspace")
+    verdict = plan.classify()
+    assert verdict.held and verdict.first.urn == urn
+    assert "10 of 10 members of role team-a-admin in team-a leave at once" in verdict.first.reason
 
 
 def test_a_group_renamed_in_the_stack_is_a_new_mapping_refused():

@@ -125,6 +125,22 @@ def test_the_pinned_cli_version_is_the_deploys_when_the_deploy_pins_one():
     assert pinned <= {version}
 
 
+def test_every_outcome_is_reported_in_the_stacks_one_issue():
+    reports = {s["name"]: s for s in SYNC_JOB["steps"] if "sync-issue.sh" in s.get("run", "")}
+    conditions = {s["if"]: s["run"] for s in reports.values()}
+    assert conditions == {
+        "steps.classify.outputs.outcome == 'refused' || steps.classify.outputs.outcome == 'held'":
+            'bash .github/scripts/sync-issue.sh open "$RUNNER_TEMP/report.md"',
+        "steps.classify.outputs.outcome == 'apply' || steps.classify.outputs.outcome == 'none'":
+            "bash .github/scripts/sync-issue.sh close",
+        "failure()": conditions.get("failure()"),
+    }
+    assert 'sync-issue.sh open "$RUNNER_TEMP/failure.md"' in conditions["failure()"]
+    steps = SYNC_JOB["steps"]
+    # The issue is closed only after the apply succeeded (a step's `if` implies success() of those before).
+    assert steps.index(step("Close the stack's sync issue")) > steps.index(step("pulumi up --plan"))
+
+
 def run_classify_step(tmp_path: Path, plan: Plan, percent: str = "10") -> tuple[int, str]:
     """The classify step's own script, run as the runner would (bash, its env, $GITHUB_OUTPUT)."""
     (tmp_path / "preview.json").write_text(json.dumps(plan.preview()))
