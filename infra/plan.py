@@ -152,6 +152,45 @@ def _load_pulumi_file(path: Path) -> Any:
         raise InvalidInput(str(error)) from None
 
 
+#: The config keys that map Okta groups to KubeSphere roles (rules.MEMBER_MAPS).
+MEMBER_MAP_KEYS = ("roleBindings", "workspaceRoleBindings", "projectRoleBindings", "clusterRoleBindings")
+
+
+def mapped_groups(config: stack_files.StackConfig) -> dict[str, list[str]]:
+    """Each Okta group (name or id) the stack's role maps name, with the maps that name it."""
+    groups: dict[str, list[str]] = {}
+    for key in MEMBER_MAP_KEYS:
+        try:
+            value = json.loads(config.config.get(f"{config.project}:{key}", "") or "{}")
+        except json.JSONDecodeError:
+            continue  # the program reports the malformed map
+        if isinstance(value, dict):
+            for group in value:
+                groups.setdefault(group, []).append(key)
+    return groups
+
+
+def members_file_problems(listed: set[str], mapped: dict[str, list[str]], file: str,
+                          config: stack_files.StackConfig) -> list[str]:
+    """An --okta-members file that does not describe exactly the stack's mapped groups: a group the stack
+    does not map would be ignored, a mapped group missing from it would be planned without members."""
+    problems = []
+    unused = sorted(listed - set(mapped))
+    if unused:
+        problems.append(
+            f"--okta-members: {file} lists {', '.join(map(repr, unused))}, which stack {config.stack!r} maps to no "
+            f"KubeSphere role ({', '.join(MEMBER_MAP_KEYS)}), so those members would be ignored: remove "
+            f"{'them' if len(unused) > 1 else 'it'} from the file, or map the group"
+        )
+    missing = sorted(set(mapped) - listed)
+    if missing:
+        problems.append(
+            f"--okta-members: {file} does not list {', '.join(f'{g!r} (in {chr(44).join(mapped[g])})' for g in missing)}, "
+            "so the plan would show no member of it: add it to the file (`[]` for a group without members)"
+        )
+    return problems
+
+
 def read_stack(project_dir: Path, stack: str) -> stack_files.StackConfig:
     project_doc = _load_pulumi_file(project_dir / "Pulumi.yaml")
     config_dir = project_dir / ((project_doc if isinstance(project_doc, dict) else {}).get("stackConfigDir") or ".")
@@ -357,6 +396,8 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
                 members = read_members(args.okta_members) if args.okta_members else None
         except InvalidInput as error:
             usage.append(f"--okta-members: {error}")
+        if members is not None:
+            usage += members_file_problems(set(members), mapped_groups(config), args.okta_members.name, config)
         try:
             baseline = read_baseline(args.membership_only, args.stack) if args.membership_only else None
         except InvalidInput as error:

@@ -301,3 +301,28 @@ def test_the_plaintext_token_warning_names_where_the_value_came_from(capsys, tmp
     assert code == 0 and "okta:apiToken is given in plain text with --config" in out and token not in out
     code, out, _ = plan_stack(capsys, tmp_path, {"config": {**DEV, "okta:apiToken": token}})
     assert code == 0 and "okta:apiToken is stored in plain text in Pulumi.case.yaml" in out and token not in out
+
+
+# --- nothing silently ignored: the --okta-members file describes exactly the mapped groups -----------
+
+PROD = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+
+
+@pytest.mark.parametrize("listed, expected", [
+    ({"KubeSphere Admins": [], "KubeSphere Developers": [], "Contractors": []}, "lists 'Contractors', which stack 'case' maps to no KubeSphere role"),
+    ({"KubeSphere Admins": []}, "does not list 'KubeSphere Developers' (in roleBindings)"),
+])
+def test_an_okta_members_file_that_misses_or_adds_a_group_is_a_usage_error(capsys, tmp_path, listed, expected):
+    members = tmp_path / "members.yaml"
+    members.write_text(yaml.safe_dump(listed))
+    with pytest.raises(SystemExit) as raised:
+        plan_stack(capsys, tmp_path, {"config": PROD}, "--okta-members", str(members))
+    assert raised.value.code == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_an_okta_members_file_of_exactly_the_mapped_groups_plans(capsys, tmp_path):
+    members = tmp_path / "members.yaml"
+    members.write_text(yaml.safe_dump({"KubeSphere Admins": [], "KubeSphere Developers": []}))
+    code, _, err = plan_stack(capsys, tmp_path, {"config": PROD}, "--okta-members", str(members))
+    assert code == 0, err
