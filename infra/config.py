@@ -114,7 +114,8 @@ class IntegrationConfig(BaseModel):
     """okta-login (Okta's default app username, the login) or dns-safe (jane.doe@acme.com -> jane.doe.acme.com,
     a name KubeSphere accepts, so loginConfirmation may be false)."""
     role_bindings: Annotated[Any, BeforeValidator(_json_list), AfterValidator(_role_bindings)] = {}
-    """Okta group (name or id, also in groupIds/groupNames) -> KubeSphere global role, first match wins;
+    """Okta group (name or id, also in groupIds/groupNames) -> KubeSphere global role, first match wins (Pulumi passes
+    a map's groups sorted by name, whatever their order in the stack file);
     needs mappingMethod lookup. Each member gets a User and one GlobalRoleBinding."""
     workspace_role_bindings: Annotated[Any, BeforeValidator(_json_list), _scoped_role_bindings("workspace_role_bindings")] = {}
     """Okta group -> {workspace: role} (admin, regular, viewer, self-provisioner or a custom WorkspaceRole's full
