@@ -204,12 +204,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recording = mocks.recording
         self._echo = type(mocks).new_resource is OktaAndKubernetesMocks.new_resource
 
-    def make_urn(self, parent: str, type_: str, name: str) -> str:
-        """The URN the real engine would assign (``plan_document.engine_urn``), not the mocks' shorter one."""
-        from infra.plan_document import engine_urn
-
-        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
-
     def RegisterResource(self, request):
         if request.type == "pulumi:pulumi:Stack":
             return super().RegisterResource(request)

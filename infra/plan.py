@@ -241,7 +241,18 @@ def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | No
         VALUE_SOURCES.reset(sources)
 
 
-def planned_resources(recording: Recording) -> list[plan_document.PlannedResource]:
+def engine_urns(recording: Recording, stack: str, project: str) -> dict[str, str]:
+    """The mocks' URN of each registered resource -> the URN the engine assigns it: the mocks keep only
+    the parent's last type and prefix the root Stack's (plan_document.engine_urn)."""
+    urns: dict[str, str] = {}
+    for r in recording.resources:  # in registration order: a parent before its children
+        parent = urns.get(r.parent_urn, r.parent_urn)
+        urns[r.urn] = plan_document.engine_urn(stack, project, parent, r.type, r.name)
+    return urns
+
+
+def planned_resources(recording: Recording, stack: str = "", project: str = "kubesphere-okta") -> list[plan_document.PlannedResource]:
+    urns = engine_urns(recording, stack, project) if stack else {}
     return [
         plan_document.PlannedResource(
             type=r.type,
@@ -252,7 +263,7 @@ def planned_resources(recording: Recording) -> list[plan_document.PlannedResourc
             ),
             protect=r.protect,
             retain_on_delete=r.retain_on_delete,
-            urn=r.urn,
+            urn=urns.get(r.urn, r.urn),
         )
         for r in recording.resources
     ]
@@ -418,7 +429,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
             return 1
         from infra.program import UNPROTECT_HINTS
 
-        resources = planned_resources(recording)
+        resources = planned_resources(recording, config.stack, config.project)
         warnings = list(dict.fromkeys([*config.warnings, *recording.warnings]))
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
@@ -427,7 +438,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         if args.membership_only:
             try:
                 before = baseline if isinstance(baseline, list) else plan_document.resource_entries(
-                    planned_resources(run_program(config, program, PlanMocks(baseline))))
+                    planned_resources(run_program(config, program, PlanMocks(baseline)), config.stack, config.project))
             except InvalidInput as error:
                 print(f"--membership-only {args.membership_only}: {error}", file=sys.stderr)
                 return 1
