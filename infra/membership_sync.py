@@ -661,10 +661,19 @@ def _username(state: Mapping[str, Any], urn: str) -> str:
     return name if isinstance(name, str) else name_of(urn)
 
 
+#: Inputs of the component's preview check (``<name>-role-references``) that follow the members:
+#: the planned Users' identities and the bindings a controller could also write. The check writes
+#: nothing to the cluster, and its provider's diff reports no change for these.
+CHECK_MEMBER_INPUTS = frozenset({"identities", "planned", "identity_read"})
+
+
 def _other(context: _Context, step: Mapping[str, Any], op: str) -> None:
     urn, token = step["urn"], type_of(step["urn"])
     if token == STACK_TYPE and op == "update":
         return  # the stack's outputs (skippedMembers, ...): nothing outside the state is written
+    if (token == DYNAMIC_TYPE and op == "update" and name_of(urn).endswith("-role-references")
+            and step.get("diffReasons") and set(step["diffReasons"]) <= CHECK_MEMBER_INPUTS):
+        return  # the preview check's record of who is planned: members joined or left
     if not (_state(step, "newState") or _state(step, "oldState")).get("custom", True) and op == "update":
         return  # a component's outputs: nothing is written outside the state
     if token.startswith("pulumi:providers:"):

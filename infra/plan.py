@@ -302,6 +302,14 @@ def skipped_members(recording: Recording) -> list[dict[str, str]]:
     return skipped
 
 
+def component_output(recording: Recording, key: str, default: Any) -> Any:
+    """One registered output of the component (the mock runtime registers no stack outputs)."""
+    for urn, outputs in recording.registered_outputs.items():
+        if f"{TYPE_TOKEN}::" in urn and key in outputs:
+            return outputs[key]
+    return default
+
+
 def v3_entry(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Our entry and oauthOptions from the inputs of ``kubesphere_v3.ClusterConfigurationIdentityProvider``."""
     return inputs["entry"], inputs.get("oauth_options") or {}
@@ -434,7 +442,9 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
-                                      destroy=args.destroy, warnings=warnings)
+                                      destroy=args.destroy, warnings=warnings,
+                                      skipped_objects=component_output(recording, "skipped_objects", []),
+                                      logout=component_output(recording, "logout", ""))
         if args.membership_only:
             try:
                 before = baseline if isinstance(baseline, list) else plan_document.resource_entries(

@@ -400,3 +400,43 @@ def test_the_classifier_imports_no_pulumi():
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_two_offline_plans_become_the_steps_a_preview_would_show():
+    component = {"type": sync.COMPONENT_TYPE, "name": "ks", "parent": None, "protect": False, "retainOnDelete": False,
+                 "urn": "urn:pulumi:prod::p::kubesphere-okta:index:KubeSphereOktaIntegration::ks", "inputs": {}}
+
+    def user(name, email, retain=True):
+        return {"type": USER_V1, "name": f"ks-user-{name}", "parent": "ks", "protect": False, "retainOnDelete": retain,
+                "urn": f"urn:pulumi:prod::p::{sync.COMPONENT_TYPE}${USER_V1}::ks-user-{name}",
+                "inputs": {"metadata": {"name": name}, "spec": {"email": email}}}
+
+    before = [component, user("ann", "ann@a"), user("bob", "bob@a"), user("cy", "cy@a", retain=False)]
+    after = [component, user("ann", "ann@a"), user("bob", "bob@b"), user("dee", "dee@a")]
+    steps = {s["urn"].rsplit("::", 1)[1]: s for s in sync.preview_from_offline_plans(before, after, "prod")["steps"]}
+    assert {name: s["op"] for name, s in steps.items()} == {
+        "offline": "same", "ks": "same", "ks-user-ann": "same", "ks-user-bob": "update", "ks-user-dee": "create",
+        "ks-user-cy": "delete"}
+    assert steps["ks-user-bob"]["diffReasons"] == ["spec"]
+    assert "retainOnDelete" not in steps["ks-user-cy"]["oldState"]  # as ResourceV3 omits a false one
+    assert steps["ks-user-ann"]["newState"]["retainOnDelete"] is True
+    assert steps["ks-user-dee"]["newState"]["parent"] == component["urn"]
+    verdict = sync.classify(sync.preview_from_offline_plans(before, after, "prod"), None, prune_users=False,
+                            check_cluster=False)
+    assert verdict.first.kind == sync.USER_DELETION and verdict.first.urn.endswith("ks-user-cy")
+
+@pytest.mark.parametrize("changed, outcome", [
+    ({"identities": {"provider_name": "Okta", "users": [["jane.example.com", "00ujane"]]}}, "apply"),
+    ({"planned": [{"name": "jane.example.com-admin"}], "identities": {"users": []}}, "apply"),
+    ({"references": [{"scope": "workspace", "target": "team-b"}]}, "refused"),
+    ({"identities": {"users": []}, "kube_context": "other"}, "refused"),
+])
+def test_the_preview_check_follows_members_but_a_changed_mapping_or_cluster_is_refused(changed, outcome):
+    # The component's preview check (<name>-role-references) records the planned Users' identities;
+    # those change with every join and leave, and the check writes nothing to the cluster.
+    plan, _names = per_member_stack(20)
+    before = {"references": [], "identities": {"provider_name": "Okta", "users": []}, "planned": [],
+              "kube_context": "prod"}
+    plan.add("update", "pulumi-python:dynamic:Resource", "kubesphere-okta-role-references", before, {**before, **changed})
+    verdict = plan.classify()
+    assert verdict.outcome == outcome, verdict.summary("prod")

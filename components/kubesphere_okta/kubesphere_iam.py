@@ -17,10 +17,12 @@ Shapes read from KubeSphere's source (docs/kubesphere-okta-facts.md, "Usernames 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from . import kubesphere_versions
-from .usernames import PlannedUser
+
+if TYPE_CHECKING:  # the preview check's provider carries this module by value: no import it does not call
+    from .usernames import PlannedUser
 
 IAM_GROUP = kubesphere_versions.IAM_GROUP
 IDENTIFY_PROVIDER_LABEL = kubesphere_versions.IDENTIFY_PROVIDER_LABEL  # sic: KubeSphere's spelling
@@ -80,3 +82,53 @@ def render_global_role_binding(kubesphere_version: str, username: str, role: str
         "roleRef": {"apiGroup": IAM_GROUP, "kind": "GlobalRole", "name": role},
         "subjects": [{"apiGroup": subject_group, "kind": "User", "name": username}],
     }
+
+
+# --- One identity, one User (read during preview by kubesphere_role_check) ----------------------
+
+
+def identity_read(kubesphere_version: str, provider_name: str) -> dict[str, str]:
+    """The LIST that finds every User bound to an identity of ``provider_name``: by label selector
+    where the binding is a label (the API server filters), all Users where it is an annotation."""
+    labels, _annotations = kubesphere_versions.identity_keys(kubesphere_version, provider_name)
+    return {
+        "group": IAM_GROUP,
+        "version": iam_api_version(kubesphere_version).rpartition("/")[2],
+        "plural": "users",
+        "label_selector": f"{IDENTIFY_PROVIDER_LABEL}={provider_name}" if labels else "",
+    }
+
+
+def duplicate_identity_problems(
+    kubesphere_version: str, provider_name: str, planned: Iterable[tuple[str, str]], users: Iterable[Mapping[str, Any]]
+) -> list[str]:
+    """One line per User on the cluster that carries the identity of an Okta user this stack plans
+    as a User of another name (``planned``: (username, Okta id)), with the fix; [] when none.
+
+    ``mapping_method: lookup`` needs exactly one User per identity: a second one (made earlier by
+    ``auto`` mode, or left behind when a name changed) makes that person's logins fail (3.x,
+    4.1.0-4.1.2) or land in either User (4.1.3), see ``kubesphere_versions.DUPLICATE_IDENTITY_EFFECT``.
+    """
+    ours = {okta_id: username for username, okta_id in planned}
+    labels, annotations = kubesphere_versions.identity_keys(kubesphere_version, provider_name)
+    if labels:
+        keys = f"labels {IDENTIFY_PROVIDER_LABEL}={provider_name}, {ORIGIN_UID_LABEL}"
+        release = f"kubectl label users.iam.kubesphere.io {{name}} {IDENTIFY_PROVIDER_LABEL}- {ORIGIN_UID_LABEL}-"
+    else:
+        keys = f"annotation {annotations[0]}"
+        release = f"kubectl annotate users.iam.kubesphere.io {{name}} {annotations[0]}-"
+    problems: list[str] = []
+    for user in users:
+        metadata = user.get("metadata") or {}
+        name = metadata.get("name", "")
+        sub = kubesphere_versions.identity_of(kubesphere_version, provider_name, metadata.get("labels") or {},
+                                              metadata.get("annotations") or {})
+        if sub is None or sub not in ours or ours[sub] == name:
+            continue
+        problems.append(
+            f"User {name!r} carries the identity of Okta user {sub} ({keys}), whom this stack declares as User "
+            f"{ours[sub]!r}: with two Users for one identity, {kubesphere_versions.duplicate_identity_effect(kubesphere_version)}. "
+            f"Fix: delete it (KubeSphere then deletes its role bindings too): kubectl delete users.iam.kubesphere.io {name}; "
+            f"or keep it as an account without this identity: {release.format(name=name)}"
+        )
+    return problems

@@ -131,6 +131,20 @@ SHIPPED_PROJECT_ROLES: dict[str, tuple[str, ...]] = {release: ("admin", "operato
 SHIPPED_CLUSTER_ROLES: dict[str, tuple[str, ...]] = {release: ("cluster-admin", "cluster-viewer") for release in ROLE_SOURCES}
 
 
+#: The tag each release was read at.
+TAG_OF = {"3.2": "v3.2.1", "3.3": "v3.3.2", "3.4": "v3.4.1", "4.1.1": "v4.1.1", "4.1.2": "v4.1.2", "4.1.3": "v4.1.3"}
+
+
+def tag(kubesphere_version: str) -> str:
+    """The upstream tag whose source describes ``kubesphere_version`` (``v3.4.1`` for ``3.4``)."""
+    return TAG_OF[release(kubesphere_version)]
+
+
+def kubesphere_source(kubesphere_version: str, path: str) -> str:
+    """``kubesphere/kubesphere@<tag>:<path>``: where a per-version statement was read."""
+    return f"kubesphere/kubesphere@{tag(kubesphere_version)}:{path}"
+
+
 def release(kubesphere_version: str) -> str:
     """The release (a key of ``ROLE_SOURCES``) whose source describes ``kubesphere_version``."""
     return RELEASE_OF[kubesphere_version]
