@@ -153,6 +153,7 @@ class IntegrationConfig(BaseModel):
 #: What only the user knows, said so that it cannot be mistaken for a value (every check refuses it).
 PLACEHOLDERS: dict[str, str] = {
     "consoleUrl": rules.CONSOLE_URL_PLACEHOLDER, "kubesphereVersion": rules.VERSION_PLACEHOLDER,
+    "issuer": "<your Okta issuer URL>",
     "mappingMethod": f"<{' or '.join(rules.MAPPING_METHODS)}>", "usernameFormat": f"<{' or '.join(rules.USERNAME_FORMATS)}>",
 }
 

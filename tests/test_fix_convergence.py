@@ -46,7 +46,7 @@ FILLED = {
     rules.CONSOLE_URL_PLACEHOLDER: "https://ks.mine.example", rules.VERSION_PLACEHOLDER: "4.1",
     "<workspace>": "team-z", "<namespace>": "team-z-dev", "<workspace role>": "viewer",
     "<project role>": "viewer", "<cluster role>": "cluster-viewer", "<global role>": "platform-regular",
-    rules.GROUP_ID_PLACEHOLDER: "00g9zzzzzzzzzzzzzzzz", "<your-org>": "acme", "<auto or lookup>": "lookup", "<okta-login or dns-safe>": "dns-safe",
+    rules.GROUP_ID_PLACEHOLDER: "00g9zzzzzzzzzzzzzzzz", "<your-org>": "acme", "<auto or lookup>": "lookup", "<your Okta issuer URL>": "https://acme.okta.com", "<okta-login or dns-safe>": "dns-safe",
 }
 
 
@@ -203,11 +203,13 @@ def _faults(stack: dict[str, Any]):
         put("mappingMethod", ["Lookup", "LOOKUP", "lokup", "Auto", "manual"]),
         put("usernameFormat", ["DNS-safe", "dnssafe", "okta_login", "email"]),
         put("kubesphereVersion", ["3.1", "v3.4", "3.4.1", "4.2", "4.1.9", "latest", "V4.1", 4.0]),
-        put("consoleUrl", ["http://ks.example.com", "https://ks.example.com/?a=1", "", "ks"]),
+        put("consoleUrl", ["ks.example.com", "ftp://ks.example.com", "http://ks.example.com", "https://ks.example.com/?a=1", "", "ks"]),
         put("groupNames", [[" " + group, *groups[1:]], [*groups, f"{group} "], [*groups, ""], [*groups, "x" * 300],
                            {g: 1 for g in groups}, *([group] if len(groups) == 1 else [])]),
         put("reservedUsernames", [["Admin"], ["ops", "Ops@Example.com", "admin"], ["a b", "ok"], "ops", [" ops"]]),
         put("scopes", ["openid", ["openid", "my scope"], ["openid", " email"]]),
+        put("groupIds", ["00g1abc", ["00g1abc"], "00g1abcdefghijklmnop "]) if NS + "groupIds" not in stack else
+        put("groupIds", [stack[NS + "groupIds"][0], [*stack[NS + "groupIds"], "00gshort"]]),
     ]
     required = [NS + "consoleUrl", NS + "kubesphereVersion", *(["okta:orgName"] if NS + "issuer" not in stack else []),
                 *([NS + "groupNames"] if NS + "groupIds" not in stack else [])]
@@ -216,7 +218,8 @@ def _faults(stack: dict[str, Any]):
     faults.append(st.sampled_from(ours).map(lambda k: {**{x: v for x, v in stack.items() if x != k},
                                                          "myproject:" + k[len(NS):]: stack[k]}))
     if NS + "issuer" in stack:
-        faults.append(put("issuer", [stack[NS + "issuer"] + "/", " " + stack[NS + "issuer"]]))
+        faults.append(put("issuer", [stack[NS + "issuer"] + "/", " " + stack[NS + "issuer"],
+                                     stack[NS + "issuer"][len("https://"):]]))
     if NS + "roleBindings" in stack:
         faults += [
             put("roleBindings", [[{group: "platform-admin"}], ["platform-admin"], "platform-admin",
@@ -235,3 +238,15 @@ def _faults(stack: dict[str, Any]):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_printed_fixes_of_a_single_fault_converge_in_one_round(stack):
     assert_converges(stack)
+
+
+def test_a_url_written_without_its_scheme_is_fixed_with_https():
+    (problem,) = assert_converges({**VALID[0], NS + "consoleUrl": "kubesphere.example.com"})
+    assert problem[2] == "pulumi config set kubesphere-okta:consoleUrl https://kubesphere.example.com"
+    (problem,) = assert_converges({**VALID[1], NS + "issuer": "acme.okta.com"})
+    assert problem[2] == "pulumi config set kubesphere-okta:issuer https://acme.okta.com"
+
+
+def test_a_single_invalid_group_id_where_a_list_belongs_gets_a_placeholder_not_a_second_problem():
+    (problem,) = assert_converges({**VALID[0], NS + "groupIds": "00g1abc"})
+    assert problem[2].endswith("""'kubesphere-okta:groupIds[0]' '<Okta group id 00g...>'""")

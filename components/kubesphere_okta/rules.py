@@ -218,7 +218,8 @@ def check_console_url(value: Any) -> str:
     parts = urlsplit(value.strip())
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
-        raise ValueError(f"console_url must be an absolute https URL such as https://console.example.com (got {shown(value)})")
+        raise RuleError(f"console_url must be an absolute https URL such as https://console.example.com (got {shown(value)})",
+                        suggestion=_with_https(value.strip(), check_console_url))
     if parts.scheme == "http" and host not in _LOCAL_HOSTS:
         raise RuleError(
             f"console_url must use https (got {shown(value)}): Okta refuses plain-http redirect URIs "
@@ -233,6 +234,16 @@ def check_console_url(value: Any) -> str:
             suggestion=None if "*" in plain else plain,
         )
     return value.strip().rstrip("/")
+
+
+def _with_https(value: str, check: Callable[[Any], Any]) -> str | None:
+    """``https://`` + a URL written without its scheme (``acme.okta.com``), when that is a valid value."""
+    if "://" in value or not re.match(r"[A-Za-z0-9]", value):
+        return None
+    try:
+        return check("https://" + value)
+    except ValueError:
+        return None
 
 
 def _refuse_control_characters(value: str, field: str) -> None:
@@ -262,7 +273,8 @@ def check_issuer(value: Any) -> str:
         )
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"issuer must be an https URL such as https://example.okta.com (got {shown(value)})")
+        raise RuleError(f"issuer must be an https URL such as https://example.okta.com (got {shown(value)})",
+                        suggestion=_with_https(value, check_issuer))
     if "?" in value or "#" in value or "@" in parts.netloc:  # even empty ones (see check_console_url)
         raise ValueError(f"issuer must not carry a query, fragment or credentials (got {shown(value)})")
     if parts.path not in ("",) and not re.fullmatch(r"/oauth2/[A-Za-z0-9]+", parts.path):
@@ -297,7 +309,8 @@ def check_mapping_method(value: Any) -> str:
 def check_scopes(value: Any) -> list[str]:
     """Scopes in order, without duplicates, ``openid`` always first (no id_token without it)."""
     if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
-        raise _not_a_list("scopes", value, "scope names")
+        raise _not_a_list("scopes", value, "scope names",
+                          lambda s: s.strip() if isinstance(s, str) and _SCOPE.fullmatch(s.strip()) else None)
     scopes: list[str] = []
     items = list(value)
     for scope in items:
@@ -330,14 +343,18 @@ def check_go_duration(value: Any, *, field: str) -> str:
     return value
 
 
-def _not_a_list(field: str, value: Any, what: str) -> RuleError:
-    """A single value (or a mapping) where a list belongs: the fix makes it the list's items."""
+def _not_a_list(field: str, value: Any, what: str, meant: Callable[[Any], Any] = lambda item: item,
+                placeholder: str | None = None) -> RuleError:
+    """A single value (or a mapping) where a list belongs: the fix makes it the list's items, each as
+    ``meant`` reads it (an item that means nothing becomes ``placeholder``, or is left out)."""
     if isinstance(value, str) and value.strip():
-        items = [value]
+        given = [value]
     elif isinstance(value, Mapping):
-        items = [k for k in value if isinstance(k, str)] or [v for v in value.values() if isinstance(v, str)]
+        given = [k for k in value if isinstance(k, str)] or [v for v in value.values() if isinstance(v, str)]
     else:
-        items = []
+        given = []
+    items = list(dict.fromkeys(m if m is not None else placeholder for m in map(meant, given)))
+    items = [item for item in items if item is not None]
     shape = "[" + ", ".join(items) + "]" if items else "[...]"
     fixes = [Fix(field, "remove")] + [Fix(field, "set", item, path=(i,)) for i, item in enumerate(items)]
     return RuleError(f"{field} must be a list of {what}, e.g. {shape}, got {shown(value)}", fixes=fixes)
@@ -369,7 +386,9 @@ OKTA_GROUP_NAME_MAX = 255
 
 def check_group_ids(value: Any) -> list[str]:
     if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
-        raise _not_a_list("group_ids", value, "Okta group ids (00g...)")
+        raise _not_a_list("group_ids", value, "Okta group ids (00g...)",
+                          lambda g: g.strip() if isinstance(g, str) and _OKTA_GROUP_ID.fullmatch(g.strip()) else None,
+                          GROUP_ID_PLACEHOLDER)
     ids = list(value)
     bad = [gid for gid in ids if not isinstance(gid, str) or not _OKTA_GROUP_ID.fullmatch(gid)]
     if bad:
@@ -392,7 +411,7 @@ def _group_name(name: Any) -> str | None:
 
 def check_group_names(value: Any) -> list[str]:
     if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
-        raise _not_a_list("group_names", value, "Okta group names")
+        raise _not_a_list("group_names", value, "Okta group names", _group_name)
     names = list(value)
     bad = [n for n in names if not isinstance(n, str) or _group_name(n) != n]
     if bad:
@@ -648,7 +667,7 @@ def _meant_username(name: Any) -> str | None:
 
 def check_reserved_usernames(value: Any) -> list[str]:
     if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
-        raise _not_a_list("reserved_usernames", value, "KubeSphere user names")
+        raise _not_a_list("reserved_usernames", value, "KubeSphere user names", _meant_username)
     names = list(value)
     bad = [n for n in names if not isinstance(n, str) or not is_kubesphere_username(n)]
     if bad:
