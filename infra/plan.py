@@ -172,21 +172,21 @@ def mapped_groups(config: stack_files.StackConfig) -> dict[str, list[str]]:
 
 def members_file_problems(listed: set[str], mapped: dict[str, list[str]], file: str,
                           config: stack_files.StackConfig) -> list[str]:
-    """An --okta-members file that does not describe exactly the stack's mapped groups: a group the stack
-    does not map would be ignored, a mapped group missing from it would be planned without members."""
+    """Warnings for an --okta-members file that does not describe exactly the stack's mapped groups: a group
+    the stack does not map is ignored, a mapped group missing from it is planned without members."""
     problems = []
     unused = sorted(listed - set(mapped))
     if unused:
         problems.append(
             f"--okta-members: {file} lists {', '.join(map(repr, unused))}, which stack {config.stack!r} maps to no "
-            f"KubeSphere role ({', '.join(MEMBER_MAP_KEYS)}), so those members would be ignored: remove "
+            f"KubeSphere role ({', '.join(MEMBER_MAP_KEYS)}), so those members are ignored: remove "
             f"{'them' if len(unused) > 1 else 'it'} from the file, or map the group"
         )
     missing = sorted(set(mapped) - listed)
     if missing:
         problems.append(
             f"--okta-members: {file} does not list {', '.join(f'{g!r} (in {chr(44).join(mapped[g])})' for g in missing)}, "
-            "so the plan would show no member of it: add it to the file (`[]` for a group without members)"
+            "so the plan shows no member of it: add it to the file (`[]` for a group without members)"
         )
     return problems
 
@@ -403,6 +403,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         if path and not path.is_file():
             usage.append(f"{option}: no such file {path}")
     live, members, baseline = None, None, None
+    members_warnings: list[str] = []
     if not usage:  # the files' contents are part of the command line: a wrong one is a usage error too
         try:
             live = read_cluster_configuration(args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION)
@@ -416,7 +417,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         except InvalidInput as error:
             usage.append(f"--okta-members: {error}")
         if members is not None:
-            usage += members_file_problems(set(members), mapped_groups(config), args.okta_members.name, config)
+            members_warnings = members_file_problems(set(members), mapped_groups(config), args.okta_members.name, config)
         try:
             baseline = read_baseline(args.membership_only, args.stack) if args.membership_only else None
         except InvalidInput as error:
@@ -438,7 +439,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         from infra.program import UNPROTECT_HINTS
 
         resources = planned_resources(recording, config.stack, config.project)
-        warnings = list(dict.fromkeys([*config.warnings, *recording.warnings]))
+        warnings = list(dict.fromkeys([*config.warnings, *members_warnings, *recording.warnings]))
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
