@@ -277,10 +277,11 @@ def test_the_check_provider_unpickles_in_a_fresh_interpreter_outside_the_reposit
     import sys
 
     serialized = plan("4.1.3").named("ks-role-references").inputs["__provider"]
-    script = ("import base64, sys, dill; provider = dill.loads(base64.b64decode(sys.argv[1])); "
+    # On stdin: the pickle is longer than one command-line argument may be (MAX_ARG_STRLEN, 128 KiB).
+    script = ("import base64, sys, dill; provider = dill.loads(base64.b64decode(sys.stdin.read())); "
               "print(type(provider).__module__, type(provider).__name__)")
-    done = subprocess.run([sys.executable, "-c", script, serialized], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60, env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run([sys.executable, "-c", script], input=serialized, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["__main__", "RoleReferencesProvider"]
 
