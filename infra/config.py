@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import json
+import os
 import re
 import shlex
 from contextvars import ContextVar
@@ -457,6 +458,36 @@ def plaintext_credential_warnings(full_config: Mapping[str, Any], secret_keys: C
     return warnings
 
 
+def kubeconfig_problems(full_config: Mapping[str, Any], secret_keys: Collection[str] = (), *,
+                        env: Mapping[str, str] | None = None, home: str | None = None) -> list[tuple[str, str, str]]:
+    """``kubernetes:kubeconfig`` (with ``kubernetes:context``) the program would fail to use: a missing
+    file, contents that do not parse, a context it does not define. Resolved exactly as the cluster
+    binding resolves it (``cluster_access.resolve_kubeconfig``, client-go's rules). Only an explicit
+    ``kubernetes:kubeconfig`` is checked: the ambient kubeconfig of the machine running the offline
+    plan is not the one ``pulumi up`` will use. Encrypted contents the plan cannot decrypt are skipped."""
+    from kubesphere_okta.cluster_access import KubeconfigError, resolve_kubeconfig
+
+    kubeconfig = full_config.get("kubernetes:kubeconfig")
+    if not isinstance(kubeconfig, str) or not kubeconfig or kubeconfig == SECRET_PLACEHOLDER:
+        return []
+    context = full_config.get("kubernetes:context") or None
+    try:
+        resolve_kubeconfig(kubeconfig, context, os.environ if env is None else env,
+                           os.path.expanduser("~") if home is None else home)
+    except KubeconfigError as error:
+        message = str(error)
+        for both, key in (("kubeconfig / kubernetes:kubeconfig", "kubernetes:kubeconfig"),
+                          ("kube_context / kubernetes:context", "kubernetes:context"),
+                          ("kube_context (kubernetes:context)", "kubernetes:context")):
+            message = message.replace(both, key)  # a stack's user wrote config keys, not arguments
+        secret = "--secret " if "kubernetes:kubeconfig" in secret_keys else ""
+        if context and f"context {context!r}" in message and "does not exist" in message:
+            return [("kubernetes:context", message, "pulumi config set kubernetes:context '<a context of that kubeconfig>'")]
+        return [("kubernetes:kubeconfig", message,
+                 f"pulumi config set {secret}kubernetes:kubeconfig '<path of your kubeconfig file>'")]
+    return []
+
+
 def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None = None,
          full_config: Mapping[str, Any] | None = None, secret_keys: Collection[str] = ()) -> tuple[IntegrationConfig, str]:
     """Validate one stack's ``kubesphere-okta:`` config; return it with the resolved issuer.
@@ -469,6 +500,7 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
     okta = okta or {}
     own_secrets = {k[len(NAMESPACE) + 1:] for k in secret_keys if k.startswith(f"{NAMESPACE}:")}
     problems: list[tuple[str, str, str]] = list(unknown_names(full_config or {}, secret_keys))
+    problems += kubeconfig_problems(full_config or {}, secret_keys)
     problems += placeholder_problems(full_config if full_config is not None else
                                      {f"{NAMESPACE}:{k}": v for k, v in raw.items()})
     # Cross-field rules run on whatever parsed, so every problem is reported in one round.

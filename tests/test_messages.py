@@ -328,3 +328,43 @@ def test_an_okta_members_file_of_exactly_the_mapped_groups_plans_without_warning
     code, out, err = plan_stack(capsys, tmp_path, {"config": PROD}, "--okta-members", str(members), "--format", "json")
     assert code == 0, err
     assert not [w for w in json.loads(out)["warnings"] if "--okta-members" in w]
+
+
+# --- nothing silently ignored: a kubeconfig the program would fail to use ----------------------------
+
+GOOD_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: u, user: {token: s3cr3t-token}}]
+contexts: [{name: ctx, context: {cluster: c, user: u}}]
+current-context: ctx
+"""
+
+
+@pytest.mark.parametrize("case, key, expected", [
+    ("missing file", "kubernetes:kubeconfig", "is neither the path of an existing file nor kubeconfig contents"),
+    ("not YAML", "kubernetes:kubeconfig", "is not valid YAML at line 2"),
+    ("no such context", "kubernetes:context", "context 'nope' (kubernetes:context) does not exist (contexts: 'ctx')"),
+])
+def test_a_kubeconfig_the_program_would_fail_to_use_is_reported(capsys, tmp_path, case, key, expected):
+    path = tmp_path / "kubeconfig.yaml"
+    config = {**DEV, "kubernetes:kubeconfig": str(path)}
+    if case == "not YAML":
+        path.write_text("clusters: [\n")
+    elif case == "no such context":
+        path.write_text(GOOD_KUBECONFIG)
+        config["kubernetes:context"] = "nope"
+    code, _, err = plan_stack(capsys, tmp_path, {"config": config})
+    message, fix = only(err, key)
+    assert code == 1 and expected in message and "s3cr3t-token" not in err
+    assert fix.startswith(f"pulumi config set {key} '<")
+    assert_config_terms(err)
+    assert "kube_context" not in err
+
+
+def test_a_kubeconfig_that_resolves_plans(capsys, tmp_path):
+    path = tmp_path / "kubeconfig.yaml"
+    path.write_text(GOOD_KUBECONFIG)
+    code, _, err = plan_stack(capsys, tmp_path, {"config": {**DEV, "kubernetes:kubeconfig": str(path),
+                                                            "kubernetes:context": "ctx"}})
+    assert code == 0, err
