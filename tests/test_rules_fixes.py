@@ -214,3 +214,12 @@ def test_every_fix_names_a_known_action():
     fixes = [fix for problem in problems for fix in problem.fixes]
     assert fixes and all(fix.action in {"set", "remove", "append", "set_key", "rename"} for fix in fixes)
     assert all(re.fullmatch(r"[a-z_]+", fix.field) for fix in fixes)
+
+
+def test_a_fix_inside_a_list_or_mapping_is_said_in_argument_terms_with_its_place():
+    from kubesphere_okta.args import argument_fix
+
+    assert argument_fix(Fix("reserved_usernames", "set", "admin", path=(0,))) == "set reserved_usernames[0] = 'admin'"
+    assert argument_fix(Fix("workspace_role_bindings", "remove", path=("KS Team A", ""))) == \
+        "remove workspace_role_bindings['KS Team A']['']"
+    assert argument_fix(Fix("require_mfa", "set", True)) == "set require_mfa=True"
