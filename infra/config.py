@@ -238,7 +238,9 @@ def config_fix(fix: rules.Fix, raw: Mapping[str, Any], secret: bool = False,
     full = key if ":" in key else f"{NAMESPACE}:{key}"
     value = "<value>" if secret else _config_value(fix.value)
     flag = "--secret " if secret else ""
-    path = fix.path or ((fix.key,) if fix.action == "set_key" else ())
+    path = fix.path or ((fix.key,) if fix.action == "set_key" else tuple(fix.key) if fix.action == "remove_key" else ())
+    if fix.action == "remove_key":
+        return f"pulumi config rm --path {shlex.quote(_path_key(full, path))}"
     if fix.action == "append":
         current = _json_list(raw.get(key))
         path = (len(current) if isinstance(current, list) else 0,)

@@ -422,7 +422,7 @@ def classify(
             members_changed |= op not in NO_OPS
             _per_member(context, step, op)
         elif op not in NO_OPS:
-            _other(context, step, op)
+            _other(context, step, op, input_keys.get(urn, set()))
     _per_member_burst(context, by_urn, ops)
     if members_changed and context.check_cluster:
         _require_guards(context, sorted({integration_of(by_urn[u]) for u in order
@@ -523,8 +523,7 @@ def _keyed(context: _Context, step: Mapping[str, Any], op: str, plan_keys: set[s
                                         f"'{members_key}' is not a map keyed by username in the preview "
                                         "(unknown or secret): cannot tell who joins or leaves"))
         return False
-    shown = {k for k in set(old_inputs) | set(new_inputs) if old_inputs.get(k) != new_inputs.get(k)}
-    other = sorted((shown | plan_keys) - {members_key, CLUSTER_KEY})
+    other = sorted(changed_inputs(step, plan_keys) - {members_key, CLUSTER_KEY})
     if other:
         context.refusals.append(Refusal(urn, op, NOT_MEMBERSHIP,
                                         f"changes {', '.join(other)}, not only its members ('{members_key}'): "
@@ -667,13 +666,23 @@ def _username(state: Mapping[str, Any], urn: str) -> str:
 CHECK_MEMBER_INPUTS = frozenset({"identities", "planned", "identity_read"})
 
 
-def _other(context: _Context, step: Mapping[str, Any], op: str) -> None:
+def changed_inputs(step: Mapping[str, Any], plan_keys: Iterable[str] = ()) -> set[str]:
+    """Every top-level input a step changes, as far as anything shows it: the preview's before and
+    after (secrets read "[secret]" on both sides), its diff reasons, and the saved plan's inputDiff
+    (which compares the real values, secrets included)."""
+    old, new = _inputs(_state(step, "oldState")), _inputs(_state(step, "newState"))
+    shown = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+    return shown | set(map(str, step.get("diffReasons") or ())) | set(plan_keys)
+
+
+def _other(context: _Context, step: Mapping[str, Any], op: str, plan_keys: set[str] = frozenset()) -> None:
     urn, token = step["urn"], type_of(step["urn"])
     if token == STACK_TYPE and op == "update":
         return  # the stack's outputs (skippedMembers, ...): nothing outside the state is written
-    if (token == DYNAMIC_TYPE and op == "update" and name_of(urn).endswith("-role-references")
-            and step.get("diffReasons") and set(step["diffReasons"]) <= CHECK_MEMBER_INPUTS):
-        return  # the preview check's record of who is planned: members joined or left
+    if token == DYNAMIC_TYPE and op == "update" and name_of(urn).endswith("-role-references"):
+        changed = changed_inputs(step, plan_keys)
+        if changed and changed <= CHECK_MEMBER_INPUTS:
+            return  # the preview check's record of who is planned: members joined or left
     if not (_state(step, "newState") or _state(step, "oldState")).get("custom", True) and op == "update":
         return  # a component's outputs: nothing is written outside the state
     if token.startswith("pulumi:providers:"):

@@ -440,3 +440,14 @@ def test_the_preview_check_follows_members_but_a_changed_mapping_or_cluster_is_r
     plan.add("update", "pulumi-python:dynamic:Resource", "kubesphere-okta-role-references", before, {**before, **changed})
     verdict = plan.classify()
     assert verdict.outcome == outcome, verdict.summary("prod")
+
+
+def test_a_preview_check_whose_secret_input_changes_is_refused():
+    # The kubeconfig reads "[secret]" on both sides of the preview; only the saved plan shows it changed.
+    plan, _names = per_member_stack(20)
+    before = {"identities": {"users": []}, "kubeconfig": "[secret]"}
+    urn = plan.add("update", "pulumi-python:dynamic:Resource", "kubesphere-okta-role-references", before,
+                   {**before, "identities": {"users": [["jane.example.com", "00ujane"]]}},
+                   plan_input_keys={"identities", "kubeconfig"})
+    verdict = plan.classify()
+    assert verdict.refused and verdict.first.urn == urn

@@ -210,11 +210,15 @@ def plan_memberships(
 # --- Mistakes that need no cluster ----------------------------------------------------------
 
 
-def configuration_problems(kubesphere_version: str, memberships_config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Problems of the three maps that only the version decides: a 4.1.0-4.1.2 workspace role name
-    longer than 63 characters (its ``role-ref`` label would be invalid, and 4.1.2 cannot create
-    such a built-in role at all), as (argument, message)."""
-    problems: list[tuple[str, str]] = []
+def configuration_problem_entries(
+    kubesphere_version: str, memberships_config: Mapping[str, Any]
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Problems of the three maps that only the version decides, as (argument, message, entry): a
+    4.1.0-4.1.2 workspace role name longer than 63 characters (its ``role-ref`` label would be
+    invalid, and 4.1.2 cannot create such a built-in role at all), and on 4.1 any role name that
+    long. ``entry`` is the path of the map entry at fault within the argument (``(group, workspace)``,
+    ``(group, namespace)`` or ``(group,)``): removing it removes the problem."""
+    problems: list[tuple[str, str, tuple[str, ...]]] = []
     if kubesphere_versions.is_v3(kubesphere_version):
         return problems
     for group, targets in memberships_config.get(WORKSPACE, ()):
@@ -226,17 +230,26 @@ def configuration_problems(kubesphere_version: str, memberships_config: Mapping[
                     f"{kubesphere_version} labels a binding with its role name, and a label value holds at most "
                     f"{LABEL_VALUE_MAX} (4.1.3 shortens long built-in workspace-role names: upgrade, or use a "
                     "shorter workspace name)"
-                )))
-    for scope in (PROJECT, CLUSTER):
-        pairs = memberships_config.get(scope, ())
-        roles = [role for _group, targets in pairs for _t, role in targets] if scope == PROJECT else [r for _g, r in pairs]
-        for role in roles:
+                ), (group, workspace)))
+    for group, targets in memberships_config.get(PROJECT, ()):
+        for namespace, role in targets:
             if len(role) > LABEL_VALUE_MAX:
-                problems.append((ARGUMENTS[scope], (
-                    f"role {role!r} is {len(role)} characters; KubeSphere 4.1 labels a binding with its role "
-                    f"name, and a label value holds at most {LABEL_VALUE_MAX}"
-                )))
+                problems.append((ARGUMENTS[PROJECT], (
+                    f"group {group!r}: role {role!r} in project {namespace!r} is {len(role)} characters; KubeSphere "
+                    f"4.1 labels a binding with its role name, and a label value holds at most {LABEL_VALUE_MAX}"
+                ), (group, namespace)))
+    for group, role in memberships_config.get(CLUSTER, ()):
+        if len(role) > LABEL_VALUE_MAX:
+            problems.append((ARGUMENTS[CLUSTER], (
+                f"group {group!r}: role {role!r} is {len(role)} characters; KubeSphere 4.1 labels a binding "
+                f"with its role name, and a label value holds at most {LABEL_VALUE_MAX}"
+            ), (group,)))
     return problems
+
+
+def configuration_problems(kubesphere_version: str, memberships_config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``configuration_problem_entries`` as (argument, message)."""
+    return [(argument, message) for argument, message, _entry in configuration_problem_entries(kubesphere_version, memberships_config)]
 
 
 def role_warnings(memberships_config: Mapping[str, Any]) -> list[str]:

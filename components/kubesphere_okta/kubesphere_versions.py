@@ -178,7 +178,8 @@ LOGOUT: dict[str, dict[str, str]] = {
     "3.x": {
         "sees": "the console asks its server for the end-session URL and opens Okta's end_session_endpoint "
                 "with no parameters: the user ends on Okta's sign-out page, not back on the console",
-        "revoked": "the console's cookies and the Okta session; the KubeSphere access token is NOT revoked "
+        "revoked": "the console's cookies; the Okta session only if Okta accepts a logout without id_token_hint "
+                   "(which it documents as required; not verified here); the KubeSphere access token is NOT revoked "
                    "(the console never calls /oauth/logout) and stays valid until accessTokenMaxAge",
         "best": "a short accessTokenMaxAge (e.g. 1h) and bookmark the console",
         "source": "kubesphere/console@v3.4.1:server/controllers/session.js (handleLogout); "
@@ -198,7 +199,8 @@ LOGOUT: dict[str, dict[str, str]] = {
         "sees": "a redirect to Okta's end_session_endpoint with client_id and post_logout_redirect_uri "
                 "(the console URL), then back on the console's login page if Okta accepts the request "
                 "without id_token_hint (no KubeSphere version sends one)",
-        "revoked": "the console's cookies and the Okta session; the KubeSphere access token is NOT revoked "
+        "revoked": "the console's cookies; the Okta session only if Okta accepts a logout without id_token_hint "
+                   "(which it documents as required; not verified here); the KubeSphere access token is NOT revoked "
                    "(the console never calls /oauth/logout) and stays valid until it expires",
         "best": "postLogoutRedirectURI (set by this project) and the console URL among the Okta app's "
                 "post_logout_redirect_uris (set by this project)",

@@ -63,9 +63,10 @@ class Fix:
     field: str
     action: str
     """``set`` (field to value), ``remove`` (the field), ``append`` (value to the list field),
-    ``set_key`` (``key`` of the mapping field to value), ``rename`` (the field to the name in value)."""
+    ``set_key`` (``key`` of the mapping field to value), ``rename`` (the field to the name in value),
+    ``remove_key`` (the entry at path ``key``, a tuple of keys, inside the mapping field)."""
     value: Any = None
-    key: str | None = None
+    key: Any = None
     path: tuple[str | int, ...] = ()
     """Where inside the field ``set`` or ``remove`` acts: mapping keys and list indexes, outermost first."""
 
@@ -941,7 +942,9 @@ def _scoped_role_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     maps = scoped_role_maps(values)
     if version not in SUPPORTED_VERSIONS or maps is None:
         return []
-    return kubesphere_roles.configuration_problems(version, maps)
+    # Each fix removes the one map entry at fault, spelled with the user's own group and target.
+    return [Problem(argument, message, [Fix(argument, "remove_key", key=entry)])
+            for argument, message, entry in kubesphere_roles.configuration_problem_entries(version, maps)]
 
 
 def missing_built_in_role_problems(roles: Iterable[Any], kubesphere_version: str) -> list[str]:
