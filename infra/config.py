@@ -463,6 +463,11 @@ def plaintext_credential_warnings(full_config: Mapping[str, Any], secret_keys: C
     return warnings
 
 
+#: Set by the offline plan: check an explicit kubernetes:kubeconfig here. Under `pulumi preview` the
+#: cluster guards resolve it the same way and refuse it (docs/cluster-binding.md), so the program does not.
+CHECK_KUBECONFIG: ContextVar[bool] = ContextVar("check_kubeconfig", default=False)
+
+
 def kubeconfig_problems(full_config: Mapping[str, Any], secret_keys: Collection[str] = (), *,
                         env: Mapping[str, str] | None = None, home: str | None = None) -> list[tuple[str, str, str]]:
     """``kubernetes:kubeconfig`` (with ``kubernetes:context``) the program would fail to use: a missing
@@ -505,7 +510,8 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
     okta = okta or {}
     own_secrets = {k[len(NAMESPACE) + 1:] for k in secret_keys if k.startswith(f"{NAMESPACE}:")}
     problems: list[tuple[str, str, str]] = list(unknown_names(full_config or {}, secret_keys))
-    problems += kubeconfig_problems(full_config or {}, secret_keys)
+    if CHECK_KUBECONFIG.get():
+        problems += kubeconfig_problems(full_config or {}, secret_keys)
     problems += placeholder_problems(full_config if full_config is not None else
                                      {f"{NAMESPACE}:{k}": v for k, v in raw.items()})
     # Cross-field rules run on whatever parsed, so every problem is reported in one round.

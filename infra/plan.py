@@ -229,9 +229,10 @@ def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | No
 
     if program is None:
         from infra.program import main as program
-    from infra.config import VALUE_SOURCES
+    from infra.config import CHECK_KUBECONFIG, VALUE_SOURCES
 
     sources = VALUE_SOURCES.set(dict(config.sources))  # warnings name where a value came from
+    checked = CHECK_KUBECONFIG.set(True)  # offline, no guard resolves the kubeconfig: the program does
     try:
         return run(program, project=config.project, stack=config.stack, config=config.config,
                    secret_keys=list(config.secret_keys), mocks=mocks or PlanMocks())
@@ -239,6 +240,7 @@ def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | No
         raise InvalidInput(str(error)) from None
     finally:
         VALUE_SOURCES.reset(sources)
+        CHECK_KUBECONFIG.reset(checked)
 
 
 def engine_urns(recording: Recording, stack: str, project: str) -> dict[str, str]:

@@ -20,8 +20,6 @@ stack of the untagged 0.2.0 code given ``kubeconfig``/``kube_context`` (``upgrad
 
 import copy
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -77,28 +75,8 @@ def registered(args: dict, step: int = 1) -> dict:
 
 def registered_by_program(stack: dict, step: int = 1) -> dict:
     config = {**stack["config"], **(STEP_1_CONFIG if step == 1 else {})}
-    # The stack's kubernetes:kubeconfig names a file in the home folder of whoever ran 0.1.0, and the
-    # program refuses a kubeconfig it could not use (infra/config.py, kubeconfig_problems): give it one.
-    with tempfile.TemporaryDirectory() as home:
-        path = Path(config["kubernetes:kubeconfig"].replace("~", home, 1))
-        path.parent.mkdir(parents=True)
-        context = config.get("kubernetes:context") or "ctx"
-        path.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": context,
-            "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443"}}],
-            "users": [{"name": "u", "user": {"token": "t"}}],
-            "contexts": [{"name": context, "context": {"cluster": "c", "user": "u"}}],
-        }))
-        previous = os.environ.get("HOME")
-        os.environ["HOME"] = home
-        try:
-            recording = run(program.main, stack="dev", config=config, secret_keys=stack["secret_keys"],
-                            mocks=FixedCredentialMocks())
-        finally:
-            if previous is None:
-                os.environ.pop("HOME", None)
-            else:
-                os.environ["HOME"] = previous
+    recording = run(program.main, stack="dev", config=config, secret_keys=stack["secret_keys"],
+                    mocks=FixedCredentialMocks())
     return {r.urn: r for r in recording.resources}
 
 
