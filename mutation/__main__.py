@@ -61,6 +61,9 @@ class Target:
 TARGETS: dict[str, Target] = {
     "cluster_configuration": Target(("tests/test_cluster_configuration.py",), 100.0),
     "usernames": Target(("tests/test_usernames.py",), 100.0),
+    # client-go's kubeconfig loading rules, held to kubectl (the oracle tests need kubectl), and the
+    # credential answers it reads (exec plugins, OIDC id-tokens).
+    "kubeconfig_loading": Target(("tests/test_kubeconfig_loading.py", "tests/test_cluster_access_deadlines.py"), 100.0),
     # rules.py's tests are split by subject (tests/test_rules_*.py); its identity and scoped-role
     # rules are also tested beside the modules they serve.
     "rules": Target(("tests/test_rules.py", "tests/test_rules_cluster_binding.py", "tests/test_rules_fixes.py",
