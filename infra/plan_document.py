@@ -25,6 +25,21 @@ CLUSTER_CONFIGURATION = "ClusterConfiguration"
 SECRET = "Secret"
 
 
+
+#: The type of a stack's root resource, which no URN's type chain includes.
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent_urn: str, type_: str, name: str) -> str:
+    """The URN the Pulumi engine assigns: the parent's whole qualified type chain, ``$``, the type,
+    except under the root Stack (pulumi/pulumi@v3.259.0: sdk/go/common/resource/urn/urn.go ``New``,
+    called with the parent URN's ``QualifiedType()``). The Python SDK's mocks keep only the parent's
+    last type and prefix the Stack's (sdk/python/lib/pulumi/runtime/mocks.py ``make_urn``)."""
+    parent_type = parent_urn.split("::")[2] if parent_urn.count("::") >= 3 else ""
+    if parent_type and parent_type != ROOT_STACK_TYPE:
+        type_ = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
 @dataclass(frozen=True)
 class PlannedResource:
     type: str
