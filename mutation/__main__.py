@@ -61,6 +61,8 @@ class Target:
 TARGETS: dict[str, Target] = {
     "cluster_configuration": Target(("tests/test_cluster_configuration.py",), 100.0),
     "usernames": Target(("tests/test_usernames.py",), 100.0),
+    # The 3.x entry's ledger: what it holds on a cluster and what goes back (docs/cluster-binding.md).
+    "entry_ledger": Target(("tests/test_entry_ledger.py",), 100.0),
     # rules.py's tests are split by subject (tests/test_rules_*.py); its identity and scoped-role
     # rules are also tested beside the modules they serve.
     "rules": Target(("tests/test_rules.py", "tests/test_rules_cluster_binding.py", "tests/test_rules_fixes.py",
