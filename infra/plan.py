@@ -158,6 +158,18 @@ def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
+def read_state(path: Path) -> list[dict[str, Any]]:
+    """``--state``: the output of `pulumi stack export` (JSON)."""
+    try:
+        document = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"{path.name} is not JSON ({error}); give the output of `pulumi stack export`") from None
+    try:
+        return plan_document.state_resources(document)
+    except ValueError as error:
+        raise InvalidInput(f"{path.name} {error}") from None
+
+
 def read_members(path: Path) -> dict[str, list[dict[str, Any]]]:
     """``--okta-members``: {group name or id: [{id, login, email}, ...]}, as Okta would list them."""
     document = _load_yaml(path)
@@ -266,6 +278,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
         "--config", "-c", action="append", default=[], metavar="KEY=VALUE",
         help="override one config value of the stack file, as `pulumi preview --config` does (repeatable)",
     )
+    parser.add_argument(
+        "--state", type=Path, metavar="FILE",
+        help="the stack's state as `pulumi stack export` writes it: warn about what it shows "
+             "(a cluster guard missing while KubeSphere objects remain)",
+    )
     parser.add_argument("--destroy", action="store_true", help="show what `pulumi destroy` leaves instead")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--project-dir", type=Path, default=REPOSITORY, help=argparse.SUPPRESS)
@@ -285,10 +302,11 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         print(error, file=sys.stderr)
         return 1
     usage = inapplicable_options(args, config)
-    for option, path in (("--cluster-configuration", args.cluster_configuration), ("--okta-members", args.okta_members)):
+    for option, path in (("--cluster-configuration", args.cluster_configuration), ("--okta-members", args.okta_members),
+                         ("--state", args.state)):
         if path and not path.is_file():
             usage.append(f"{option}: no such file {path}")
-    live, members = None, None
+    live, members, state = None, None, []
     if not usage:  # the files' contents are part of the command line: a wrong one is a usage error too
         try:
             live = read_cluster_configuration(args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION)
@@ -301,6 +319,10 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
                 members = read_members(args.okta_members) if args.okta_members else None
         except InvalidInput as error:
             usage.append(f"--okta-members: {error}")
+        try:
+            state = read_state(args.state) if args.state else []
+        except InvalidInput as error:
+            usage.append(f"--state: {error}")
     if usage:
         parser.error("\n  ".join(usage))
     if program is None:
@@ -318,7 +340,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         from infra.program import UNPROTECT_HINTS
 
         resources = planned_resources(recording)
-        warnings = list(dict.fromkeys(recording.warnings))
+        warnings = list(dict.fromkeys(recording.warnings)) + plan_document.missing_guard_warnings(state)
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
