@@ -49,7 +49,7 @@ def direct_program(n: int) -> Callable[[], None]:
     import pulumi_kubernetes as k8s
     import pulumi_okta as okta
 
-    from kubesphere_okta import kubesphere_v3
+    from kubesphere_okta import cluster_access, cluster_guard, dynamic_registration
     from kubesphere_okta.identity_provider import (
         V4_NAMESPACE,
         IdentityProviderSettings,
@@ -61,13 +61,13 @@ def direct_program(n: int) -> Callable[[], None]:
 
     settings = IdentityProviderSettings(console_url=ARGS["console_url"], issuer=ARGS["issuer"], kubesphere_version="4.1")
     secret_name = v4_secret_name(settings.provider_name)
-    serialized_guard = kubesphere_v3._serialized_provider(type(kubesphere_v3.portable_guard_provider()))
+    serialized_guard = dynamic_registration.serialized_provider(type(cluster_guard.portable_guard_provider()))
 
     def guard(name: str, role: str, depends_on: list) -> pulumi.CustomResource:
         props = {"role": role, "provider_name": settings.provider_name, "kubeconfig": None, "kube_context": None,
                  "secret_name": secret_name if role == "before" else None,
                  "namespace": V4_NAMESPACE if role == "before" else None, "rebind_cluster": None,
-                 "request_timeout": kubesphere_v3.REQUEST_TIMEOUT_SECONDS, "cluster": None,
+                 "request_timeout": cluster_access.REQUEST_TIMEOUT_SECONDS, "cluster": None,
                  pulumi.dynamic.dynamic.PROVIDER_KEY: pulumi.Output.secret(serialized_guard)}
         return pulumi.CustomResource("pulumi-python:dynamic:Resource", name, props, pulumi.ResourceOptions(
             depends_on=depends_on, additional_secret_outputs=["kubeconfig"]))

@@ -7,7 +7,7 @@ import pytest
 from infra.config import ConfigError, load
 from kubesphere_okta import cluster_binding
 from kubesphere_okta.args import IntegrationArgsError, resolve_args
-from kubesphere_okta.kubesphere_v3 import ClusterConfigurationError, api_client
+from kubesphere_okta.cluster_access import ClusterAccessError as ClusterConfigurationError, api_client
 
 BASE_CONFIG = {"consoleUrl": "https://console.example.com", "kubesphereVersion": "3.4",
                "issuer": "https://example.okta.com", "groupIds": '["00g1abcdefghijklmnop"]'}

@@ -31,7 +31,8 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from kubesphere_okta import cluster_configuration as cc
 from kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry
-from kubesphere_okta.kubesphere_v3 import portable_guard_provider, portable_provider
+from kubesphere_okta.cluster_guard import portable_guard_provider
+from kubesphere_okta.kubesphere_v3 import portable_provider
 from tests.kubernetes_api_double import TOKEN, KubernetesApiDouble
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def wire(props: dict) -> Any:
 
 
 def plain(struct: Any) -> dict:
-    from kubesphere_okta.kubesphere_v3 import _plain
+    from kubesphere_okta.cluster_access import _plain
 
     return _plain(rpc.deserialize_properties(struct))
 

@@ -129,7 +129,7 @@ def test_without_kubeconfig_arguments_the_dynamic_resources_reach_the_default_pr
 
 def test_without_kubeconfig_arguments_or_config_the_dynamic_resources_use_the_ambient_kubeconfig():
     """No kubernetes:* config: like the default provider, KUBECONFIG or ~/.kube/config and its
-    current context (kubesphere_v3.api_client with None)."""
+    current context (cluster_access.api_client with None)."""
     rec = run(build("3.4", **ROLE_BINDINGS), mocks=mocks())
     for resource in rec.of_type(DYNAMIC):
         assert resource.inputs.get("kubeconfig") is None and resource.inputs.get("kube_context") is None, resource.name

@@ -106,9 +106,9 @@ def test_v3_example_stack_reaches_the_cluster_of_its_kubernetes_context():
 
 
 def test_dynamic_resources_register_as_the_sdk_class_does_with_the_provider_serialized_once(monkeypatch):
-    """The provider is pickled once per process (kubesphere_v3._register_dynamic); what is
+    """The provider is pickled once per process (dynamic_registration.register_dynamic); what is
     registered is exactly what pulumi.dynamic.Resource.__init__ registers."""
-    from kubesphere_okta import kubesphere_v3
+    from kubesphere_okta import dynamic_registration
 
     def registrations():
         def rows(recording):
@@ -122,9 +122,9 @@ def test_dynamic_resources_register_as_the_sdk_class_does_with_the_provider_seri
                 + rows(run(build({"kubesphere_version": "4.1", "kubeconfig": KUBECONFIG}))))
 
     ours = registrations()
-    assert kubesphere_v3._serialized_provider.cache_info().currsize >= 2
+    assert dynamic_registration.serialized_provider.cache_info().currsize >= 2
     dynamic = [row for row in ours if row[0] == DYNAMIC]
     assert {row[1] for row in dynamic} == {"ks-identity-provider", "ks-cluster", "ks-cluster-release"}
     assert len(dynamic) == 4 and all("__provider" in row[5] for row in dynamic)  # secret, as the SDK makes it
-    monkeypatch.setattr(kubesphere_v3, "_register_dynamic", kubesphere_v3._sdk_register_dynamic)
+    monkeypatch.setattr(dynamic_registration, "register_dynamic", dynamic_registration.sdk_register_dynamic)
     assert registrations() == ours

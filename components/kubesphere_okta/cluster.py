@@ -20,7 +20,7 @@ Either way:
 
 * every object depends on the cluster guard (``<name>-cluster``), a dynamic resource that records
   the cluster's identity on first write and refuses, at preview and up, a cluster with another
-  identity before any object is written (``kubesphere_v3.ClusterGuard``);
+  identity before any object is written (``cluster_guard.ClusterGuard``);
 * after every object is registered, ``seal`` adds a second guard (``<name>-cluster-release``) that
   depends on all of them: ``pulumi destroy`` deletes dependents first, so this guard is deleted
   FIRST and its refusal stops the destroy before any KubeSphere object is deleted.
@@ -35,7 +35,8 @@ from typing import Any, Optional, Sequence
 
 import pulumi
 
-from . import cluster_binding, kubesphere_v3
+from . import cluster_binding
+from .cluster_guard import ClusterGuard
 from .identity_provider import V4_NAMESPACE, IdentityProviderSettings, v4_secret_name
 from .rules import is_v4
 
@@ -54,7 +55,7 @@ class KubeSphereCluster:
         self.adopt = bool(access.get("adopt_existing_provider"))
         self.provider_name = settings.provider_name
         self.provider: Optional[pulumi.ProviderResource] = None
-        self.guard: Optional[kubesphere_v3.ClusterGuard] = None
+        self.guard: Optional[ClusterGuard] = None
         self._secret_name = v4_secret_name(settings.provider_name) if is_v4(settings.kubesphere_version) else None
         for warning in cluster_binding.default_provider_warnings(
             explicit=self.explicit, cluster_override=pulumi.Config("kubernetes").get("cluster")
@@ -73,8 +74,8 @@ class KubeSphereCluster:
             )
         self.guard = self._guard(f"{name}-cluster", "before", depends_on=[])
 
-    def _guard(self, resource_name: str, role: str, depends_on: Sequence[pulumi.Resource]) -> kubesphere_v3.ClusterGuard:
-        return kubesphere_v3.ClusterGuard(
+    def _guard(self, resource_name: str, role: str, depends_on: Sequence[pulumi.Resource]) -> ClusterGuard:
+        return ClusterGuard(
             resource_name,
             role=role,
             provider_name=self.provider_name,
@@ -97,7 +98,7 @@ class KubeSphereCluster:
         return {"kubeconfig": self.kubeconfig, "kube_context": self.kube_context,
                 "rebind_cluster": self.rebind_cluster, "adopt": self.adopt}
 
-    def seal(self, objects: Sequence[pulumi.Resource]) -> Optional[kubesphere_v3.ClusterGuard]:
+    def seal(self, objects: Sequence[pulumi.Resource]) -> Optional[ClusterGuard]:
         """Register the guard that ``pulumi destroy`` deletes before any of ``objects``."""
         if self.guard is None or not objects:
             return None
@@ -111,7 +112,7 @@ def default_provider_access() -> tuple[Optional[pulumi.Output[str]], Optional[st
     ``Configure`` uses ``kubernetes:kubeconfig`` (contents or path) when set, else client-go's
     default loading rules (``KUBECONFIG``, else ``~/.kube/config``), with ``kubernetes:context``
     overriding the current context (pulumi/pulumi-kubernetes provider/pkg/provider/provider.go,
-    ``Configure``). ``kubesphere_v3.api_client`` falls back the same way when given None, so the
+    ``Configure``). ``cluster_access.api_client`` falls back the same way when given None, so the
     values are passed on as they are. The kubeconfig stays a secret Output (it may hold credentials).
     """
     config = pulumi.Config("kubernetes")

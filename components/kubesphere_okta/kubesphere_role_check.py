@@ -13,32 +13,28 @@ its Namespace and Roles), never one per member. When the cluster cannot be reach
 (no kubeconfig on the machine running the preview, say), the check passes with nothing read; the
 bindings' own creation then fails with the Kubernetes provider's error.
 
-The provider is stored in the state BY VALUE, like the 3.x entry's (``kubesphere_v3``): the
+The provider is stored in the state BY VALUE, like the 3.x entry's (``dynamic_registration``): the
 dynamic-provider process (``python -m pulumi.dynamic``) must unpickle it where ``kubesphere_okta``
 may not be importable: after the package moved or was uninstalled (``pulumi destroy`` runs the
 provider stored in the state), or in the Python a TypeScript/Go/YAML program's dynamic resources
-run in (docs/component-package.md). ``_provider_namespace`` re-runs this module's source under
-``__main__`` with the few package names it uses bound to ``__main__`` copies, so dill pickles the
-code itself. What the check reads is decided at program time (``kubesphere_roles.read_plan``, an
-input), so the provider needs nothing of ``rules``. It holds no client: each check builds its own
-from its inputs, with the same kubeconfig rules as the 3.x resource.
+run in (docs/component-package.md). What the check reads is decided at program time
+(``kubesphere_roles.read_plan``, an input), so the provider needs nothing of ``rules``. It holds no
+client: each check builds its own from its inputs, with the same kubeconfig rules as the 3.x
+resource (``cluster_access``).
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import sys
-import types
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic
 
-from . import kubesphere_roles, kubesphere_v3
+from . import kubesphere_roles
 from .kubesphere_roles import ClusterView, Reference
 # The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
-from .kubesphere_v3 import _contains_unknown, _plain, api_client
+from .cluster_access import _contains_unknown, _plain, api_client
+from . import dynamic_registration
 
 #: Per-request timeout (connect, read) in seconds, so a dead API server cannot hang the preview.
 REQUEST_TIMEOUT_SECONDS = (10, 30)
@@ -154,45 +150,9 @@ class KubeSphereRoleReferences(pulumi.dynamic.Resource):
             "kube_context": kube_context,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        kubesphere_v3._register_dynamic(self, portable_provider(), name, props, opts)
-
-
-#: The lines that tie this module to the package; ``_provider_namespace`` binds their names itself.
-_PACKAGE_IMPORTS = (
-    "from . import kubesphere_roles, kubesphere_v3\n",
-    "from .kubesphere_roles import ClusterView, Reference\n",
-    "from .kubesphere_v3 import _contains_unknown, _plain, api_client\n",
-)
-#: What the provider uses of ``kubesphere_roles`` (pure code that touches no other package module).
-_ROLES_USED = ("reference_problems", "WORKSPACE_LABEL")
-
-
-@functools.lru_cache(maxsize=None)
-def _provider_namespace() -> dict[str, Any]:
-    """This module re-run from its own source under the module name ``__main__``, its package
-    imports bound to ``__main__`` copies (``kubesphere_roles`` re-run from its source; the 3.x
-    provider's own copies of the kubesphere_v3 helpers), so that dill pickles it all by value.
-    dill (``recurse=True``, as pulumi.dynamic calls it) then carries only the globals the
-    provider's code refers to."""
-    source = inspect.getsource(sys.modules[__name__])
-    for line in _PACKAGE_IMPORTS:
-        if line not in source:
-            raise RuntimeError("kubesphere_role_check must import the package with exactly: " + line)
-        source = source.replace(line, "")
-    roles: dict[str, Any] = {"__name__": "__main__", "__package__": __package__}
-    exec(compile(inspect.getsource(kubesphere_roles), kubesphere_roles.__file__, "exec"), roles)  # noqa: S102
-    v3 = kubesphere_v3._provider_namespace()
-    namespace: dict[str, Any] = {
-        "__name__": "__main__",
-        "kubesphere_roles": types.SimpleNamespace(**{name: roles[name] for name in _ROLES_USED}),
-        "ClusterView": roles["ClusterView"],
-        "Reference": roles["Reference"],
-        **{name: v3[name] for name in ("_contains_unknown", "_plain", "api_client")},
-    }
-    exec(compile(source, __file__, "exec"), namespace)  # noqa: S102 - our own source
-    return namespace
+        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
 
 
 def portable_provider() -> pulumi.dynamic.ResourceProvider:
     """The role check's provider, carried by value (see the module docstring)."""
-    return _provider_namespace()["RoleReferencesProvider"]()
+    return dynamic_registration.provider_namespace("kubesphere_role_check")["RoleReferencesProvider"]()

@@ -21,16 +21,17 @@ cluster and is sent back exactly as it was read (docs/kubesphere-okta-facts.md, 
 
 Cluster binding, ownership and lost responses (docs/cluster-binding.md):
 
-* every operation first reads the ``kube-system`` Namespace of the cluster it reaches; its uid is
-  recorded in state (``cluster``) on the first write, and check, update, read and delete refuse
-  when a later run reaches a cluster with another uid (``cluster_binding``);
+* every operation first reads the identity of the cluster it reaches (``cluster_access``: the
+  ``kube-system`` Namespace uid); it is recorded in state (``cluster``) on the first write, and
+  check, update, read and delete refuse when a later run reaches a cluster with another uid
+  (``cluster_binding``);
 * an entry with our name that this stack did not write (other type, issuer or client id) is
   refused unless ``adopt`` is set; an adopted entry is kept in state and put back on delete;
 * the token lifetimes to restore are captured once, before our first write, and kept in an
   annotation of the ClusterConfiguration written together with that write, so a retried create
   (lost response, lost checkpoint) never mistakes our own value for the cluster's;
 * every request has one total deadline (``request_timeout``), with the client's own retries
-  turned off, and writes carry the field manager ``kubesphere-okta``.
+  turned off, and writes carry the field manager ``kubesphere-okta`` (``cluster_access``).
 
 Why a PUT with resourceVersion rather than a JSON patch with a ``test`` op: the precondition then
 covers the whole object we merged into (so no concurrent change can be lost, whatever it
@@ -38,62 +39,40 @@ touched), the API server answers a stale write with the documented 409 Conflict 
 and a JSON patch would need a chain of ``add``/``test`` operations for each missing container on
 the path. The body is the object exactly as read, with only our entry and keys changed.
 
-Pulumi stores the provider in the state, pickled with dill, and runs it in a separate process
-(``python -m pulumi.dynamic``) started in the PROGRAM's directory (``infra/`` here), where
-``components`` is not importable. dill pickles classes and functions of importable modules by
-reference, so this module, ``cluster_configuration`` and ``cluster_binding`` are re-run from their own source under
-``__main__`` (``portable_provider``): dill then pickles that code by value, like a provider
-written in ``__main__.py``, and the provider process needs only the installed packages. The
-provider holds no client or connection; each operation builds its own from its inputs.
+The provider is stored in the state BY VALUE (``dynamic_registration``): the dynamic-provider
+process (``python -m pulumi.dynamic``) must unpickle it where ``components`` is not importable. It
+holds no client or connection; each operation builds its own from its inputs. The cluster guard
+(``cluster_guard``) and the role check (``kubesphere_role_check``) reach the cluster the same way.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import json
-import os
-import sys
-import threading
 import time
-import types
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi.dynamic
-import yaml
 
 from . import cluster_binding as binding
 from . import cluster_configuration as cc
+from .cluster_access import FIELD_MANAGER, REQUEST_TIMEOUT_SECONDS, ClusterAccessError, ClusterUnreachable, Session, _changed, _contains_unknown, _plain, _scrub, _unchecked, api_error
+from . import dynamic_registration
 
 #: Seconds to wait before each retry after a 409 Conflict; its length bounds the retries.
 RETRY_DELAYS_SECONDS: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0)
-#: Total seconds one request to the API server may take (connect, send, answer, body): the real
-#: bound, since the client's own retries are turned off.
-REQUEST_TIMEOUT_SECONDS = 20.0
-#: One operation (check, create, update, read, delete) gives up after this many request timeouts.
-OPERATION_TIMEOUT_REQUESTS = 3
-#: The field manager every write carries (``metadata.managedFields``, audit logs).
-FIELD_MANAGER = "kubesphere-okta"
 #: Annotation of the ClusterConfiguration holding, per provider name, the token lifetimes as they
 #: were before our first write (JSON), so they are captured once whatever is retried.
 RESTORE_ANNOTATION = "kubesphere-okta.io/oauth-options-before"
 
 _OWNED_KEYS = ("provider_name", "entry", "oauth_options", "kubeconfig", "kube_context")
 _OBJECT = f"ClusterConfiguration {cc.NAMESPACE}/{cc.NAME}"
-_SECRET_PLACEHOLDER = "[secret]"
-
-
-class ClusterConfigurationError(Exception):
-    """A failure talking to, or merging into, the ks-installer ClusterConfiguration (message is safe to show)."""
+#: A failure talking to, or merging into, the ks-installer ClusterConfiguration (message is safe to show).
+ClusterConfigurationError = ClusterAccessError
 
 
 class ClusterConfigurationNotFound(ClusterConfigurationError):
     pass
-
-
-class ClusterUnreachable(ClusterConfigurationError):
-    """The API server could not be reached or did not answer in time."""
 
 
 def _not_found_message(kube_context: Optional[str]) -> str:
@@ -107,201 +86,8 @@ def _not_found_message(kube_context: Optional[str]) -> str:
     )
 
 
-def _plain(value: Any) -> Any:
-    """``value`` without the engine's secret wrappers (dynamic providers get plain values, but be sure)."""
-    from pulumi.runtime import rpc
-
-    if isinstance(value, Mapping):
-        if rpc.is_rpc_secret(value):
-            return _plain(rpc.unwrap_rpc_secret(value))
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _contains_unknown(value: Any) -> bool:
-    from pulumi.output import Unknown
-    from pulumi.runtime import rpc
-
-    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
-        return True
-    if isinstance(value, Mapping):
-        return any(_contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_unknown(v) for v in value)
-    return False
-
-
-def _scrub(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, _SECRET_PLACEHOLDER)
-    return text
-
-
-def _secrets_of(props: Mapping[str, Any]) -> list[str]:
-    found = []
-    for key in ("entry", "adopted_entry"):
-        entry = props.get(key)
-        provider = entry.get("provider") if isinstance(entry, Mapping) else None
-        found.append(provider.get("clientSecret") if isinstance(provider, Mapping) else None)
-    found.append(props.get("kubeconfig"))
-    return [s for s in found if isinstance(s, str)]
-
-
-def _warn(message: str) -> None:
-    """A warning from the provider process: the engine shows a plugin's stderr lines in its output
-    (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go, ``runtrace``)."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
-
-
-def _changed(olds: dict[str, Any], news: dict[str, Any], keys: Sequence[str]) -> list[str]:
-    """The keys whose new value is unknown or differs from the old one (a missing or empty value
-    equals None)."""
-    return [key for key in keys if _contains_unknown(news.get(key)) or (olds.get(key) or None) != (news.get(key) or None)]
-
-
-def _unchecked(failures: list, recorded: Any, error: "ClusterConfigurationError", what: str) -> None:
-    """At check: a cluster that could not be read. A first write to a cluster whose kubeconfig is
-    wrong fails; an unreachable cluster, or one this resource already wrote to, is named in a
-    warning (preview must not pass silently) and ``pulumi up`` fails unless it answers."""
-    if recorded is None and not isinstance(error, ClusterUnreachable):
-        failures.append(pulumi.dynamic.CheckFailure("kubeconfig", str(error)))
-    else:
-        _warn(f"{what}: {error} (not checked during preview; `pulumi up` fails unless the cluster answers)")
-
-
-def api_client(kubeconfig: Optional[str], kube_context: Optional[str]):
-    """A ``kubernetes`` ApiClient for the cluster pulumi-kubernetes would reach with the same settings.
-
-    ``kubeconfig`` is a path to a kubeconfig file or its contents (as ``kubernetes:kubeconfig``
-    takes it); None means the ambient kubeconfig (``KUBECONFIG`` or ~/.kube/config), then the
-    in-cluster service account. The client never retries on its own (``retries=False``): a request
-    that fails, or whose answer is lost, is reported, never silently sent again.
-    """
-    from kubernetes import client, config
-
-    configuration = client.Configuration()
-    configuration.retries = False
-    try:
-        if kubeconfig:
-            path = os.path.expanduser(kubeconfig)
-            if "\n" not in kubeconfig and os.path.isfile(path):
-                try:
-                    with open(path, encoding="utf-8") as handle:
-                        text = handle.read()
-                except (OSError, UnicodeDecodeError) as error:
-                    raise ClusterConfigurationError(f"cannot read the kubeconfig file {path}: {type(error).__name__}") from None
-                problem = binding.kubeconfig_problem(text, kube_context)
-                if problem:
-                    raise ClusterConfigurationError(f"{problem} (file {path})")
-                config.load_kube_config(config_file=path, context=kube_context, persist_config=False,
-                                        client_configuration=configuration)
-                return client.ApiClient(configuration)
-            problem = binding.kubeconfig_problem(kubeconfig, kube_context)
-            if problem:
-                raise ClusterConfigurationError(problem)
-            config.load_kube_config_from_dict(yaml.safe_load(kubeconfig), context=kube_context, persist_config=False,
-                                              client_configuration=configuration)
-            return client.ApiClient(configuration)
-        try:
-            config.load_kube_config(context=kube_context, persist_config=False, client_configuration=configuration)
-        except (config.ConfigException, FileNotFoundError):
-            if kube_context:
-                raise
-            configuration = client.Configuration()
-            configuration.retries = False
-            config.load_incluster_config(client_configuration=configuration)
-        return client.ApiClient(configuration)
-    except ClusterConfigurationError:
-        raise
-    except config.ConfigException as error:
-        raise ClusterConfigurationError(
-            _scrub(f"cannot load the kubeconfig to reach the cluster: {error}", [kubeconfig or ""])
-        ) from None
-    except Exception as error:  # malformed contents the loader trips over: name the kind, never the values
-        raise ClusterConfigurationError(
-            f"cannot load the kubeconfig to reach the cluster: it is malformed ({type(error).__name__}); "
-            "check its certificate and key data and the current context"
-        ) from None
-
-
-class _Session:
-    """One operation's connection to the cluster: a total deadline per request and per operation."""
-
-    def __init__(self, props: Mapping[str, Any]):
-        self.props = props
-        self.secrets = _secrets_of(props)
-        timeout = props.get("request_timeout")
-        self.timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else REQUEST_TIMEOUT_SECONDS
-        self.deadline = time.monotonic() + self.timeout * OPERATION_TIMEOUT_REQUESTS
-        self.client = api_client(props.get("kubeconfig"), props.get("kube_context"))
-        self.server = self.client.configuration.host
-
-    def call(self, what: str, request: Callable[[float], Any]) -> Any:
-        """Run ``request(timeout)`` and give up, whatever the server does, after the deadline."""
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise ClusterUnreachable(self._late(what, self.timeout * OPERATION_TIMEOUT_REQUESTS))
-        limit = min(self.timeout, remaining)
-        box: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                box["value"] = request(limit)
-            except BaseException as error:  # noqa: BLE001 - handed to the caller below
-                box["error"] = error
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        worker.join(limit + 0.25)
-        if worker.is_alive():
-            raise ClusterUnreachable(self._late(what, limit))
-        if "error" in box:
-            error = box["error"]
-            if "Timeout" in type(error).__name__ or isinstance(error, TimeoutError):
-                raise ClusterUnreachable(self._late(what, limit)) from None
-            raise error
-        return box["value"]
-
-    def _late(self, what: str, seconds: float) -> str:
-        return (
-            f"cannot {what}: the Kubernetes API server at {self.server} did not answer within {seconds:g} s. "
-            "Nothing more was sent. Check that the kubeconfig/context reaches the cluster (VPN, proxy, firewall)."
-        )
-
-    def unreachable(self, what: str, error: Exception) -> ClusterUnreachable:
-        return ClusterUnreachable(
-            _scrub(f"cannot {what}: the Kubernetes API server at {self.server} is unreachable: "
-                   f"{type(error).__name__}: {error}", self.secrets)
-        )
-
-    # --- requests -----------------------------------------------------------------------------
-
-    def identity(self) -> dict:
-        """The cluster reached: its API server URL and the uid of its kube-system Namespace."""
-        from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
-
-        what = "read Namespace kube-system (the cluster's identity)"
-        core = client.CoreV1Api(self.client)
-        try:
-            namespace = self.call(what, lambda t: core.read_namespace("kube-system", _request_timeout=t))
-        except ApiException as error:
-            hint = " The kubeconfig's user needs get on namespaces (kube-system) to identify the cluster." \
-                if error.status in (401, 403) else ""
-            raise _api_error(what, error, self.secrets, hint) from None
-        except ClusterConfigurationError:
-            raise
-        except Exception as error:
-            raise self.unreachable(what, error) from None
-        uid = getattr(getattr(namespace, "metadata", None), "uid", None)
-        if not uid and isinstance(namespace, Mapping):
-            uid = (namespace.get("metadata") or {}).get("uid")
-        if not uid:
-            raise ClusterConfigurationError(f"the API server at {self.server} returned Namespace kube-system without a uid")
-        return {"server": self.server, "kube_system_uid": uid}
+class _Session(Session):
+    """One operation on the ClusterConfiguration (``Session``, plus its read and write)."""
 
     def get(self) -> Optional[dict]:
         from kubernetes import client
@@ -349,18 +135,12 @@ class _Session:
 
 
 def _api_error(what: str, error: Any, secrets: list[str], hint: str = "") -> ClusterConfigurationError:
-    message = ""
-    try:
-        message = json.loads(error.body or "{}").get("message", "")
-    except (ValueError, AttributeError):
-        pass
     if not hint and error.status in (401, 403):
         hint = (
             f" The kubeconfig's user needs get and update on clusterconfigurations.installer.kubesphere.io "
             f"in {cc.NAMESPACE}."
         )
-    text = f"cannot {what}: HTTP {error.status} {error.reason}. {message}".rstrip() + hint
-    return ClusterConfigurationError(_scrub(text, secrets))
+    return api_error(what, error, secrets, hint)
 
 
 # --- the restore record (token lifetimes before our first write) --------------------------------
@@ -677,173 +457,6 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.ReadResult(id_, outs)
 
 
-class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
-    """The cluster binding for objects written by pulumi-kubernetes (Secret, Users, role bindings).
-
-    A guard writes nothing to the cluster. It records the cluster on create and refuses, in check
-    (preview and up), update, read and delete, a cluster with another kube-system uid. The
-    component registers two: one every KubeSphere object depends on (checked before any of them
-    is written) and one that depends on all of them (so ``pulumi destroy`` deletes it FIRST, and
-    its refusal stops the destroy before any object is deleted). With ``secret_name`` set (4.1),
-    check also looks for other identity-provider Secrets defining our provider name, which
-    KubeSphere's webhook would refuse.
-    """
-
-    def _identity(self, props: Mapping[str, Any]) -> tuple[_Session, dict]:
-        session = _Session(props)
-        return session, session.identity()
-
-    @staticmethod
-    def _what(props: Mapping[str, Any]) -> str:
-        return f"the KubeSphere objects of identity provider {props.get('provider_name')!r}"
-
-    def _secret_problems(self, session: _Session, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-        from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
-
-        name, secret, namespace = news.get("provider_name"), news.get("secret_name"), news.get("namespace")
-        if not (isinstance(name, str) and isinstance(secret, str) and isinstance(namespace, str)):
-            return []
-        old_name, old_secret = olds.get("provider_name"), olds.get("secret_name")
-        if old_name and old_name != name and old_secret == secret:
-            return [binding.rename_in_place_message(old_name, name, secret, namespace)]
-        core = client.CoreV1Api(session.client)
-        what = f"list the identity-provider Secrets in {namespace}"
-        try:
-            listed = session.call(what, lambda t: core.list_namespaced_secret(
-                namespace, label_selector="config.kubesphere.io/type=identityprovider", _request_timeout=t))
-        except ApiException as error:
-            _warn(f"{what} failed (HTTP {error.status}): cannot tell whether another Secret already defines "
-                  f"provider {name!r}; KubeSphere refuses a second one at `pulumi up`")
-            return []
-        secrets = [{"metadata": {"name": item.metadata.name}, "data": dict(item.data or {})} for item in listed.items]
-        others = binding.conflicting_secrets(secrets, name, secret)
-        return [binding.conflicting_secret_message(name, secret, others, namespace)] if others else []
-
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        olds_plain, news_plain = _plain(olds or {}), _plain(news)
-        if any(_contains_unknown(news_plain.get(k)) for k in ("kubeconfig", "kube_context", "rebind_cluster")):
-            return pulumi.dynamic.CheckResult(news, [])
-        recorded = olds_plain.get("cluster")
-        failures = []
-        try:
-            session, live = self._identity(news_plain)
-            decision = binding.decide(recorded, live, news_plain.get("rebind_cluster"))
-            if decision == "mismatch":
-                message = binding.mismatch_message(self._what(news_plain), "update", recorded, live)
-                return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", message)])
-            news = dict(news)
-            news["cluster"] = binding.updated(recorded, live) if decision == "same" else live
-            for problem in self._secret_problems(session, olds_plain, news_plain):
-                failures.append(pulumi.dynamic.CheckFailure("provider_name", problem))
-        except ClusterConfigurationError as error:
-            _unchecked(failures, recorded, error, self._what(news_plain))
-        return pulumi.dynamic.CheckResult(news, failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
-        olds, news = _plain(olds), _plain(news)
-        changed = _changed(olds, news, ("kubeconfig", "kube_context", "provider_name", "secret_name"))
-        cluster = news.get("cluster")
-        if binding.is_identity(cluster):
-            recorded = olds.get("cluster")
-            if not binding.is_identity(recorded) or recorded.get("kube_system_uid") != cluster["kube_system_uid"]:
-                changed.append("cluster")
-        return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
-
-    def _bind(self, planned: Any, news: Mapping[str, Any], verb: str) -> dict:
-        session, live = self._identity(news)
-        try:
-            binding.check(self._what(news), verb, planned, live, news.get("rebind_cluster"))
-        except binding.ClusterMismatch as error:
-            raise ClusterConfigurationError(str(error)) from None
-        return live
-
-    def _outs(self, news: Mapping[str, Any], live: dict) -> dict:
-        keys = ("kubeconfig", "kube_context", "provider_name", "secret_name", "namespace", "rebind_cluster",
-                "request_timeout", "role")
-        outs = {k: news.get(k) for k in keys}
-        outs["cluster"] = live
-        return outs
-
-    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        props = _plain(props)
-        live = self._bind(props.get("cluster"), props, "write")
-        return pulumi.dynamic.CreateResult(live["kube_system_uid"], self._outs(props, live))
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        olds, news = _plain(olds), _plain(news)
-        live = self._bind(olds.get("cluster"), news, "update")
-        return pulumi.dynamic.UpdateResult(self._outs(news, live))
-
-    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        props = _plain(props)
-        self._bind(props.get("cluster"), {**props, "rebind_cluster": None}, "refresh")
-        outs = dict(props)
-        outs.pop(pulumi.dynamic.dynamic.PROVIDER_KEY, None)
-        return pulumi.dynamic.ReadResult(id_, outs)
-
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
-        props = _plain(props)
-        self._bind(props.get("cluster"), {**props, "rebind_cluster": None}, "delete")
-
-
-def _register_dynamic(resource: pulumi.dynamic.Resource, provider: Any, name: str, props: dict,
-                      opts: Optional[pulumi.ResourceOptions]) -> None:
-    """``pulumi.dynamic.Resource.__init__``, with the provider serialized once per process.
-
-    Our providers carry no state (``vars(provider)`` is empty), so every instance of one class
-    serializes to the same text; ``pulumi.dynamic`` pickles it again (dill, by value: about 0.17 s
-    CPU) for every resource. Registered as ``pulumi.dynamic.Resource.__init__`` registers it (pulumi
-    3.272, pulumi/pulumi:sdk/python/lib/pulumi/dynamic/dynamic.py): the same type token, inputs plus
-    ``__provider`` as a secret, the same options; ``tests/test_component_v3.py`` pins that. A
-    provider with state takes the SDK's own path.
-    """
-    if vars(provider) or pulumi.dynamic.dynamic.PROVIDER_KEY in props:
-        _sdk_register_dynamic(resource, provider, name, props, opts)
-        return
-    serialized = pulumi.Output.secret(_serialized_provider(type(provider)))
-    pulumi.CustomResource.__init__(resource, f"pulumi-python:{type(resource)._resource_type_name}", name,
-                                   {**props, pulumi.dynamic.dynamic.PROVIDER_KEY: serialized}, opts)
-
-
-@functools.lru_cache(maxsize=None)
-def _serialized_provider(provider_class: type) -> str:
-    """What ``pulumi.dynamic.serialize_provider`` makes of a (stateless) ``provider_class()``, once."""
-    restore = _pickler_methods()
-    try:
-        return pulumi.dynamic.dynamic.serialize_provider(provider_class())
-    finally:
-        restore()
-
-
-def _sdk_register_dynamic(resource: pulumi.dynamic.Resource, provider: Any, name: str, props: dict,
-                          opts: Optional[pulumi.ResourceOptions]) -> None:
-    """``pulumi.dynamic.Resource.__init__`` itself, undoing what it leaves behind in ``pickle``."""
-    restore = _pickler_methods()
-    try:
-        pulumi.dynamic.Resource.__init__(resource, provider, name, props, opts)
-    finally:
-        restore()
-
-
-def _pickler_methods() -> Callable[[], None]:
-    """A function that puts back ``pickle._Pickler``'s methods as they are now.
-
-    ``pulumi.dynamic.serialize_provider`` (pulumi 3.272) wraps ``pickle._Pickler._batch_setitems``
-    and replaces ``save_dict`` on every call and never restores them, so each dynamic resource a
-    process registers nests one more wrapper, until pickling overflows the stack.
-    """
-    import pickle
-
-    saved = {k: pickle._Pickler.__dict__[k] for k in ("_batch_setitems", "save_dict") if k in pickle._Pickler.__dict__}
-
-    def restore() -> None:
-        for key, value in saved.items():
-            setattr(pickle._Pickler, key, value)
-
-    return restore
-
-
 class ClusterConfigurationIdentityProvider(pulumi.dynamic.Resource):
     """Our identity provider, merged by name into ks-installer's ClusterConfiguration (KubeSphere 3.x)."""
 
@@ -900,80 +513,9 @@ class ClusterConfigurationIdentityProvider(pulumi.dynamic.Resource):
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["entry", "kubeconfig", "adopted_entry"])
         )
-        _register_dynamic(self, portable_provider(), name, props, opts)
-
-
-class ClusterGuard(pulumi.dynamic.Resource):
-    """Binds the pulumi-kubernetes objects of one integration to the cluster they were first written to."""
-
-    cluster: pulumi.Output[dict]
-    """The cluster recorded on first write: API server URL and kube-system uid."""
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        role: str,
-        provider_name: str,
-        kubeconfig: Optional[pulumi.Input[str]] = None,
-        kube_context: Optional[pulumi.Input[str]] = None,
-        secret_name: Optional[str] = None,
-        namespace: Optional[str] = None,
-        rebind_cluster: Optional[str] = None,
-        request_timeout: float = REQUEST_TIMEOUT_SECONDS,
-        opts: Optional[pulumi.ResourceOptions] = None,
-    ) -> None:
-        props = {
-            "role": role,
-            "provider_name": provider_name,
-            "kubeconfig": pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
-            "kube_context": kube_context,
-            "secret_name": secret_name,
-            "namespace": namespace,
-            "rebind_cluster": rebind_cluster,
-            "request_timeout": request_timeout,
-            "cluster": None,
-        }
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        _register_dynamic(self, portable_guard_provider(), name, props, opts)
-
-
-#: The lines that tie this module to the package; ``_provider_namespace`` supplies those modules itself.
-_PACKAGE_IMPORTS = {
-    "binding": ("from . import cluster_binding as binding\n", "cluster_binding"),
-    "cc": ("from . import cluster_configuration as cc\n", "cluster_configuration"),
-}
-
-
-@functools.lru_cache(maxsize=None)
-def _provider_namespace() -> dict[str, Any]:
-    """This module re-created from its own source, and that of the pure modules it uses, under the
-    module name ``__main__``, so that dill pickles the providers' code by value."""
-    import importlib
-
-    source = inspect.getsource(sys.modules[__name__])
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    for alias, (line, module_name) in _PACKAGE_IMPORTS.items():
-        if line not in source:
-            raise RuntimeError("kubesphere_v3 must import its pure modules with exactly: " + line)
-        module = importlib.import_module(f"{__package__}.{module_name}")
-        pure: dict[str, Any] = {"__name__": "__main__"}
-        exec(compile(inspect.getsource(module), module.__file__, "exec"), pure)  # noqa: S102 - our own source
-        namespace[alias] = types.SimpleNamespace(**{k: v for k, v in pure.items() if not k.startswith("__")})
-        source = source.replace(line, "")
-    exec(compile(source, __file__, "exec"), namespace)  # noqa: S102
-    return namespace
-
-
-def _provider_class_in_main() -> type:
-    return _provider_namespace()["ClusterConfigurationProvider"]
+        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
 
 
 def portable_provider() -> pulumi.dynamic.ResourceProvider:
     """A provider instance that the dynamic-provider process can unpickle without this project on its path."""
-    return _provider_namespace()["ClusterConfigurationProvider"]()
-
-
-def portable_guard_provider() -> pulumi.dynamic.ResourceProvider:
-    """The cluster guard's provider, carried by value like ``portable_provider``."""
-    return _provider_namespace()["ClusterGuardProvider"]()
+    return dynamic_registration.provider_namespace("kubesphere_v3")["ClusterConfigurationProvider"]()

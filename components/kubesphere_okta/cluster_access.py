@@ -1,0 +1,260 @@
+"""How every dynamic provider of this package reaches its cluster: one shared cluster-access module.
+
+Used by the 3.x entry (``kubesphere_v3``), the cluster guards (``cluster_guard``) and the role
+check (``kubesphere_role_check``), and carried into Pulumi's state by value with them
+(``dynamic_registration``), so it imports nothing of this package but pure modules, and Pulumi
+only inside the functions that need it.
+
+* ``api_client(kubeconfig, kube_context)``: the ``kubernetes`` ApiClient for the cluster
+  pulumi-kubernetes would reach with the same settings, with the client's own retries off;
+* ``Session(props)``: one operation (check, create, update, read, delete) against that cluster:
+  ``call(what, request)`` runs one request under a TOTAL per-request deadline
+  (``request_timeout``, default ``REQUEST_TIMEOUT_SECONDS``) inside the operation's deadline
+  (``OPERATION_TIMEOUT_REQUESTS`` request timeouts); ``identity()`` reads the ``kube-system``
+  Namespace uid that identifies the cluster (docs/cluster-binding.md);
+* the errors: ``ClusterAccessError`` (safe to show: secrets scrubbed) and its subclass
+  ``ClusterUnreachable`` (nothing answered in time);
+* what the providers share to read the engine's values: ``_plain`` (secret wrappers removed),
+  ``_contains_unknown`` (preview's unknowns), ``_scrub``/``_secrets_of`` (no secret in a message),
+  ``_warn`` (a warning line the engine shows), ``_changed`` and ``_unchecked`` (diff and check).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+import yaml
+
+from . import cluster_binding as binding
+
+#: Total seconds one request to the API server may take (connect, send, answer, body): the real
+#: bound, since the client's own retries are turned off.
+REQUEST_TIMEOUT_SECONDS = 20.0
+#: One operation (check, create, update, read, delete) gives up after this many request timeouts.
+OPERATION_TIMEOUT_REQUESTS = 3
+#: The field manager every write carries (``metadata.managedFields``, audit logs).
+FIELD_MANAGER = "kubesphere-okta"
+
+_SECRET_PLACEHOLDER = "[secret]"
+
+
+class ClusterAccessError(Exception):
+    """A failure reaching or talking to the cluster (message is safe to show)."""
+
+
+class ClusterUnreachable(ClusterAccessError):
+    """The API server could not be reached or did not answer in time."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` without the engine's secret wrappers (dynamic providers get plain values, but be sure)."""
+    from pulumi.runtime import rpc
+
+    if isinstance(value, Mapping):
+        if rpc.is_rpc_secret(value):
+            return _plain(rpc.unwrap_rpc_secret(value))
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _contains_unknown(value: Any) -> bool:
+    from pulumi.output import Unknown
+    from pulumi.runtime import rpc
+
+    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(v) for v in value)
+    return False
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, _SECRET_PLACEHOLDER)
+    return text
+
+
+def _secrets_of(props: Mapping[str, Any]) -> list[str]:
+    found = []
+    for key in ("entry", "adopted_entry"):
+        entry = props.get(key)
+        provider = entry.get("provider") if isinstance(entry, Mapping) else None
+        found.append(provider.get("clientSecret") if isinstance(provider, Mapping) else None)
+    found.append(props.get("kubeconfig"))
+    return [s for s in found if isinstance(s, str)]
+
+
+def _warn(message: str) -> None:
+    """A warning from the provider process: the engine shows a plugin's stderr lines in its output
+    (pulumi/pulumi sdk/go/common/resource/plugin/plugin.go, ``runtrace``)."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _changed(olds: dict[str, Any], news: dict[str, Any], keys: Sequence[str]) -> list[str]:
+    """The keys whose new value is unknown or differs from the old one (a missing or empty value
+    equals None)."""
+    return [key for key in keys if _contains_unknown(news.get(key)) or (olds.get(key) or None) != (news.get(key) or None)]
+
+
+def _unchecked(failures: list, recorded: Any, error: ClusterAccessError, what: str) -> None:
+    """At check: a cluster that could not be read. A first write to a cluster whose kubeconfig is
+    wrong fails; an unreachable cluster, or one this resource already wrote to, is named in a
+    warning (preview must not pass silently) and ``pulumi up`` fails unless it answers."""
+    if recorded is None and not isinstance(error, ClusterUnreachable):
+        import pulumi.dynamic
+
+        failures.append(pulumi.dynamic.CheckFailure("kubeconfig", str(error)))
+    else:
+        _warn(f"{what}: {error} (not checked during preview; `pulumi up` fails unless the cluster answers)")
+
+
+def api_client(kubeconfig: Optional[str], kube_context: Optional[str]):
+    """A ``kubernetes`` ApiClient for the cluster pulumi-kubernetes would reach with the same settings.
+
+    ``kubeconfig`` is a path to a kubeconfig file or its contents (as ``kubernetes:kubeconfig``
+    takes it); None means the ambient kubeconfig (``KUBECONFIG`` or ~/.kube/config), then the
+    in-cluster service account. The client never retries on its own (``retries=False``): a request
+    that fails, or whose answer is lost, is reported, never silently sent again.
+    """
+    from kubernetes import client, config
+
+    configuration = client.Configuration()
+    configuration.retries = False
+    try:
+        if kubeconfig:
+            path = os.path.expanduser(kubeconfig)
+            if "\n" not in kubeconfig and os.path.isfile(path):
+                try:
+                    with open(path, encoding="utf-8") as handle:
+                        text = handle.read()
+                except (OSError, UnicodeDecodeError) as error:
+                    raise ClusterAccessError(f"cannot read the kubeconfig file {path}: {type(error).__name__}") from None
+                problem = binding.kubeconfig_problem(text, kube_context)
+                if problem:
+                    raise ClusterAccessError(f"{problem} (file {path})")
+                config.load_kube_config(config_file=path, context=kube_context, persist_config=False,
+                                        client_configuration=configuration)
+                return client.ApiClient(configuration)
+            problem = binding.kubeconfig_problem(kubeconfig, kube_context)
+            if problem:
+                raise ClusterAccessError(problem)
+            config.load_kube_config_from_dict(yaml.safe_load(kubeconfig), context=kube_context, persist_config=False,
+                                              client_configuration=configuration)
+            return client.ApiClient(configuration)
+        try:
+            config.load_kube_config(context=kube_context, persist_config=False, client_configuration=configuration)
+        except (config.ConfigException, FileNotFoundError):
+            if kube_context:
+                raise
+            configuration = client.Configuration()
+            configuration.retries = False
+            config.load_incluster_config(client_configuration=configuration)
+        return client.ApiClient(configuration)
+    except ClusterAccessError:
+        raise
+    except config.ConfigException as error:
+        raise ClusterAccessError(
+            _scrub(f"cannot load the kubeconfig to reach the cluster: {error}", [kubeconfig or ""])
+        ) from None
+    except Exception as error:  # malformed contents the loader trips over: name the kind, never the values
+        raise ClusterAccessError(
+            f"cannot load the kubeconfig to reach the cluster: it is malformed ({type(error).__name__}); "
+            "check its certificate and key data and the current context"
+        ) from None
+
+
+class Session:
+    """One operation's connection to the cluster: a total deadline per request and per operation."""
+
+    def __init__(self, props: Mapping[str, Any]):
+        self.props = props
+        self.secrets = _secrets_of(props)
+        timeout = props.get("request_timeout")
+        self.timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else REQUEST_TIMEOUT_SECONDS
+        self.deadline = time.monotonic() + self.timeout * OPERATION_TIMEOUT_REQUESTS
+        self.client = api_client(props.get("kubeconfig"), props.get("kube_context"))
+        self.server = self.client.configuration.host
+
+    def call(self, what: str, request: Callable[[float], Any]) -> Any:
+        """Run ``request(timeout)`` and give up, whatever the server does, after the deadline."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise ClusterUnreachable(self._late(what, self.timeout * OPERATION_TIMEOUT_REQUESTS))
+        limit = min(self.timeout, remaining)
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = request(limit)
+            except BaseException as error:  # noqa: BLE001 - handed to the caller below
+                box["error"] = error
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        worker.join(limit + 0.25)
+        if worker.is_alive():
+            raise ClusterUnreachable(self._late(what, limit))
+        if "error" in box:
+            error = box["error"]
+            if "Timeout" in type(error).__name__ or isinstance(error, TimeoutError):
+                raise ClusterUnreachable(self._late(what, limit)) from None
+            raise error
+        return box["value"]
+
+    def _late(self, what: str, seconds: float) -> str:
+        return (
+            f"cannot {what}: the Kubernetes API server at {self.server} did not answer within {seconds:g} s. "
+            "Nothing more was sent. Check that the kubeconfig/context reaches the cluster (VPN, proxy, firewall)."
+        )
+
+    def unreachable(self, what: str, error: Exception) -> ClusterUnreachable:
+        return ClusterUnreachable(
+            _scrub(f"cannot {what}: the Kubernetes API server at {self.server} is unreachable: "
+                   f"{type(error).__name__}: {error}", self.secrets)
+        )
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def identity(self) -> dict:
+        """The cluster reached: its API server URL and the uid of its kube-system Namespace."""
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        what = "read Namespace kube-system (the cluster's identity)"
+        core = client.CoreV1Api(self.client)
+        try:
+            namespace = self.call(what, lambda t: core.read_namespace("kube-system", _request_timeout=t))
+        except ApiException as error:
+            hint = " The kubeconfig's user needs get on namespaces (kube-system) to identify the cluster." \
+                if error.status in (401, 403) else ""
+            raise api_error(what, error, self.secrets, hint) from None
+        except ClusterAccessError:
+            raise
+        except Exception as error:
+            raise self.unreachable(what, error) from None
+        uid = getattr(getattr(namespace, "metadata", None), "uid", None)
+        if not uid and isinstance(namespace, Mapping):
+            uid = (namespace.get("metadata") or {}).get("uid")
+        if not uid:
+            raise ClusterAccessError(f"the API server at {self.server} returned Namespace kube-system without a uid")
+        return {"server": self.server, "kube_system_uid": uid}
+
+
+def api_error(what: str, error: Any, secrets: list[str], hint: str = "") -> ClusterAccessError:
+    message = ""
+    try:
+        message = json.loads(error.body or "{}").get("message", "")
+    except (ValueError, AttributeError):
+        pass
+    text = f"cannot {what}: HTTP {error.status} {error.reason}. {message}".rstrip() + hint
+    return ClusterAccessError(_scrub(text, secrets))
