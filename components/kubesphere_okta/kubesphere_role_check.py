@@ -33,7 +33,8 @@ import pulumi.dynamic
 from . import kubesphere_roles
 from .kubesphere_roles import ClusterView, Reference
 # The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
-from .cluster_access import _contains_unknown, _plain, api_client
+from .cluster_access import _contains_unknown, _plain, _warn, api_client
+from . import cluster_check
 from . import dynamic_registration
 
 #: Per-request timeout (connect, read) in seconds, so a dead API server cannot hang the preview.
@@ -41,7 +42,11 @@ REQUEST_TIMEOUT_SECONDS = (10, 30)
 
 
 class ClusterUnreachable(Exception):
-    """The check could not read the cluster; it then passes (see the module docstring)."""
+    """The cluster could not be read (see the module docstring: preview warns, up refuses)."""
+
+
+class RoleReferencesRefused(Exception):
+    """``pulumi up`` stops before any binding is written (message is safe to show)."""
 
 
 def references_from(props: Mapping[str, Any]) -> list[Reference]:
@@ -70,10 +75,17 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
 
         try:
             api = api_client(props.get("kubeconfig"), props.get("kube_context"))
-        except Exception as error:  # no kubeconfig here: nothing to read
-            raise ClusterUnreachable(type(error).__name__) from None
+        except Exception as error:  # no kubeconfig here, or one that cannot be resolved
+            raise ClusterUnreachable(str(error) or type(error).__name__) from None
+        try:
+            return self._read_view(api, props["read_plan"])
+        except ClusterUnreachable as error:
+            raise ClusterUnreachable(f"the API server at {api.configuration.host}: {error}") from None
+
+    def _read_view(self, api, plan: Mapping[str, Any]) -> ClusterView:
+        from kubernetes import client as k8s
+
         custom, core = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api)
-        plan = props["read_plan"]
 
         def listed(spec, namespace: Optional[str] = None) -> list[dict]:
             if spec is None:
@@ -106,21 +118,47 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
             return pulumi.dynamic.CheckResult(news, [])
         try:
             cluster = self.read_cluster(props)
-        except ClusterUnreachable:
-            return pulumi.dynamic.CheckResult(news, [])
+        except ClusterUnreachable as error:
+            # Not read: a preview goes on with a warning, but never as a same step (the bindings
+            # depending on this check would be written unchecked): marked unverified, diff reports
+            # a change and the engine calls update during `pulumi up`, which reads again (cluster_check).
+            _warn(cluster_check.preview_warning(self._what(), str(error)))
+            return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, None, str(error)), [])
         problems = kubesphere_roles.reference_problems(references_from(props), cluster)
-        return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("references", p) for p in problems])
+        return pulumi.dynamic.CheckResult(cluster_check.cleared(news),
+                                          [pulumi.dynamic.CheckFailure("references", p) for p in problems])
+
+    @staticmethod
+    def _what() -> str:
+        return "the workspaces, projects and roles the role bindings name"
+
+    def _verify(self, props: Mapping[str, Any]) -> dict:
+        """Read the cluster again before any binding is written: refuse when it cannot be read or a
+        reference is missing. The outputs: the inputs, without the engine's keys or the marker."""
+        props = _plain(props)
+        try:
+            cluster = self.read_cluster(props)
+        except ClusterUnreachable as error:
+            raise RoleReferencesRefused(
+                f"refusing to write the role bindings: {self._what()} could not be read ({error}), so a binding "
+                "that would grant nothing cannot be told apart. Nothing was written. The kubeconfig's user needs "
+                "get and list on them (workspacetemplates, workspaceroles, roles, clusterroles and the namespaces).") from None
+        problems = kubesphere_roles.reference_problems(references_from(props), cluster)
+        if problems:
+            raise RoleReferencesRefused("refusing to write the role bindings. Nothing was written. " + " ".join(problems))
+        return {k: v for k, v in cluster_check.cleared(props).items() if not k.startswith("__")}
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         keys = ("references", "kubesphere_version", "kube_context")
         olds, news = _plain(olds), _plain(news)
-        return pulumi.dynamic.DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
+        return pulumi.dynamic.DiffResult(
+            changes=cluster_check.unverified(news) or any(olds.get(k) != news.get(k) for k in keys))
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult("role-references", {k: v for k, v in props.items() if not k.startswith("__")})
+        return pulumi.dynamic.CreateResult("role-references", self._verify(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        return pulumi.dynamic.UpdateResult({k: v for k, v in news.items() if not k.startswith("__")})
+        return pulumi.dynamic.UpdateResult(self._verify(news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None
