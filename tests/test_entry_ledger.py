@@ -364,3 +364,21 @@ def test_adopted_entries_of_earlier_state():
     assert L.adopted_from_state(None) is None and L.adopted_from_state({"x": 1}) is None
     assert L.adopted_from_state('{"name": "a"}') == '{"name": "a"}'
     assert L.adopted_from_state({"name": "a", "b": 1}) == '{"name": "a", "b": 1}'
+
+
+def test_state_of_a_release_before_the_ledger_seeds_the_keys_it_still_holds():
+    current = {KEY: "1h", "accessTokenInactivityTimeout": "changed-by-someone"}
+    ledger = L.seed(L.empty(), A, current, {KEY: "1h", "accessTokenInactivityTimeout": "5m", "identityProviders": []},
+                    {KEY: "2h"})
+    assert L.held_keys(ledger, A) == [KEY] and L.restore_values(ledger, KEY) == ["2h", "1h"]
+    absent_before = L.seed(L.empty(), A, current, {KEY: "1h"}, {})
+    assert L.restore_values(absent_before, KEY) == [L.ABSENT, "1h"]
+    recorded = L.set_options(L.empty(), B, current, {KEY: "1h"})[0]
+    assert L.seed(recorded, A, current, {KEY: "1h"}, {KEY: "2h"}) == recorded  # a record wins
+
+
+def test_an_entry_is_never_ours_by_matching_nothing():
+    assert L.whose(L.empty(), A, {"name": "Okta"}, None) == "foreign"
+    assert L.whose(L.empty(), A, {"name": "Okta"}, None, trusted_identity=L.identity({})) == "foreign"
+    assert L.whose(L.empty(), A, {"name": "Okta", "type": "T"}, None, trusted_identity={"type": "T"}) == "ours"
+    assert L.whose(L.empty(), A, {"name": "Okta", "type": "T"}, None, trusted_identity="T") == "foreign"

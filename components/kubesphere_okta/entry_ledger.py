@@ -318,6 +318,21 @@ def _leave(ledger: dict, owner: str, key: str, current: Any) -> tuple[dict, dict
     return ledger, changes
 
 
+def seed(ledger: Mapping[str, Any], owner: str, current: Mapping[str, Any], written: Mapping[str, Any],
+         before: Mapping[str, Any]) -> dict:
+    """The ledger with the token lifetimes a release before the ledger (0.1.0, whose state alone
+    kept them) wrote: each key ``written`` that has no record yet and still holds the value the
+    state says ``owner`` wrote gets the record that release would have kept (``before``: the values
+    before it, absent keys absent)."""
+    result = copy.deepcopy(dict(ledger))
+    for key, value in written.items():
+        if key == PROVIDERS_KEY or key in result["options"] or _current(current, key) != value:
+            continue
+        bottom = _layer(None, before[key] if key in before else ABSENT)
+        result["options"][key] = {"layers": [bottom, _layer(owner, value)]}
+    return result
+
+
 def restore_values(ledger: Mapping[str, Any], key: str) -> list:
     """The values of ``key`` from the bottom (the cluster's own) to the top (in force)."""
     return [_value_of(layer) for layer in ledger["options"].get(key, {}).get("layers", [])]
@@ -368,7 +383,7 @@ def whose(ledger: Mapping[str, Any], owner: str, existing: Any, desired: Any, *,
     """
     if existing is None:
         return "none"
-    if same_identity(existing, desired, client_id_known=client_id_known):
+    if desired is not None and same_identity(existing, desired, client_id_known=client_id_known):
         return "ours"
     record = ledger["entries"].get(owner)
     name = existing.get("name") if isinstance(existing, Mapping) else None
@@ -376,7 +391,8 @@ def whose(ledger: Mapping[str, Any], owner: str, existing: Any, desired: Any, *,
         written = record["identity"] if record["name"] == name else None
     else:
         written = trusted_identity
-    if written is not None and identity(existing) == {f: written.get(f) for f in IDENTITY_FIELDS}:
+    written = {f: written.get(f) for f in IDENTITY_FIELDS} if isinstance(written, Mapping) else {}
+    if any(written.values()) and identity(existing) == written:
         return "ours"
     return "foreign"
 
