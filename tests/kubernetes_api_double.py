@@ -100,6 +100,14 @@ class KubernetesApiDouble:
             change(self.object)
             self._bump(self.object)
 
+    def replace(self, obj: Optional[dict]) -> None:
+        """Another writer replaced the whole object (a new uid when there was none)."""
+        with self._lock:
+            self.object = copy.deepcopy(obj)
+            if self.object is not None:
+                self.object.setdefault("metadata", {})["uid"] = str(uuid.uuid4())
+                self._bump(self.object)
+
     def add_secret(self, name: str, body: dict) -> None:
         with self._lock:
             secret = copy.deepcopy(body)
