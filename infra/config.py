@@ -237,6 +237,8 @@ def config_fix(fix: rules.Fix, raw: Mapping[str, Any], secret: bool = False) -> 
         return f"pulumi config set {flag}--path '{full}[{index}]' {value}"
     if fix.action == "set_key":
         return f"pulumi config set {flag}--path '{full}[{json.dumps(fix.key)}]' {value}"
+    if fix.action == "remove_key":
+        return f"pulumi config rm --path '{full}{''.join(f'[{json.dumps(k)}]' for k in fix.key)}'"
     return f"pulumi config set {flag}{full} {value}"
 
 

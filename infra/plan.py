@@ -28,7 +28,7 @@ import yaml  # noqa: E402
 from kubesphere_okta.identity_provider import V4_SECRET_TYPE  # noqa: E402
 from kubesphere_okta import rules  # noqa: E402
 from kubesphere_okta.integration import TYPE_TOKEN  # noqa: E402
-from infra import collector, plan_document, stack_files  # noqa: E402
+from infra import collector, membership_sync, plan_document, pulumi_yaml, stack_files  # noqa: E402
 from infra.mock_runtime import OktaAndKubernetesMocks, Recording, run  # noqa: E402
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -144,10 +144,18 @@ def inapplicable_options(args: argparse.Namespace, config: stack_files.StackConf
     return problems
 
 
+def _load_pulumi_file(path: Path) -> Any:
+    """A project or stack file read as the Pulumi CLI reads it (infra/pulumi_yaml.py)."""
+    try:
+        return pulumi_yaml.load_bytes(path.read_bytes(), path.name)
+    except pulumi_yaml.PulumiYamlError as error:
+        raise InvalidInput(str(error)) from None
+
+
 def read_stack(project_dir: Path, stack: str) -> stack_files.StackConfig:
-    project_doc = _load_yaml(project_dir / "Pulumi.yaml")
-    config_dir = project_dir / ((project_doc or {}).get("stackConfigDir") or ".")
-    stack_doc = _load_yaml(config_dir / f"Pulumi.{stack}.yaml")
+    project_doc = _load_pulumi_file(project_dir / "Pulumi.yaml")
+    config_dir = project_dir / ((project_doc if isinstance(project_doc, dict) else {}).get("stackConfigDir") or ".")
+    stack_doc = _load_pulumi_file(config_dir / f"Pulumi.{stack}.yaml")
     try:
         return stack_files.stack_config(project_doc, stack_doc, stack)
     except stack_files.StackFileError as error:
@@ -251,9 +259,47 @@ def skipped_members(recording: Recording) -> list[dict[str, str]]:
     return skipped
 
 
+def component_output(recording: Recording, key: str, default: Any) -> Any:
+    """One registered output of the component (the mock runtime registers no stack outputs)."""
+    for urn, outputs in recording.registered_outputs.items():
+        if f"{TYPE_TOKEN}::" in urn and key in outputs:
+            return outputs[key]
+    return default
+
+
 def v3_entry(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Our entry and oauthOptions from the inputs of ``kubesphere_v3.ClusterConfigurationIdentityProvider``."""
     return inputs["entry"], inputs.get("oauth_options") or {}
+
+
+def read_baseline(path: Path, stack: str) -> list[dict[str, Any]] | dict[str, list[dict[str, Any]]]:
+    """``--membership-only BEFORE``: the resources of an earlier ``--format json`` plan of ``stack``,
+    or (any other file) the members Okta had before, as ``--okta-members`` takes them."""
+    text = path.read_text()
+    if not text.lstrip().startswith("{"):
+        return read_members(path)
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise InvalidInput(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list) \
+            or document.get("operation") != "up":
+        raise InvalidInput(f"{path} is not a plan of `pulumi up` written by `python -m infra.plan --format json`")
+    if document.get("stack") != stack:
+        raise InvalidInput(f"{path} is a plan of stack {document.get('stack')!r}, not of {stack!r}: "
+                           f"plan this stack with --format json first")
+    return document["resources"]
+
+
+def membership_only(args: argparse.Namespace, config: stack_files.StackConfig, before: list[dict[str, Any]],
+                    after: list[dict[str, Any]]) -> int:
+    """The membership sync's decision on the change from ``before`` to ``after``, offline."""
+    prune_users = rules.parse_bool(config.config.get("kubesphere-okta:pruneUsers", "false"), field="pruneUsers")
+    verdict = membership_sync.classify(
+        membership_sync.preview_from_offline_plans(before, after, args.stack), None, prune_users=prune_users,
+        threshold=membership_sync.BurstThreshold(args.max_leavers_percent), check_cluster=False)
+    print(verdict.summary(args.stack), end="")
+    return {"refused": 3, "held": 4}.get(verdict.outcome, 0)
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
@@ -284,6 +330,14 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
              "(a cluster guard missing while KubeSphere objects remain)",
     )
     parser.add_argument("--destroy", action="store_true", help="show what `pulumi destroy` leaves instead")
+    parser.add_argument(
+        "--membership-only", type=Path, metavar="BEFORE",
+        help="instead of the plan, say whether the change from BEFORE is membership-only, as the membership "
+             "sync decides (exit 0 yes, 3 no, 4 held: too many leavers); BEFORE is an earlier "
+             "`--format json` plan of this stack, or the YAML members file Okta had before",
+    )
+    parser.add_argument("--max-leavers-percent", type=float, default=membership_sync.BurstThreshold().percent,
+                        metavar="PERCENT", help="with --membership-only: the leaver threshold per mapping (default 10)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--project-dir", type=Path, default=REPOSITORY, help=argparse.SUPPRESS)
     return parser, parser.parse_args(argv)
@@ -302,11 +356,15 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         print(error, file=sys.stderr)
         return 1
     usage = inapplicable_options(args, config)
+    if args.membership_only and args.destroy:
+        usage.append("--membership-only compares two plans of `pulumi up`: drop --destroy")
+    if not 0 <= args.max_leavers_percent <= 100:
+        usage.append(f"--max-leavers-percent must be within 0..100, got {args.max_leavers_percent:g}")
     for option, path in (("--cluster-configuration", args.cluster_configuration), ("--okta-members", args.okta_members),
-                         ("--state", args.state)):
+                         ("--membership-only", args.membership_only), ("--state", args.state)):
         if path and not path.is_file():
             usage.append(f"{option}: no such file {path}")
-    live, members, state = None, None, []
+    live, members, baseline, state = None, None, None, []
     if not usage:  # the files' contents are part of the command line: a wrong one is a usage error too
         try:
             live = read_cluster_configuration(args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION)
@@ -323,6 +381,10 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
             state = read_state(args.state) if args.state else []
         except InvalidInput as error:
             usage.append(f"--state: {error}")
+        try:
+            baseline = read_baseline(args.membership_only, args.stack) if args.membership_only else None
+        except InvalidInput as error:
+            usage.append(f"--membership-only: {error}")
     if usage:
         parser.error("\n  ".join(usage))
     if program is None:
@@ -340,11 +402,21 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         from infra.program import UNPROTECT_HINTS
 
         resources = planned_resources(recording)
-        warnings = list(dict.fromkeys(recording.warnings)) + plan_document.missing_guard_warnings(state)
+        warnings = list(dict.fromkeys([*config.warnings, *recording.warnings])) + plan_document.missing_guard_warnings(state)
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
-                                      destroy=args.destroy, warnings=warnings)
+                                      destroy=args.destroy, warnings=warnings,
+                                      skipped_objects=component_output(recording, "skipped_objects", []),
+                                      logout=component_output(recording, "logout", ""))
+        if args.membership_only:
+            try:
+                before = baseline if isinstance(baseline, list) else plan_document.resource_entries(
+                    planned_resources(run_program(config, program, PlanMocks(baseline))))
+            except InvalidInput as error:
+                print(f"--membership-only {args.membership_only}: {error}", file=sys.stderr)
+                return 1
+            return membership_only(args, config, before, plan["resources"])
         if args.format == "json":
             print(json.dumps(plan, indent=2, ensure_ascii=False))
         else:

@@ -118,6 +118,8 @@ def v3_change(
 ) -> KubeSphereChange:
     """3.x: our entry merged by name into the live ClusterConfiguration (``pulumi up``), or, for
     ``pulumi destroy``, removed again from the object as ``pulumi up`` leaves it."""
+    if not destroy:  # a member's entry may still be removed, never added (cluster_configuration.check)
+        cluster_configuration.check(live, entry["name"])
     deployed = cluster_configuration.upsert_identity_provider(live, entry, dict(oauth_options or {}))
     if not destroy:
         return KubeSphereChange(CLUSTER_CONFIGURATION, before=live, after=deployed)
@@ -249,23 +251,33 @@ def missing_guard_warnings(resources: Iterable[Mapping[str, Any]]) -> list[str]:
 
 def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange,
              skipped_members: Iterable[Mapping[str, str]] = (), *,
-             destroy: bool = False, warnings: Iterable[str] = ()) -> dict[str, Any]:
+             destroy: bool = False, warnings: Iterable[str] = (),
+             skipped_objects: Iterable[Mapping[str, str]] = (), logout: str = "") -> dict[str, Any]:
     """The plan as one JSON-ready document (the shape ``--format json`` prints).
 
-    ``skipped_members``: the program's ``skippedMembers`` output (roleBindings members who get no User).
+    ``skipped_members``: the program's ``skippedMembers`` output (roleBindings members who get no User);
+    ``skipped_objects``: bindings not declared because a KubeSphere controller owns them;
+    ``logout``: what logging out does on the stack's KubeSphere version.
     """
     return {
         "stack": stack,
         "operation": "destroy" if destroy else "up",
-        "resources": [
-            {"type": r.type, "name": r.name, "parent": r.parent, "urn": r.urn, "protect": r.protect,
-             "retainOnDelete": r.retain_on_delete, "inputs": r.inputs}
-            for _, r in tree_order(resources)
-        ],
+        "resources": resource_entries(resources),
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
         "warnings": list(warnings),
         "skippedMembers": [dict(m) for m in skipped_members],
+        "skippedObjects": [dict(o) for o in skipped_objects],
+        "logout": logout,
     }
+
+
+def resource_entries(resources: list[PlannedResource]) -> list[dict[str, Any]]:
+    """The ``resources`` of the JSON document, in tree order."""
+    return [
+        {"type": r.type, "name": r.name, "parent": r.parent, "urn": r.urn, "protect": r.protect,
+         "retainOnDelete": r.retain_on_delete, "inputs": r.inputs}
+        for _, r in tree_order(resources)
+    ]
 
 
 #: libyaml's C emitter and parser when PyYAML has them (it does on the usual wheels): several
@@ -355,7 +367,7 @@ _BINDING_SCOPES = {"GlobalRoleBinding": "global", "WorkspaceRoleBinding": "works
 _USER_REFERENCE = "iam.kubesphere.io/user-ref"
 
 
-def role_lines(resources: Iterable[PlannedResource]) -> list[str]:
+def role_lines(resources: Iterable[PlannedResource], kept_by_kubesphere: Iterable[Mapping[str, str]] = ()) -> list[str]:
     """One line per KubeSphere user: every role the planned bindings give them, by scope
     (``global platform-regular; workspace team-a: team-a-regular; project team-a-dev: operator;
     cluster: cluster-viewer``), users sorted by name."""
@@ -373,6 +385,10 @@ def role_lines(resources: Iterable[PlannedResource]) -> list[str]:
         where = {"workspace": (metadata.get("labels") or {}).get("kubesphere.io/workspace", "?"),
                  "project": metadata.get("namespace", "?")}.get(scope)
         roles.setdefault(user, []).append((order.index(kind), f"{scope} {where}: {role}" if where else f"{scope} {role}"))
+    for kept in kept_by_kubesphere:  # bindings KubeSphere's controllers create (skippedObjects)
+        if kept.get("kind") == "ClusterRoleBinding" and kept.get("user"):
+            role = kept["name"][len(kept["user"]) + 1:]
+            roles.setdefault(kept["user"], []).append((order.index("ClusterRoleBinding"), f"cluster {role} (KubeSphere's own binding)"))
     return [f"  {user}: {'; '.join(text for _, text in sorted(found))}" for user, found in sorted(roles.items())]
 
 
@@ -399,7 +415,7 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
         summary,
         *_tree_lines(resources, destroy),
     ]
-    granted = role_lines(resources)
+    granted = role_lines(resources, plan.get("skippedObjects") or [])
     if granted:
         heading = (f"KubeSphere roles `pulumi destroy` takes away ({len(granted)} users; Users themselves are kept "
                    "unless pruneUsers):" if destroy else
@@ -411,11 +427,18 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
         out += ["", f"Okta members skipped: no User, no GlobalRoleBinding ({len(skipped)}; `pulumi up` warns "
                 "and exports them as skippedMembers):"]
         out += [f"  {m['oktaId']} {m['login']!r}: {m['reason']}" for m in skipped]
+    not_declared = plan.get("skippedObjects") or []
+    if not_declared:
+        out += ["", f"Role bindings not declared: a KubeSphere controller creates and owns each ({len(not_declared)}):"]
+        out += [f"  {o['kind']} {o['namespace'] + '/' if o.get('namespace') else ''}{o['name']} ({o['user']}): {o['reason']}"
+                for o in not_declared]
     pending = list(pending_lookups)
     if pending:
         out += ["", "Looked up by Okta at deploy time (shown as <lookup: ...> above):", *[f"  {p}" for p in pending]]
     if plan.get("warnings"):
         out += ["", "Warnings:", *[f"  - {w}" for w in plan["warnings"]]]
+    if plan.get("logout") and not destroy:
+        out += ["", "Logout:", f"  {plan['logout']}"]
     title = _object_title(kubesphere)
     when = f"`{action}`" + (" succeeds (once the protected resources are unprotected)" if destroy and protected else "")
     out += ["", f"KubeSphere {title} after {when}:"]

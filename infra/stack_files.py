@@ -8,11 +8,15 @@ and the key is marked secret, as the CLI marks it.
 from __future__ import annotations
 
 import difflib
-import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from infra.pulumi_yaml import PulumiYamlError, config_text
+
 SECRET_PLACEHOLDER = "[secret]"
+#: Where a value given with ``--config KEY=VALUE`` comes from, as messages name it.
+COMMAND_LINE = "--config"
 
 
 class StackFileError(ValueError):
@@ -26,6 +30,10 @@ class StackConfig:
     config: dict[str, str] = field(default_factory=dict)
     """Full keys (``namespace:key``) to strings, as the CLI passes them to the program."""
     secret_keys: tuple[str, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict)
+    """Full key to where its value comes from: ``Pulumi.<stack>.yaml``, ``Pulumi.yaml`` or ``--config``."""
+    warnings: tuple[str, ...] = ()
+    """What the CLI warns about while reading the files (a key without a value)."""
 
 
 #: The top-level keys of a Pulumi stack file (Pulumi's ProjectStack); nothing under any other key
@@ -38,6 +46,9 @@ def _did_you_mean(key: str) -> str:
     if not close and key.lower().startswith("config"):
         close = ["config"]
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def _is_secure(value: Any) -> bool:
@@ -57,15 +68,27 @@ def _without_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def _as_config_string(value: Any) -> str:
-    """The string form the CLI gives the program: strings as they are, everything else as JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
+def _as_config_string(value: Any, key: str, file: str) -> str:
+    """The string the CLI gives the program: strings as they are, everything else as Go's JSON."""
+    try:
+        return config_text(value)
+    except PulumiYamlError as error:
+        raise StackFileError(f"{file}: {key}: {error}: Pulumi cannot pass it to the program") from None
 
 
-def _full_key(project: str, key: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
+def _full_key(project: str, key: str, file: str = "Pulumi.yaml") -> str:
+    """``key`` as Pulumi's ``config.ParseKey`` reads it, after namespacing a bare key with the project
+    (pulumi/pulumi@v3.259.0: sdk/go/common/resource/config/key.go, workspace/loaders.go
+    ``stackConfigNamespacedWithProject``): ``ns:name``, or the old ``ns:config:name``."""
+    if ":" not in key:
+        return f"{project}:{key}"
+    parts = key.split(":")
+    if len(parts) == 2:
+        return key
+    if len(parts) == 3 and parts[1] == "config" and re.fullmatch(r"[A-Za-z_][\w.-]*", parts[0] or "-") and parts[2]:
+        return f"{parts[0]}:{parts[2]}"
+    raise StackFileError(f"{file}: config key {key!r} is not of the form <namespace>:<name> (Pulumi cannot parse it); "
+                         f"use {parts[0]}:{parts[-1]}")
 
 
 def project_name(project_doc: Any) -> str:
@@ -81,14 +104,19 @@ def stack_config(project_doc: Any, stack_doc: Any, stack: str) -> StackConfig:
     declared = project_doc.get("config") or {}
     if not isinstance(declared, Mapping):
         raise StackFileError("Pulumi.yaml: 'config' must be a mapping of keys to values or {default: ...}")
+    sources: dict[str, str] = {}
     for key, spec in declared.items():
+        full = _full_key(project, str(key))
         if isinstance(spec, Mapping) and not _is_secure(spec):
             if "value" in spec:
-                values[_full_key(project, key)] = spec["value"]
+                values[full] = spec["value"]
             elif "default" in spec:
-                values[_full_key(project, key)] = spec["default"]
+                values[full] = spec["default"]
+            else:
+                continue
         else:
-            values[_full_key(project, key)] = spec
+            values[full] = spec
+        sources[full] = "Pulumi.yaml"
 
     if stack_doc is None:
         stack_doc = {}
@@ -103,19 +131,33 @@ def stack_config(project_doc: Any, stack_doc: Any, stack: str) -> StackConfig:
     given = stack_doc.get("config") or {}
     if not isinstance(given, Mapping):
         raise StackFileError(f"Pulumi.{stack}.yaml: 'config' must be a mapping of keys to values")
+    stack_file = f"Pulumi.{stack}.yaml"
+    empty: list[str] = []
     for key, value in given.items():
-        values[_full_key(project, str(key))] = value
+        if not isinstance(key, str):
+            raise StackFileError(f"{stack_file}: config key {key!r} is not a string: quote it")
+        full = _full_key(project, key, stack_file)
+        if full in values and sources.get(full) == stack_file:
+            raise StackFileError(f"{stack_file}: config keys {key!r} and another spelling of it both set {full}: keep one")
+        values[full] = value
+        sources[full] = stack_file
+        if value is None:
+            empty.append(full)
 
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in values.items():
-        if value is None:
-            continue
         plain, secret = _without_secure(value)
-        config[key] = _as_config_string(plain)
+        config[key] = _as_config_string(plain, key, sources[key])
         if secret:
             secret_keys.append(key)
-    return StackConfig(project=project, stack=stack, config=config, secret_keys=tuple(secret_keys))
+    warnings = tuple(
+        f"{stack_file}: {key} has no value, which Pulumi passes to the program as an empty string \"\" "
+        "(and will pass as null in a future version): give it a value or remove the key"
+        for key in empty
+    )
+    return StackConfig(project=project, stack=stack, config=config, secret_keys=tuple(secret_keys), sources=sources,
+                       warnings=warnings)
 
 
 def with_overrides(config: StackConfig, overrides: list[str]) -> StackConfig:
@@ -123,12 +165,18 @@ def with_overrides(config: StackConfig, overrides: list[str]) -> StackConfig:
     a key without a namespace belongs to the project; an override is plain text, never secret."""
     values = dict(config.config)
     secret_keys = list(config.secret_keys)
+    sources = dict(config.sources)
     for override in overrides:
         key, sep, value = override.partition("=")
         if not sep or not key.strip():
             raise StackFileError(f"--config {override!r}: expected KEY=VALUE, e.g. {config.project}:requireMfa=true")
-        key = _full_key(config.project, key.strip())
+        key = _full_key(config.project, key.strip(), "--config")
+        if _SURROGATE.search(key + value):
+            raise StackFileError(f"--config {key}: the value is not valid Unicode (bytes the command line could not "
+                                 "decode): Pulumi refuses it; pass the value as UTF-8")
         values[key] = value
+        sources[key] = COMMAND_LINE
         if key in secret_keys:
             secret_keys.remove(key)
-    return StackConfig(project=config.project, stack=config.stack, config=values, secret_keys=tuple(secret_keys))
+    return StackConfig(project=config.project, stack=config.stack, config=values, secret_keys=tuple(secret_keys),
+                       sources=sources, warnings=config.warnings)

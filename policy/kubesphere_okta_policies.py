@@ -207,7 +207,7 @@ okta_redirect_matches_kubesphere_entry = StackValidationPolicy(
 
 global_role_bindings_name_shipped_roles = StackValidationPolicy(
     name="global-role-bindings-name-shipped-roles",
-    description="Every GlobalRoleBinding names a global role the KubeSphere version ships (platform-self-provisioner from 3.3 on) or one the stack declares.",
+    description="Every GlobalRoleBinding names a global role the KubeSphere version ships (its role templates) or one the stack declares.",
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=lambda args, report_violation: _report_all_at(
         guardrails.global_role_binding_problems(

@@ -60,7 +60,7 @@ def test_every_kubesphere_object_waits_for_the_guard_and_the_release_guard_waits
 def test_on_3x_the_entry_the_guards_and_the_iam_objects_share_the_same_cluster_selection():
     rec = run(build("3.4", kubeconfig=KUBECONFIG, kube_context="prod", **ROLE_BINDINGS), mocks=mocks())
     dynamic = {r.name: r for r in rec.of_type(DYNAMIC)}
-    assert set(dynamic) == {"ks-identity-provider", "ks-cluster", "ks-cluster-release"}
+    assert set(dynamic) == {"ks-identity-provider", "ks-cluster", "ks-cluster-release", "ks-role-references"}
     for resource in dynamic.values():
         assert resource.inputs["kubeconfig"] == KUBECONFIG and resource.inputs["kube_context"] == "prod"
     provider = rec.one(KUBERNETES_PROVIDER)

@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT, STACK = "kubesphere-okta", "dev"
 STACK_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}"
 GROUPS = {"KubeSphere Users": "00g1usersusersusersu", "KubeSphere Admins": "00g1adminsadminsadmi"}
-KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\nusers: [{name: u, user: {token: very-secret}}]\n"
+KUBECONFIG = ("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://10.0.0.1:6443'}}]\n"
+              "users: [{name: u, user: {token: very-secret}}]\ncontexts: [{name: prod, context: {cluster: c, user: u}}]\n")
 
 CASES = {
     "4.1": {

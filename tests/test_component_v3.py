@@ -13,7 +13,8 @@ from tests.pulumi_harness import run
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
 COMPONENT = "kubesphere-okta:index:KubeSphereOktaIntegration"
-KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n"
+KUBECONFIG = ("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://10.0.0.1:6443'}}]\n"
+              "users: [{name: u, user: {token: t}}]\ncontexts: [{name: prod, context: {cluster: c, user: u}}]\n")
 BASE_ARGS = {
     "console_url": "https://console.example.com",
     "issuer": "https://example.okta.com",

@@ -106,7 +106,7 @@ def test_platform_self_provisioner_on_3_2_is_refused_naming_the_key_and_the_role
               "roleBindings": '{"KubeSphere Admins": "platform-self-provisioner"}'}
     with pytest.raises(ConfigError) as raised:
         load(config, stack="dev", okta={"orgName": "example"})
-    assert ("kubesphere-okta:roleBindings: role 'platform-self-provisioner' is built into KubeSphere from 3.3 on, "
-            "not into 3.2") in str(raised.value)
+    assert ("kubesphere-okta:roleBindings: role 'platform-self-provisioner' is built into KubeSphere 3.3, 3.4, "
+            "4.1.1, 4.1.2, 4.1.3, not into 3.2 ") in str(raised.value)
     assert "Use one of platform-admin, platform-regular" in str(raised.value)
     load({**config, "kubesphereVersion": "3.3"}, stack="dev", okta={"orgName": "example"})  # ships it: fine

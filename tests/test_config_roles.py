@@ -67,3 +67,31 @@ def test_program_plans_bindings_from_stack_config():
     for r in rec.resources:
         if r.type.startswith("kubernetes:iam.kubesphere.io/"):
             assert kubesphere_schemas.problems("4.1.3", r.inputs) == []
+
+
+LONG_WORKSPACE = "platform-engineering-shared-services-observability-europe"  # 57 characters
+
+
+@pytest.mark.parametrize("version", ["3.2", "3.3", "3.4", "4.1.1", "4.1.2", "4.1.3"])
+@pytest.mark.parametrize("group", ["Platform Team", "KS Team A"])
+def test_a_too_long_workspace_role_is_fixed_by_removing_that_very_entry(version, group):
+    # <ws>-regular is 65 characters: 4.1.0-4.1.2 cannot label a binding with it (4.1.3 hashes the
+    # name: kubesphere/kubesphere@v4.1.3:pkg/controller/workspacetemplate/workspacetemplate_controller.go
+    # ensureWorkspaceRoleName); 3.x labels no binding with its role.
+    maps = {group: {LONG_WORKSPACE: "regular", "team-a": "viewer"}}
+    config = {**BASE, "kubesphereVersion": version, "groupNames": json.dumps([group]),
+              "workspaceRoleBindings": json.dumps(maps)}
+    if version not in ("4.1.1", "4.1.2"):
+        load(config, stack="dev", okta={"orgName": "example"})
+        return
+    with pytest.raises(ConfigError) as raised:
+        load(config, stack="dev", okta={"orgName": "example"})
+    message = str(raised.value)
+    expected = f"pulumi config rm --path 'kubesphere-okta:workspaceRoleBindings[{json.dumps(group)}][\"{LONG_WORKSPACE}\"]'"
+    assert f"fix: {expected}" in message, message
+    assert "KS Team A\"][\"team-a\"]" not in message or group == "KS Team A"
+    # Applied literally (the entry that path names goes), the problem is gone.
+    path = json.loads("[" + expected.split("workspaceRoleBindings", 1)[1].rstrip("'").replace("][", ",").strip("[]") + "]")
+    fixed = json.loads(config["workspaceRoleBindings"])
+    del fixed[path[0]][path[1]]
+    load({**config, "workspaceRoleBindings": json.dumps(fixed)}, stack="dev", okta={"orgName": "example"})

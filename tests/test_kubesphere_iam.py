@@ -147,11 +147,11 @@ def test_okta_login_format_leaves_okta_default_username():
     assert "user_name_template" not in okta_app_settings(settings)
 
 
-def test_platform_self_provisioner_is_built_in_from_3_3_only():
-    from kubesphere_okta.kubesphere_iam import built_in_global_roles, global_role_first_version
+def test_each_release_ships_the_global_roles_of_its_role_templates():
+    # kubesphere/ks-installer@v3.2.1|v3.3.2|v3.4.1:roles/ks-core/prepare/files/ks-init/role-templates.yaml,
+    # kubesphere/kubesphere@v4.1.1|v4.1.2|v4.1.3:config/ks-core/templates/globalroles.yaml (kind GlobalRole).
+    from kubesphere_okta.kubesphere_iam import built_in_global_roles
 
-    assert built_in_global_roles("3.2") == ("platform-admin", "platform-regular")
-    for version in ("3.3", "3.4", "4.1", "4.1.0", "4.1.3"):
-        assert "platform-self-provisioner" in built_in_global_roles(version), version
-    assert global_role_first_version("platform-self-provisioner") == "3.3"
-    assert global_role_first_version("platform-admn") is None
+    assert built_in_global_roles("3.2") == ("platform-admin", "platform-regular", "users-manager", "workspaces-manager")
+    for version in ("3.3", "3.4", "4.1", "4.1.0", "4.1.1", "4.1.2", "4.1.3"):
+        assert built_in_global_roles(version) == ("platform-admin", "platform-regular", "platform-self-provisioner"), version

@@ -255,7 +255,7 @@ def _roles(version: str, role: str) -> dict:
 def test_platform_self_provisioner_is_refused_on_3_2_and_planned_from_3_3(capsys, tmp_path):
     code, _, err = plan_stack(capsys, tmp_path, {"config": _roles("3.2", "platform-self-provisioner")})
     message, fix = only(err, "kubesphere-okta:roleBindings")
-    assert code == 1 and "built into KubeSphere from 3.3 on, not into 3.2" in message
+    assert code == 1 and "built into KubeSphere 3.3, 3.4, 4.1.1, 4.1.2, 4.1.3, not into 3.2 " in message
     assert "platform-admin, platform-regular" in message and "platform-regular" in fix
     code, _, err = plan_stack(capsys, tmp_path, {"config": _roles("3.3", "platform-self-provisioner")})
     assert code == 0, err

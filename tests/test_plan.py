@@ -49,6 +49,15 @@ class SkippedMemberShape(_Strict):
     reason: str
 
 
+class SkippedObjectShape(_Strict):
+    kind: str
+    apiGroup: str
+    namespace: str
+    name: str
+    user: str
+    reason: str
+
+
 class PlanShape(_Strict):
     """The documented shape of `--format json`."""
 
@@ -58,6 +67,8 @@ class PlanShape(_Strict):
     kubesphere: KubeSphereShape
     warnings: list[str]
     skippedMembers: list[SkippedMemberShape]
+    skippedObjects: list[SkippedObjectShape]
+    logout: str
 
 
 def _version(stack: str) -> str:

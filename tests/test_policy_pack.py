@@ -395,7 +395,7 @@ def test_platform_self_provisioner_on_3_2_is_caught_at_the_binding(v33_self_prov
     found = violations(pack.global_role_bindings_name_shipped_roles, stack_args(resources, {"kubesphereVersion": "3.2"}))
     binding = v33_self_provisioners.one("kubernetes:iam.kubesphere.io/v1alpha2:GlobalRoleBinding")
     assert [urn for _, urn in found] == [binding.urn]
-    assert "'platform-self-provisioner' is built into KubeSphere from 3.3 on, not into 3.2" in found[0][0]
+    assert "'platform-self-provisioner' is built into KubeSphere 3.3, 3.4, 4.1.1, 4.1.2, 4.1.3, not into 3.2 " in found[0][0]
 
 
 def test_a_global_role_the_stack_declares_may_be_bound_on_any_version(v33_self_provisioners):

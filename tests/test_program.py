@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pulumi
@@ -10,6 +9,7 @@ import pytest
 import yaml
 
 from infra import program
+from infra.plan import read_stack
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,9 +18,9 @@ GROUPS = {"KubeSphere Developers": "00g1devdevdevdevdevd", "KubeSphere Admins": 
 
 
 def stack_config(path: Path) -> dict[str, str]:
-    """Pulumi.<stack>.yaml as the engine hands it to the program: strings, structured values as JSON."""
-    raw = yaml.safe_load(path.read_text())["config"]
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()}
+    """Pulumi.<stack>.yaml as the engine hands it to the program (infra/pulumi_yaml.py): strings, structured
+    values as JSON."""
+    return dict(read_stack(path.parent, path.name.split(".")[1]).config)
 
 
 def run_program(config: dict[str, str], stack: str = "dev"):

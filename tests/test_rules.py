@@ -187,11 +187,16 @@ def test_auto_linking_dns_safe_names_without_confirmation_on_4_1_3_is_warned():
 @pytest.mark.parametrize("version", rules.SUPPORTED_VERSIONS)
 def test_built_in_roles_are_checked_against_the_version_that_ships_them(version):
     problems = rules.missing_built_in_role_problems(
-        ["platform-admin", "platform-regular", "platform-self-provisioner", "my-custom-role"], version)
+        ["platform-admin", "platform-regular", "platform-self-provisioner", "users-manager", "workspaces-manager",
+         "my-custom-role"], version)
     if version == "3.2":
-        assert len(problems) == 1 and problems[0].startswith("role 'platform-self-provisioner' is built into KubeSphere from 3.3")
-    else:
-        assert problems == []  # custom roles are the user's to create: never refused here
+        assert len(problems) == 1 and problems[0].startswith(
+            "role 'platform-self-provisioner' is built into KubeSphere 3.3, 3.4, 4.1.1, 4.1.2, 4.1.3, not into 3.2")
+    else:  # users-manager and workspaces-manager are in 3.2's role templates only
+        assert [p.split(",")[0] for p in problems] == [
+            "role 'users-manager' is built into KubeSphere 3.2", "role 'workspaces-manager' is built into KubeSphere 3.2"]
+        assert all(f"not into {version} " in p for p in problems)
+    # custom roles are the user's to create: never refused here
 
 
 # --- lists must be lists: a bare string would otherwise be read character by character ----------

@@ -56,7 +56,6 @@ def test_a_kubeconfig_path_is_accepted_as_given_for_the_provider_to_read(path):
     KUBECONFIG.replace("current-context: prod\n", ""),  # the context may come from kube_context
     json.dumps({"clusters": [{"name": "c", "cluster": {"server": "https://k"}}],
                 "contexts": [{"name": "c", "context": {"cluster": "c"}}], "current-context": "c"}),
-    "  " + json.dumps({"clusters": [], "contexts": []}),
 ])
 def test_valid_kubeconfig_contents_are_accepted_unchanged(contents):
     assert rules.check_kubeconfig(contents) == contents
@@ -72,6 +71,7 @@ def test_valid_kubeconfig_contents_are_accepted_unchanged(contents):
     "- just\n- a list\n",
     '{"clusters": 5}',
     '   {"clusters": {}}',
+    "  " + json.dumps({"clusters": [], "contexts": []}),  # no context for any kube_context to name
     '{"clusters": [',
 ])
 def test_broken_kubeconfig_contents_are_refused_with_the_key_at_fault(contents):

@@ -95,7 +95,7 @@ def test_built_in_global_roles_draw_no_warning(version):
 
 
 @pytest.mark.parametrize("version, built_in", [
-    ("3.2", "platform-admin, platform-regular"),
+    ("3.2", "platform-admin, platform-regular, users-manager, workspaces-manager"),
     ("3.4", "platform-admin, platform-regular, platform-self-provisioner"),
     ("4.1.3", "platform-admin, platform-regular, platform-self-provisioner"),
 ])
@@ -143,7 +143,7 @@ def test_a_built_in_role_the_release_lacks_is_one_problem_fixed_for_exactly_the_
         assert problems == []
         return
     (problem,) = problems
-    assert "'platform-self-provisioner' is built into KubeSphere from 3.3 on, not into 3.2" in problem[1]
+    assert "'platform-self-provisioner' is built into KubeSphere 3.3, 3.4, 4.1.1, 4.1.2, 4.1.3, not into 3.2 " in problem[1]
     assert [(fix.field, fix.action, fix.key, fix.value) for fix in problem.fixes] == [
         ("role_bindings", "set_key", group, "platform-regular") for group in lacking]
     assert rules.global_role_warnings(values) == []

@@ -191,6 +191,8 @@ def argument_fix(fix: rules.Fix) -> str:
         return f"add {fix.value!r} to {fix.field}"
     if fix.action == "set_key":
         return f"set {fix.field}[{fix.key!r}] = {fix.value!r}"
+    if fix.action == "remove_key":
+        return f"remove {fix.field}{''.join(f'[{k!r}]' for k in fix.key)}"
     return f"set {fix.field}={fix.value!r}"
 
 

@@ -5,15 +5,21 @@ check (``kubesphere_role_check``), and carried into Pulumi's state by value with
 (``dynamic_registration``), so it imports nothing of this package but pure modules, and Pulumi
 only inside the functions that need it.
 
-* ``api_client(kubeconfig, kube_context)``: the ``kubernetes`` ApiClient for the cluster
-  pulumi-kubernetes would reach with the same settings, with the client's own retries off;
+* ``resolve_kubeconfig(kubeconfig, context, env, home) -> ResolvedKubeconfig`` (pure, from
+  ``kubeconfig_loading``): the one cluster, context and user pulumi-kubernetes reaches with the
+  same ``kubernetes:kubeconfig``/``kubernetes:context``, by client-go's loading rules; it raises
+  ``KubeconfigError`` naming the file, context or user at fault and the fix. ``resolve`` is
+  the same for this process (``os.environ``, the home folder), raising ``ClusterAccessError``;
+* ``api_client(kubeconfig, kube_context)``: the ``kubernetes`` ApiClient for that cluster, given
+  only the resolved context, with the client's own retries off;
 * ``Session(props)``: one operation (check, create, update, read, delete) against that cluster:
   ``call(what, request)`` runs one request under a TOTAL per-request deadline
   (``request_timeout``, default ``REQUEST_TIMEOUT_SECONDS``) inside the operation's deadline
   (``OPERATION_TIMEOUT_REQUESTS`` request timeouts); ``identity()`` reads the ``kube-system``
   Namespace uid that identifies the cluster (docs/cluster-binding.md);
 * the errors: ``ClusterAccessError`` (safe to show: secrets scrubbed) and its subclass
-  ``ClusterUnreachable`` (nothing answered in time);
+  ``ClusterUnreachable`` (nothing answered in time); ``kubesphere_v3.ClusterConfigurationError``
+  is ``ClusterAccessError``;
 * what the providers share to read the engine's values: ``_plain`` (secret wrappers removed),
   ``_contains_unknown`` (preview's unknowns), ``_scrub``/``_secrets_of`` (no secret in a message),
   ``_warn`` (a warning line the engine shows), ``_changed`` and ``_unchecked`` (diff and check).
@@ -28,9 +34,7 @@ import threading
 import time
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-import yaml
-
-from . import cluster_binding as binding
+from .kubeconfig_loading import KubeconfigError, ResolvedKubeconfig, resolve_kubeconfig
 
 #: Total seconds one request to the API server may take (connect, send, answer, body): the real
 #: bound, since the client's own retries are turned off.
@@ -118,58 +122,45 @@ def _unchecked(failures: list, recorded: Any, error: ClusterAccessError, what: s
         _warn(f"{what}: {error} (not checked during preview; `pulumi up` fails unless the cluster answers)")
 
 
-def api_client(kubeconfig: Optional[str], kube_context: Optional[str]):
+def resolve(kubeconfig: Optional[str], kube_context: Optional[str]) -> ResolvedKubeconfig:
+    """``resolve_kubeconfig`` for this process: its environment and home folder."""
+    try:
+        return resolve_kubeconfig(kubeconfig, kube_context, os.environ, os.path.expanduser("~"))
+    except KubeconfigError as error:
+        raise ClusterAccessError(_scrub(str(error), [kubeconfig or ""])) from None
+
+
+def api_client(kubeconfig: Optional[str], kube_context: Optional[str], resolved: Optional[ResolvedKubeconfig] = None):
     """A ``kubernetes`` ApiClient for the cluster pulumi-kubernetes would reach with the same settings.
 
     ``kubeconfig`` is a path to a kubeconfig file or its contents (as ``kubernetes:kubeconfig``
     takes it); None means the ambient kubeconfig (``KUBECONFIG`` or ~/.kube/config), then the
-    in-cluster service account. The client never retries on its own (``retries=False``): a request
-    that fails, or whose answer is lost, is reported, never silently sent again.
+    in-cluster service account: ``resolve_kubeconfig`` decides, and the client is given the one
+    merged context it chose (never the Python client's own merging). The client never retries on
+    its own (``retries=False``): a request that fails, or whose answer is lost, is reported, never
+    silently sent again.
     """
     from kubernetes import client, config
 
+    resolved = resolved or resolve(kubeconfig, kube_context)
     configuration = client.Configuration()
     configuration.retries = False
     try:
-        if kubeconfig:
-            path = os.path.expanduser(kubeconfig)
-            if "\n" not in kubeconfig and os.path.isfile(path):
-                try:
-                    with open(path, encoding="utf-8") as handle:
-                        text = handle.read()
-                except (OSError, UnicodeDecodeError) as error:
-                    raise ClusterAccessError(f"cannot read the kubeconfig file {path}: {type(error).__name__}") from None
-                problem = binding.kubeconfig_problem(text, kube_context)
-                if problem:
-                    raise ClusterAccessError(f"{problem} (file {path})")
-                config.load_kube_config(config_file=path, context=kube_context, persist_config=False,
-                                        client_configuration=configuration)
-                return client.ApiClient(configuration)
-            problem = binding.kubeconfig_problem(kubeconfig, kube_context)
-            if problem:
-                raise ClusterAccessError(problem)
-            config.load_kube_config_from_dict(yaml.safe_load(kubeconfig), context=kube_context, persist_config=False,
-                                              client_configuration=configuration)
-            return client.ApiClient(configuration)
-        try:
-            config.load_kube_config(context=kube_context, persist_config=False, client_configuration=configuration)
-        except (config.ConfigException, FileNotFoundError):
-            if kube_context:
-                raise
-            configuration = client.Configuration()
-            configuration.retries = False
+        if resolved.in_cluster:
             config.load_incluster_config(client_configuration=configuration)
+        else:
+            config.load_kube_config_from_dict(resolved.kubeconfig, context=resolved.context, persist_config=False,
+                                              client_configuration=configuration)
         return client.ApiClient(configuration)
-    except ClusterAccessError:
-        raise
     except config.ConfigException as error:
         raise ClusterAccessError(
-            _scrub(f"cannot load the kubeconfig to reach the cluster: {error}", [kubeconfig or ""])
+            _scrub(f"cannot load the kubeconfig to reach the cluster ({resolved.origin}): {error}", [kubeconfig or ""])
         ) from None
     except Exception as error:  # malformed contents the loader trips over: name the kind, never the values
         raise ClusterAccessError(
-            f"cannot load the kubeconfig to reach the cluster: it is malformed ({type(error).__name__}); "
-            "check its certificate and key data and the current context"
+            f"cannot load the kubeconfig to reach the cluster ({resolved.origin}): it is malformed "
+            f"({type(error).__name__}); check the certificate and key data of cluster {resolved.cluster!r} and "
+            f"user {resolved.user!r}"
         ) from None
 
 

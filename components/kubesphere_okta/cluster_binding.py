@@ -27,6 +27,8 @@ from typing import Any, Iterable, Mapping, Optional
 
 import yaml
 
+from .kubeconfig_loading import KubeconfigError, resolve_kubeconfig
+
 #: The config key and argument that accept a rebuilt cluster (docs/cluster-binding.md).
 REBIND_CONFIG_KEY = "kubesphere-okta:rebindCluster"
 #: The config key and argument that let a stack take over a provider entry it did not create.
@@ -231,65 +233,12 @@ def default_provider_warnings(*, explicit: bool, cluster_override: Optional[str]
 
 
 def kubeconfig_problem(contents: Any, context: Optional[str] = None) -> Optional[str]:
-    """What is wrong with kubeconfig CONTENTS, naming the key at fault and never a value."""
+    """Why client-go could not use kubeconfig CONTENTS with ``context`` (None when it can), naming
+    the key at fault and never a value. ``kubeconfig_loading`` is the one truth; this only asks it."""
     if not isinstance(contents, str) or not contents.strip():
         return "kubeconfig is empty: give the file's contents or its path"
     try:
-        document = yaml.safe_load(contents)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        return f"kubeconfig is not valid YAML{where} (and no file has that path)"
-    if not isinstance(document, Mapping):
-        return "kubeconfig is neither the path of an existing file nor kubeconfig contents (a YAML mapping)"
-    sections: dict[str, dict[str, Mapping]] = {}
-    for section, inner in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
-        items = document.get(section)
-        if items is None:
-            items = []
-        if not isinstance(items, list):
-            return f"kubeconfig key {section!r} must be a list"
-        named: dict[str, Mapping] = {}
-        for index, item in enumerate(items):
-            if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-                return f"kubeconfig {section}[{index}] must be a mapping with a name"
-            body = item.get(inner)
-            if body is None:
-                body = {}
-            if not isinstance(body, Mapping):
-                return f"kubeconfig {section}[{index}].{inner} ({item['name']!r}) must be a mapping"
-            named[item["name"]] = body
-        sections[section] = named
-    for name, cluster in sections["clusters"].items():
-        server = cluster.get("server")
-        if not isinstance(server, str) or not server.strip():
-            return f"kubeconfig cluster {name!r} has no server URL (clusters[].cluster.server)"
-        for key in ("certificate-authority-data",):
-            if key in cluster and not _is_base64(cluster[key]):
-                return f"kubeconfig cluster {name!r}: {key} is not valid base64"
-    for name, user in sections["users"].items():
-        for key in ("client-certificate-data", "client-key-data"):
-            if key in user and not _is_base64(user[key]):
-                return f"kubeconfig user {name!r}: {key} is not valid base64"
-    chosen = context if context else document.get("current-context")
-    if not chosen:
-        return "kubeconfig has no current-context and no kube_context was given: set kubernetes:context"
-    if not isinstance(chosen, str) or chosen not in sections["contexts"]:
-        key = "kube_context" if context else "current-context"
-        return f"kubeconfig has no context named {chosen!r} (from {key}); it has {sorted(sections['contexts'])}"
-    ctx = sections["contexts"][chosen]
-    if ctx.get("cluster") not in sections["clusters"]:
-        return f"kubeconfig context {chosen!r} names cluster {ctx.get('cluster')!r}, which is not in clusters"
-    if ctx.get("user") is not None and ctx.get("user") not in sections["users"]:
-        return f"kubeconfig context {chosen!r} names user {ctx.get('user')!r}, which is not in users"
+        resolve_kubeconfig(contents, context, {}, "/", is_file=lambda _path: False)
+    except KubeconfigError as error:
+        return str(error)
     return None
-
-
-def _is_base64(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        base64.b64decode("".join(value.split()), validate=True)
-        return True
-    except (binascii.Error, ValueError):
-        return False

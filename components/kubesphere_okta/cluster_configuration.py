@@ -103,10 +103,54 @@ def _index_of(providers: list[Any] | None, name: str) -> int | None:
     return found[0] if found else None
 
 
+#: Where ks-installer reads whether this cluster is a ``host``, a ``member`` or ``none`` (standalone).
+CLUSTER_ROLE_PATH = ("spec", "multicluster", "clusterRole")
+MEMBER = "member"
+
+
+class MemberCluster(MalformedClusterConfiguration):
+    """The ClusterConfiguration is a member cluster's: identity providers belong on the host."""
+
+
+def cluster_role(cluster_configuration: Any) -> Any:
+    """``spec.multicluster.clusterRole`` as written (None when absent or not reachable)."""
+    node: Any = cluster_configuration
+    for key in CLUSTER_ROLE_PATH:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
+def member_cluster_problem(cluster_configuration: Any) -> str | None:
+    """Why our entry must not go into a member cluster's ClusterConfiguration; None on a host or a
+    standalone cluster.
+
+    ks-installer renders ``kubesphere-config`` from this object: v3.2.1 replaces a member's
+    ``oauthOptions`` with ``accessTokenMaxAge: 0``; v3.3.2 and v3.4.1 copy them, identity providers
+    included, and then append ``accessTokenMaxAge: 0``, so a member with ``accessTokenMaxAge`` set
+    gets the key twice (kubesphere/ks-installer@v3.4.1:roles/ks-core/config/templates/kubesphere-config.yaml.j2).
+    Either way a member's console sends logins to the host, so the entry belongs there.
+    """
+    if cluster_role(cluster_configuration) != MEMBER:
+        return None
+    return (
+        f"{NAMESPACE}/{NAME} has {'.'.join(CLUSTER_ROLE_PATH)}: {MEMBER}: this cluster is a member of a "
+        "multi-cluster KubeSphere, whose logins the host cluster serves. Identity providers belong in the "
+        "host cluster's ClusterConfiguration (the one with clusterRole: host); on a member, ks-installer "
+        "ignores them (3.2) or renders them next to its own accessTokenMaxAge: 0 (3.3, 3.4). Point the "
+        "stack's kubeconfig context at the host cluster (this project changed nothing)"
+    )
+
+
 def check(cluster_configuration: dict, name: str) -> None:
-    """Raise ``MalformedClusterConfiguration`` when the object cannot be merged into safely."""
+    """Raise ``MalformedClusterConfiguration`` when the object cannot be merged into safely, and its
+    ``MemberCluster`` kind when the object is a member cluster's (``member_cluster_problem``)."""
     providers, _ = _containers(cluster_configuration)
     _index_of(providers, name)
+    problem = member_cluster_problem(cluster_configuration)
+    if problem:
+        raise MemberCluster(problem)
 
 
 def find_identity_provider(cluster_configuration: dict, name: str) -> dict | None:

@@ -86,14 +86,16 @@ def planned_memberships(
 
 def role_references_check(
     name: str, settings: IdentityProviderSettings, access: dict[str, Any], parent: pulumi.Resource,
-    cluster: Any = None,
+    cluster: Any = None, users: Sequence[PlannedUser] = (), memberships: Sequence[kubesphere_roles.Membership] = (),
 ) -> Optional[kubesphere_role_check.KubeSphereRoleReferences]:
-    """The preview-time check of every workspace, project and role the maps name (None without maps).
+    """The preview-time check of every workspace, project and role the maps name, of the bindings a
+    KubeSphere controller also creates, and of Users that already carry a planned ``users``' identity
+    (None without maps and users).
 
     It reads the cluster ``cluster`` (``cluster.KubeSphereCluster``) reaches: the arguments'
     kubeconfig and context, or, without them, the default kubernetes provider's."""
     references = kubesphere_roles.configured_references(settings.kubesphere_version, scoped_maps(access))
-    if not references:
+    if not references and not users:
         return None
     reach = cluster.dynamic_inputs() if cluster is not None else access
     return kubesphere_role_check.KubeSphereRoleReferences(
@@ -102,6 +104,9 @@ def role_references_check(
         references=references,
         kubeconfig=reach.get("kubeconfig"),
         kube_context=reach.get("kube_context"),
+        planned=kubesphere_roles.planned_keys(settings.kubesphere_version, memberships),
+        provider_name=settings.provider_name,
+        users=[(u.username, u.okta_id) for u in users],
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -146,12 +151,14 @@ def kubesphere_identities(
     version, provider_name = settings.kubesphere_version, settings.provider_name
     declared: dict[str, KubernetesObject] = {}
     user_objects: dict[str, KubernetesObject] = {}
+    # Users wait for the preview check too: it refuses a second User with the same identity.
+    checked = [references_check] if references_check is not None else []
     for user in users:
         body = kubesphere_iam.render_user(version, provider_name, user)
         declared[f"user/{user.username}"] = user_objects[user.username] = kubesphere_user = KubernetesObject(
             f"{name}-user-{user.username}",
             body,
-            options(retain_on_delete=not access["prune_users"]),
+            options(retain_on_delete=not access["prune_users"], depends_on=checked),
         )
         if not user.role:
             continue  # in no role_bindings group: no global role
@@ -161,7 +168,6 @@ def kubesphere_identities(
             binding,
             options(depends_on=[kubesphere_user]),
         )
-    checked = [references_check] if references_check is not None else []
     for membership in memberships:
         binding = membership.render(version)
         key = binding_key(binding)

@@ -14,6 +14,7 @@ from . import (
     identities,
     kubesphere_roles,
     kubesphere_v3,
+    kubesphere_versions,
     kubesphere_v4,
     okta_app,
     readiness,
@@ -64,6 +65,14 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
     """Okta group members of ``role_bindings`` who got no User this run: ``{oktaId, login, reason}``
     each (also one warning). Empty when everyone is provisioned; ``strict_identities`` fails instead."""
 
+    skipped_objects: pulumi.Output[list[dict[str, str]]]
+    """Role bindings planned but not declared because a KubeSphere controller creates and owns that
+    very object (3.x: a platform-admin's ``<user>-cluster-admin``): ``{kind, apiGroup, namespace,
+    name, user, reason}`` each."""
+
+    logout: pulumi.Output[str]
+    """What logging out of the console does on the configured KubeSphere version (docs/logout.md)."""
+
     login_ready: pulumi.Output[str]
     """With ``verify_login``: a summary once KubeSphere and Okta are ready for logins (``pulumi up``
     fails otherwise); "not checked ..." during preview or when ``verify_login`` is off."""
@@ -102,6 +111,13 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         memberships = (
             identities.planned_memberships(access, identity_plan.users, self.okta_directory) if identity_plan.users else []
         )
+        # Never declare what a KubeSphere controller creates and owns (two owners of one object).
+        memberships, skipped_objects = kubesphere_roles.declarable_memberships(
+            settings.kubesphere_version, memberships, [(u.username, u.role) for u in identity_plan.users if u.role])
+        for skipped in skipped_objects:
+            pulumi.log.info(f"not declared: {skipped.key.describe()}: {skipped.reason}", resource=self)
+        self.skipped_objects = pulumi.Output.from_input([s.as_output() for s in skipped_objects])
+        self.logout = pulumi.Output.from_input(kubesphere_versions.logout_summary(settings.kubesphere_version))
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
@@ -128,7 +144,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
                 name, settings, access, app.label, self.client_id, group_ids, parent=self,
             )
         references_check = identities.role_references_check(name, settings, access, parent=self,
-                                                            cluster=self.cluster)
+                                                            cluster=self.cluster, users=identity_plan.users,
+                                                            memberships=memberships)
         self.kubesphere_identities = identities.kubesphere_identities(
             name, settings, access, identity_plan.users, parent=self, memberships=memberships,
             references_check=references_check, cluster=self.cluster,
@@ -150,6 +167,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             "identity_provider": self.identity_provider,
             "login_ready": self.login_ready,
             "skipped_members": self.skipped_members,
+            "skipped_objects": self.skipped_objects,
+            "logout": self.logout,
         })
 
     def _login_ready(self, settings: IdentityProviderSettings, access: dict[str, Any]) -> pulumi.Output[str]:

@@ -17,51 +17,29 @@ Shapes read from KubeSphere's source (docs/kubesphere-okta-facts.md, "Usernames 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from . import rules
-from .usernames import PlannedUser
+from . import kubesphere_versions
 
-IAM_GROUP = "iam.kubesphere.io"
-IDENTIFY_PROVIDER_LABEL = "iam.kubesphere.io/identify-provider"  # sic: KubeSphere's spelling
-ORIGIN_UID_LABEL = "iam.kubesphere.io/origin-uid"
-IDENTITY_PROVIDER_ANNOTATION = "iam.kubesphere.io/identity-provider"
+if TYPE_CHECKING:  # the preview check's provider carries this module by value: no import it does not call
+    from .usernames import PlannedUser
+
+IAM_GROUP = kubesphere_versions.IAM_GROUP
+IDENTIFY_PROVIDER_LABEL = kubesphere_versions.IDENTIFY_PROVIDER_LABEL  # sic: KubeSphere's spelling
+ORIGIN_UID_LABEL = kubesphere_versions.ORIGIN_UID_LABEL
+IDENTITY_PROVIDER_ANNOTATION = kubesphere_versions.IDENTITY_PROVIDER_ANNOTATION
 USER_REFERENCE_LABEL = "iam.kubesphere.io/user-ref"
 ROLE_REFERENCE_LABEL = "iam.kubesphere.io/role-ref"
-
-#: Global roles some supported KubeSphere ships; any other name must be a GlobalRole that exists.
-BUILT_IN_GLOBAL_ROLES = ("platform-admin", "platform-regular", "platform-self-provisioner")
-
-#: The release each built-in global role first ships in. ``platform-self-provisioner`` is in
-#: kubesphere/ks-installer@v3.3.2:roles/ks-core/prepare/files/ks-init/role-templates.yaml and not
-#: in the same file at v3.2.1.
-_GLOBAL_ROLE_SINCE = {"platform-admin": (3, 2), "platform-regular": (3, 2), "platform-self-provisioner": (3, 3)}
-
-
-def _major_minor(kubesphere_version: str) -> tuple[int, int]:
-    major, minor = str(kubesphere_version).split(".")[:2]
-    return int(major), int(minor)
+binds_identity_by_annotation = kubesphere_versions.binds_identity_by_annotation
 
 
 def built_in_global_roles(kubesphere_version: str) -> tuple[str, ...]:
-    """The global roles KubeSphere ``kubesphere_version`` ships (the one place that knows this)."""
-    version = _major_minor(kubesphere_version)
-    return tuple(role for role in BUILT_IN_GLOBAL_ROLES if _GLOBAL_ROLE_SINCE[role] <= version)
-
-
-def global_role_first_version(role: str) -> str | None:
-    """The first supported release that ships built-in global role ``role``; None if not built in."""
-    since = _GLOBAL_ROLE_SINCE.get(role)
-    return None if since is None else f"{since[0]}.{since[1]}"
+    """The GlobalRoles KubeSphere ``kubesphere_version`` ships for people (``kubesphere_versions``)."""
+    return kubesphere_versions.assignable_global_roles(kubesphere_version)
 
 
 def iam_api_version(kubesphere_version: str) -> str:
-    return f"{IAM_GROUP}/v1alpha2" if rules.is_v3(kubesphere_version) else f"{IAM_GROUP}/v1beta1"
-
-
-def binds_identity_by_annotation(kubesphere_version: str) -> bool:
-    """4.1.3 (and plain "4.1", the newest 4.1) use the annotation; earlier versions the labels."""
-    return kubesphere_version in rules.IDENTITY_ANNOTATION_VERSIONS
+    return f"{IAM_GROUP}/v1alpha2" if kubesphere_versions.is_v3(kubesphere_version) else f"{IAM_GROUP}/v1beta1"
 
 
 def identity_binding(kubesphere_version: str, provider_name: str, okta_id: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -94,9 +72,9 @@ def global_role_binding_name(username: str, role: str) -> str:
 def render_global_role_binding(kubesphere_version: str, username: str, role: str) -> dict[str, Any]:
     """The GlobalRoleBinding KubeSphere itself would write for ``username`` and ``role``."""
     labels = {USER_REFERENCE_LABEL: username}
-    if not rules.is_v3(kubesphere_version):
+    if not kubesphere_versions.is_v3(kubesphere_version):
         labels[ROLE_REFERENCE_LABEL] = role
-    subject_group = "rbac.authorization.k8s.io" if rules.is_v3(kubesphere_version) else IAM_GROUP
+    subject_group = "rbac.authorization.k8s.io" if kubesphere_versions.is_v3(kubesphere_version) else IAM_GROUP
     return {
         "apiVersion": iam_api_version(kubesphere_version),
         "kind": "GlobalRoleBinding",
@@ -104,3 +82,53 @@ def render_global_role_binding(kubesphere_version: str, username: str, role: str
         "roleRef": {"apiGroup": IAM_GROUP, "kind": "GlobalRole", "name": role},
         "subjects": [{"apiGroup": subject_group, "kind": "User", "name": username}],
     }
+
+
+# --- One identity, one User (read during preview by kubesphere_role_check) ----------------------
+
+
+def identity_read(kubesphere_version: str, provider_name: str) -> dict[str, str]:
+    """The LIST that finds every User bound to an identity of ``provider_name``: by label selector
+    where the binding is a label (the API server filters), all Users where it is an annotation."""
+    labels, _annotations = kubesphere_versions.identity_keys(kubesphere_version, provider_name)
+    return {
+        "group": IAM_GROUP,
+        "version": iam_api_version(kubesphere_version).rpartition("/")[2],
+        "plural": "users",
+        "label_selector": f"{IDENTIFY_PROVIDER_LABEL}={provider_name}" if labels else "",
+    }
+
+
+def duplicate_identity_problems(
+    kubesphere_version: str, provider_name: str, planned: Iterable[tuple[str, str]], users: Iterable[Mapping[str, Any]]
+) -> list[str]:
+    """One line per User on the cluster that carries the identity of an Okta user this stack plans
+    as a User of another name (``planned``: (username, Okta id)), with the fix; [] when none.
+
+    ``mapping_method: lookup`` needs exactly one User per identity: a second one (made earlier by
+    ``auto`` mode, or left behind when a name changed) makes that person's logins fail (3.x,
+    4.1.0-4.1.2) or land in either User (4.1.3), see ``kubesphere_versions.DUPLICATE_IDENTITY_EFFECT``.
+    """
+    ours = {okta_id: username for username, okta_id in planned}
+    labels, annotations = kubesphere_versions.identity_keys(kubesphere_version, provider_name)
+    if labels:
+        keys = f"labels {IDENTIFY_PROVIDER_LABEL}={provider_name}, {ORIGIN_UID_LABEL}"
+        release = f"kubectl label users.iam.kubesphere.io {{name}} {IDENTIFY_PROVIDER_LABEL}- {ORIGIN_UID_LABEL}-"
+    else:
+        keys = f"annotation {annotations[0]}"
+        release = f"kubectl annotate users.iam.kubesphere.io {{name}} {annotations[0]}-"
+    problems: list[str] = []
+    for user in users:
+        metadata = user.get("metadata") or {}
+        name = metadata.get("name", "")
+        sub = kubesphere_versions.identity_of(kubesphere_version, provider_name, metadata.get("labels") or {},
+                                              metadata.get("annotations") or {})
+        if sub is None or sub not in ours or ours[sub] == name:
+            continue
+        problems.append(
+            f"User {name!r} carries the identity of Okta user {sub} ({keys}), whom this stack declares as User "
+            f"{ours[sub]!r}: with two Users for one identity, {kubesphere_versions.duplicate_identity_effect(kubesphere_version)}. "
+            f"Fix: delete it (KubeSphere then deletes its role bindings too): kubectl delete users.iam.kubesphere.io {name}; "
+            f"or keep it as an account without this identity: {release.format(name=name)}"
+        )
+    return problems

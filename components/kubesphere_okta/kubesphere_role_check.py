@@ -30,7 +30,7 @@ from typing import Any, Mapping, Optional, Sequence
 import pulumi
 import pulumi.dynamic
 
-from . import kubesphere_roles
+from . import kubesphere_iam, kubesphere_roles
 from .kubesphere_roles import ClusterView, Reference
 # The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
 from .cluster_access import _contains_unknown, _plain, _warn, api_client
@@ -57,12 +57,12 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
     """Reads the cluster in ``check``; owns nothing on it."""
 
     @staticmethod
-    def _read(what: str, call, *args) -> Optional[dict]:
+    def _read(what: str, call, *args, **query) -> Optional[dict]:
         """One read through the Kubernetes client; None on 404."""
         from kubernetes.client.exceptions import ApiException
 
         try:
-            return call(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS)
+            return call(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS, **query)
         except ApiException as error:
             if error.status == 404:
                 return None
@@ -100,9 +100,36 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
         def name(item: dict) -> str:
             return (item.get("metadata") or {}).get("name", "")
 
-        namespaces = {ns for ns in plan["namespaces"] if self._read(f"namespace {ns}", core.read_namespace, ns) is not None}
+        def to_dict(found: Any) -> dict:
+            return found if isinstance(found, dict) or found is None else api.sanitize_for_serialization(found)
+
+        read_namespaces = {ns: to_dict(self._read(f"namespace {ns}", core.read_namespace, ns)) for ns in plan["namespaces"]}
+        namespaces = {ns for ns, found in read_namespaces.items() if found is not None}
+        workspace_templates = listed(plan.get("workspaces"))
+        identity = props.get("identity_read")
+        users: list[dict] = []
+        if identity:
+            found = self._read("/".join((identity["group"], identity["version"], identity["plural"])),
+                               custom.list_cluster_custom_object, identity["group"], identity["version"], identity["plural"],
+                               **({"label_selector": identity["label_selector"]} if identity["label_selector"] else {}))
+            users = list((found or {}).get("items") or [])
+        cluster_role = None
+        if plan.get("kubesphere_config"):
+            config_map = to_dict(self._read("configmap kubesphere-config", core.read_namespaced_config_map,
+                                            plan["kubesphere_config"][1], plan["kubesphere_config"][0]))
+            cluster_role = multicluster_role(config_map)
         return ClusterView(
-            workspaces={name(item) for item in listed(plan.get("workspaces"))},
+            workspaces={name(item) for item in workspace_templates},
+            workspace_managers={
+                name(item): (((item.get("spec") or {}).get("template") or {}).get("spec") or {}).get("manager") or ""
+                for item in workspace_templates
+            },
+            namespace_creators={
+                ns: ((found.get("metadata") or {}).get("annotations") or {}).get(kubesphere_roles.CREATOR_ANNOTATION) or ""
+                for ns, found in read_namespaces.items() if found is not None
+            },
+            users=users,
+            cluster_role=cluster_role,
             workspace_roles={
                 name(item): ((item.get("metadata") or {}).get("labels") or {}).get(kubesphere_roles.WORKSPACE_LABEL, "")
                 for item in listed(plan.get("workspace_roles"))
@@ -124,9 +151,7 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
             # a change and the engine calls update during `pulumi up`, which reads again (cluster_check).
             _warn(cluster_check.preview_warning(self._what(), str(error)))
             return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, None, str(error)), [])
-        problems = kubesphere_roles.reference_problems(references_from(props), cluster)
-        return pulumi.dynamic.CheckResult(cluster_check.cleared(news),
-                                          [pulumi.dynamic.CheckFailure("references", p) for p in problems])
+        return pulumi.dynamic.CheckResult(cluster_check.cleared(news), cluster_problems(props, cluster))
 
     @staticmethod
     def _what() -> str:
@@ -143,9 +168,10 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
                 f"refusing to write the role bindings: {self._what()} could not be read ({error}), so a binding "
                 "that would grant nothing cannot be told apart. Nothing was written. The kubeconfig's user needs "
                 "get and list on them (workspacetemplates, workspaceroles, roles, clusterroles and the namespaces).") from None
-        problems = kubesphere_roles.reference_problems(references_from(props), cluster)
+        problems = cluster_problems(props, cluster)
         if problems:
-            raise RoleReferencesRefused("refusing to write the role bindings. Nothing was written. " + " ".join(problems))
+            raise RoleReferencesRefused("refusing to write the role bindings. Nothing was written. "
+                                        + " ".join(f"{p.property}: {p.reason}" for p in problems))
         return {k: v for k, v in cluster_check.cleared(props).items() if not k.startswith("__")}
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
@@ -164,6 +190,38 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
         return None
 
 
+def multicluster_role(config_map: Optional[dict]) -> Optional[str]:
+    """``multicluster.clusterRole`` of kubesphere-config's ``kubesphere.yaml`` (None when unread or unset)."""
+    import yaml
+
+    text = ((config_map or {}).get("data") or {}).get("kubesphere.yaml")
+    try:
+        document = yaml.safe_load(text) if isinstance(text, str) else None
+    except yaml.YAMLError:
+        return None
+    role = ((document or {}).get("multicluster") or {}).get("clusterRole") if isinstance(document, dict) else None
+    return role if isinstance(role, str) else None
+
+
+def cluster_problems(props: Mapping[str, Any], cluster: ClusterView) -> list[pulumi.dynamic.CheckFailure]:
+    """Every problem the read cluster shows: missing roles and workspaces, bindings a KubeSphere
+    controller also creates, a second User with a planned identity, a 4.1 member cluster."""
+    version = props["kubesphere_version"]
+    failures = [pulumi.dynamic.CheckFailure("references", p)
+                for p in kubesphere_roles.reference_problems(references_from(props), cluster)]
+    made = kubesphere_roles.controller_objects(version, workspace_managers=cluster.workspace_managers,
+                                               namespace_creators=cluster.namespace_creators)
+    failures += [pulumi.dynamic.CheckFailure("planned", p)
+                 for p in kubesphere_roles.controller_collisions(version, props.get("planned") or [], made)]
+    identities = props.get("identities") or {}
+    failures += [pulumi.dynamic.CheckFailure("identities", p) for p in kubesphere_iam.duplicate_identity_problems(
+        version, identities.get("provider_name", ""), [tuple(u) for u in identities.get("users") or []], cluster.users)]
+    member = kubesphere_roles.v4_member_cluster_problem(version, cluster.cluster_role)
+    if member:
+        failures.append(pulumi.dynamic.CheckFailure("kubeconfig", member))
+    return failures
+
+
 class KubeSphereRoleReferences(pulumi.dynamic.Resource):
     """Fails preview when a mapped workspace, project or role does not exist (declares nothing)."""
 
@@ -178,12 +236,18 @@ class KubeSphereRoleReferences(pulumi.dynamic.Resource):
         references: Sequence[Reference],
         kubeconfig: Optional[pulumi.Input[str]] = None,
         kube_context: Optional[pulumi.Input[str]] = None,
+        planned: Sequence[Mapping[str, str]] = (),
+        provider_name: str = "",
+        users: Sequence[tuple[str, str]] = (),
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         props = {
             "kubesphere_version": kubesphere_version,
             "references": [vars(r) for r in references],
             "read_plan": kubesphere_roles.read_plan(kubesphere_version, references),
+            "planned": [dict(p) for p in planned],
+            "identities": {"provider_name": provider_name, "users": [list(u) for u in users]},
+            "identity_read": kubesphere_iam.identity_read(kubesphere_version, provider_name) if users else None,
             "kubeconfig": pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
             "kube_context": kube_context,
         }

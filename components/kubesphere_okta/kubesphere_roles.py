@@ -27,10 +27,10 @@ user is in several mapped groups, the first entry in the stack's order wins, as 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
-from . import rules
+from . import kubesphere_versions
 from .kubesphere_iam import IAM_GROUP, ROLE_REFERENCE_LABEL, USER_REFERENCE_LABEL, iam_api_version
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -45,9 +45,9 @@ BUILT_IN_WORKSPACE_ROLES = ("admin", "regular", "viewer", "self-provisioner")
 BUILT_IN_PROJECT_ROLES = ("admin", "operator", "viewer")
 BUILT_IN_CLUSTER_ROLES = ("cluster-admin", "cluster-viewer")
 #: Versions whose workspacetemplate controller hashes long built-in workspace-role names.
-HASHED_WORKSPACE_ROLE_VERSIONS = rules.IDENTITY_ANNOTATION_VERSIONS
+HASHED_WORKSPACE_ROLE_VERSIONS = kubesphere_versions.HASHED_WORKSPACE_ROLE_VERSIONS
 #: Versions whose console adds the user's ServiceAccount to project and cluster bindings.
-SERVICE_ACCOUNT_SUBJECT_VERSIONS = rules.IDENTITY_ANNOTATION_VERSIONS
+SERVICE_ACCOUNT_SUBJECT_VERSIONS = kubesphere_versions.SERVICE_ACCOUNT_SUBJECT_VERSIONS
 
 WORKSPACE, PROJECT, CLUSTER = "workspace", "project", "cluster"
 #: Argument and config key of each scope, for messages.
@@ -88,7 +88,7 @@ def binding_name(username: str, role_name: str) -> str:
 
 
 def _user_subject(kubesphere_version: str, username: str) -> dict[str, str]:
-    group = RBAC_GROUP if rules.is_v3(kubesphere_version) else IAM_GROUP
+    group = RBAC_GROUP if kubesphere_versions.is_v3(kubesphere_version) else IAM_GROUP
     return {"apiGroup": group, "kind": "User", "name": username}
 
 
@@ -98,7 +98,7 @@ def _service_account_subject(username: str) -> dict[str, str]:
 
 def _labels(kubesphere_version: str, username: str, role_name: str) -> dict[str, str]:
     labels = {USER_REFERENCE_LABEL: username}
-    if not rules.is_v3(kubesphere_version):
+    if not kubesphere_versions.is_v3(kubesphere_version):
         labels[ROLE_REFERENCE_LABEL] = role_name
     return labels
 
@@ -118,7 +118,7 @@ def render_workspace_role_binding(kubesphere_version: str, username: str, worksp
 
 
 def _rbac_binding(kubesphere_version: str, kind: str, role_kind: str, username: str, role: str) -> dict[str, Any]:
-    v3 = rules.is_v3(kubesphere_version)
+    v3 = kubesphere_versions.is_v3(kubesphere_version)
     subjects = [_user_subject(kubesphere_version, username)]
     if kubesphere_version in SERVICE_ACCOUNT_SUBJECT_VERSIONS:
         subjects.append(_service_account_subject(username))
@@ -210,12 +210,16 @@ def plan_memberships(
 # --- Mistakes that need no cluster ----------------------------------------------------------
 
 
-def configuration_problems(kubesphere_version: str, memberships_config: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Problems of the three maps that only the version decides: a 4.1.0-4.1.2 workspace role name
-    longer than 63 characters (its ``role-ref`` label would be invalid, and 4.1.2 cannot create
-    such a built-in role at all), as (argument, message)."""
-    problems: list[tuple[str, str]] = []
-    if rules.is_v3(kubesphere_version):
+def configuration_problem_entries(
+    kubesphere_version: str, memberships_config: Mapping[str, Any]
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Problems of the three maps that only the version decides, as (argument, message, entry): a
+    4.1.0-4.1.2 workspace role name longer than 63 characters (its ``role-ref`` label would be
+    invalid, and 4.1.2 cannot create such a built-in role at all), and on 4.1 any role name that
+    long. ``entry`` is the path of the map entry at fault within the argument (``(group, workspace)``,
+    ``(group, namespace)`` or ``(group,)``): removing it removes the problem."""
+    problems: list[tuple[str, str, tuple[str, ...]]] = []
+    if kubesphere_versions.is_v3(kubesphere_version):
         return problems
     for group, targets in memberships_config.get(WORKSPACE, ()):
         for workspace, role in targets:
@@ -226,17 +230,26 @@ def configuration_problems(kubesphere_version: str, memberships_config: Mapping[
                     f"{kubesphere_version} labels a binding with its role name, and a label value holds at most "
                     f"{LABEL_VALUE_MAX} (4.1.3 shortens long built-in workspace-role names: upgrade, or use a "
                     "shorter workspace name)"
-                )))
-    for scope in (PROJECT, CLUSTER):
-        pairs = memberships_config.get(scope, ())
-        roles = [role for _group, targets in pairs for _t, role in targets] if scope == PROJECT else [r for _g, r in pairs]
-        for role in roles:
+                ), (group, workspace)))
+    for group, targets in memberships_config.get(PROJECT, ()):
+        for namespace, role in targets:
             if len(role) > LABEL_VALUE_MAX:
-                problems.append((ARGUMENTS[scope], (
-                    f"role {role!r} is {len(role)} characters; KubeSphere 4.1 labels a binding with its role "
-                    f"name, and a label value holds at most {LABEL_VALUE_MAX}"
-                )))
+                problems.append((ARGUMENTS[PROJECT], (
+                    f"group {group!r}: role {role!r} in project {namespace!r} is {len(role)} characters; KubeSphere "
+                    f"4.1 labels a binding with its role name, and a label value holds at most {LABEL_VALUE_MAX}"
+                ), (group, namespace)))
+    for group, role in memberships_config.get(CLUSTER, ()):
+        if len(role) > LABEL_VALUE_MAX:
+            problems.append((ARGUMENTS[CLUSTER], (
+                f"group {group!r}: role {role!r} is {len(role)} characters; KubeSphere 4.1 labels a binding "
+                f"with its role name, and a label value holds at most {LABEL_VALUE_MAX}"
+            ), (group,)))
     return problems
+
+
+def configuration_problems(kubesphere_version: str, memberships_config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``configuration_problem_entries`` as (argument, message)."""
+    return [(argument, message) for argument, message, _entry in configuration_problem_entries(kubesphere_version, memberships_config)]
 
 
 def role_warnings(memberships_config: Mapping[str, Any]) -> list[str]:
@@ -317,6 +330,14 @@ class ClusterView:
     namespaces: set[str]
     roles: dict[str, set[str]]
     cluster_roles: set[str]
+    workspace_managers: dict[str, str] = field(default_factory=dict)
+    """Workspace -> its ``spec.template.spec.manager`` (for ``controller_objects``)."""
+    namespace_creators: dict[str, str] = field(default_factory=dict)
+    """Read namespace -> its ``kubesphere.io/creator`` annotation (for ``controller_objects``)."""
+    users: list[dict] = field(default_factory=list)
+    """Users that may carry our identity (``kubesphere_iam.identity_read``), as returned."""
+    cluster_role: Optional[str] = None
+    """4.1: ``multicluster.clusterRole`` of ConfigMap kubesphere-system/kubesphere-config, if read."""
 
 
 def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
@@ -374,7 +395,7 @@ def reference_problems(references: Iterable[Reference], cluster: ClusterView) ->
 def read_plan(kubesphere_version: str, references: Iterable[Reference]) -> dict[str, Any]:
     """What to read for ``references``, as (group, version, plural) lists: a few LISTs and one GET
     per named project, whatever the number of members. ``namespaces`` are read with a GET each."""
-    v3 = rules.is_v3(kubesphere_version)
+    v3 = kubesphere_versions.is_v3(kubesphere_version)
     iam = (IAM_GROUP, "v1alpha2" if v3 else "v1beta1")
     rbac = (RBAC_GROUP, "v1") if v3 else iam
     refs = list(references)
@@ -385,4 +406,217 @@ def read_plan(kubesphere_version: str, references: Iterable[Reference]) -> dict[
         plan["workspace_roles"] = (*iam, "workspaceroles")
     if any(r.scope == CLUSTER for r in refs):
         plan["cluster_roles"] = (*rbac, "clusterroles")
+    if not v3:
+        plan["kubesphere_config"] = (KUBESPHERE_NAMESPACE, "kubesphere-config")
     return plan
+
+
+# --- Objects a KubeSphere controller creates: never declare one of those ----------------------
+
+
+@dataclass(frozen=True)
+class ObjectKey:
+    """What identifies an object on the cluster: API group, kind, namespace ("" if cluster-scoped), name."""
+
+    api_group: str
+    kind: str
+    namespace: str
+    name: str
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any]) -> "ObjectKey":
+        group = str(body.get("apiVersion", "")).rpartition("/")[0]
+        metadata = body.get("metadata") or {}
+        return cls(group, str(body.get("kind", "")), str(metadata.get("namespace") or ""), str(metadata.get("name", "")))
+
+    def describe(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name} ({self.api_group})"
+
+
+@dataclass(frozen=True)
+class ControllerObject:
+    """An object a KubeSphere controller creates, for whom, and the upstream code that does it."""
+
+    key: ObjectKey
+    controller: str
+    made_for: str
+    source: str
+
+
+def _source(kubesphere_version: str, path: str) -> str:
+    return kubesphere_versions.kubesphere_source(kubesphere_version, path)
+
+
+def controller_objects(
+    kubesphere_version: str,
+    *,
+    global_roles: Iterable[tuple[str, str]] = (),
+    workspace_managers: Mapping[str, str] | None = None,
+    namespace_creators: Mapping[str, str] | None = None,
+    declared: Iterable[Mapping[str, Any]] = (),
+) -> list[ControllerObject]:
+    """Every object KubeSphere's controllers create, on ``kubesphere_version``, of the kinds this
+    project declares, given what is known:
+
+    * ``global_roles``: (user, global role) of the GlobalRoleBindings; for each ``platform-admin`` the
+      globalrolebinding controller creates an RBAC ClusterRoleBinding ``<user>-cluster-admin``
+      controlled by (ownerReference to) the GlobalRoleBinding (``assignClusterAdminRole``);
+    * ``workspace_managers``: workspace -> its ``spec.template.spec.manager``; the workspacetemplate
+      controller writes WorkspaceRoleBinding ``<ws>-admin`` (4.1.3: the hashed built-in name when
+      longer than 63) for the manager (``initManagerRoleBinding``);
+    * ``namespace_creators``: namespace -> its ``kubesphere.io/creator`` annotation; the namespace
+      controller writes RoleBinding ``<creator>-admin`` in it (``initCreatorRoleBinding``; RBAC on
+      3.x, ``iam.kubesphere.io`` on 4.1);
+    * ``declared``: on 4.1 the rolebinding and clusterrolebinding controllers copy each
+      ``iam.kubesphere.io`` RoleBinding/ClusterRoleBinding to an RBAC one named
+      ``kubesphere:iam:<name>`` (pkg/utils/rbac/name.go ``RelatedK8sResourceName``).
+    """
+    v3 = kubesphere_versions.is_v3(kubesphere_version)
+    found: list[ControllerObject] = []
+    for user, role in global_roles:
+        if role == "platform-admin":
+            found.append(ControllerObject(
+                ObjectKey(RBAC_GROUP, "ClusterRoleBinding", "", f"{user}-cluster-admin"),
+                "globalrolebinding controller", f"GlobalRoleBinding {user}-platform-admin",
+                _source(kubesphere_version, "pkg/controller/globalrolebinding/globalrolebinding_controller.go"),
+            ))
+    for workspace, manager in (workspace_managers or {}).items():
+        if manager:
+            name = built_in_workspace_role_name(kubesphere_version, workspace, "admin")
+            found.append(ControllerObject(
+                ObjectKey(IAM_GROUP, "WorkspaceRoleBinding", "", name),
+                "workspacetemplate controller", f"the manager ({manager}) of workspace {workspace}",
+                _source(kubesphere_version, "pkg/controller/workspacetemplate/workspacetemplate_controller.go"),
+            ))
+    for namespace, creator in (namespace_creators or {}).items():
+        if creator:
+            found.append(ControllerObject(
+                ObjectKey(RBAC_GROUP if v3 else IAM_GROUP, "RoleBinding", namespace, f"{creator}-admin"),
+                "namespace controller", f"the creator ({creator}) of project {namespace}",
+                _source(kubesphere_version, "pkg/controller/namespace/namespace_controller.go"),
+            ))
+    if not v3:
+        for body in declared:
+            key = ObjectKey.of(body)
+            if key.api_group == IAM_GROUP and key.kind in ("RoleBinding", "ClusterRoleBinding"):
+                found.append(ControllerObject(
+                    ObjectKey(RBAC_GROUP, key.kind, key.namespace, f"kubesphere:iam:{key.name}"),
+                    f"{key.kind.lower()} controller", key.describe(),
+                    _source(kubesphere_version, f"pkg/controller/{key.kind.lower()}/{key.kind.lower()}_controller.go"),
+                ))
+    return found
+
+
+@dataclass(frozen=True)
+class SkippedObject:
+    """A planned object left out because a KubeSphere controller creates and owns it."""
+
+    key: ObjectKey
+    user: str
+    reason: str
+
+    def as_output(self) -> dict[str, str]:
+        return {"kind": self.key.kind, "apiGroup": self.key.api_group, "namespace": self.key.namespace,
+                "name": self.key.name, "user": self.user, "reason": self.reason}
+
+
+def skip_reason(made: ControllerObject) -> str:
+    return (f"KubeSphere's {made.controller} creates and owns {made.key.describe()} for {made.made_for} "
+            f"({made.source}); declaring it too would give it two owners: KubeSphere deletes it with what it "
+            "was made for, and removing it from this stack would delete KubeSphere's own grant. Not declared: "
+            "the user holds this role through KubeSphere already")
+
+
+def objects_to_declare(
+    planned: Sequence[Mapping[str, Any]], made_by_controllers: Iterable[ControllerObject]
+) -> tuple[list[Mapping[str, Any]], list[SkippedObject]]:
+    """``planned`` without the objects a KubeSphere controller creates (same group, kind, namespace
+    and name), and those left out, each with its reason. Order is kept."""
+    made = {m.key: m for m in made_by_controllers}
+    declare: list[Mapping[str, Any]] = []
+    skipped: list[SkippedObject] = []
+    for body in planned:
+        key = ObjectKey.of(body)
+        if key in made:
+            user = ((body.get("metadata") or {}).get("labels") or {}).get(USER_REFERENCE_LABEL, "")
+            skipped.append(SkippedObject(key, user, skip_reason(made[key])))
+        else:
+            declare.append(body)
+    return declare, skipped
+
+
+def declarable_memberships(
+    kubesphere_version: str, memberships: Sequence[Membership], global_roles: Iterable[tuple[str, str]]
+) -> tuple[list[Membership], list[SkippedObject]]:
+    """The memberships to declare, given each user's global role (known at program time), and those
+    left out because KubeSphere's controllers already create that very binding (on 3.x: a
+    ``platform-admin``'s ``<user>-cluster-admin``)."""
+    bodies = [m.render(kubesphere_version) for m in memberships]
+    made = controller_objects(kubesphere_version, global_roles=global_roles, declared=bodies)
+    _declared, skipped = objects_to_declare(bodies, made)
+    left_out = {s.key for s in skipped}
+    return [m for m, body in zip(memberships, bodies) if ObjectKey.of(body) not in left_out], skipped
+
+
+def planned_keys(kubesphere_version: str, memberships: Iterable[Membership]) -> list[dict[str, str]]:
+    """What the preview check needs of each planned binding whose name a controller could also
+    write (``controller_objects``: a project binding to ``admin`` is ``<user>-admin``, the creator's
+    name; a workspace binding ending ``-admin`` can be workspace ``<user>-<ws>``'s manager binding;
+    the hashed ``admin.<hex>`` holds no ``-``, so no ``<user>-<role>`` equals it): its key and the
+    map entry behind it. Other bindings cannot collide and are left out, so the input stays small."""
+    keys = []
+    for m in memberships:
+        key = ObjectKey.of(m.render(kubesphere_version))
+        if not ((m.scope == PROJECT and m.role == "admin") or (m.scope == WORKSPACE and key.name.endswith("-admin"))):
+            continue
+        keys.append({"api_group": key.api_group, "kind": key.kind, "namespace": key.namespace, "name": key.name,
+                     "group": m.group, "scope": m.scope, "target": m.target, "role": m.role})
+    return keys
+
+
+def controller_collisions(
+    kubesphere_version: str, planned: Iterable[Mapping[str, str]], made_by_controllers: Iterable[ControllerObject]
+) -> list[str]:
+    """Preview: one line per planned binding (``{api_group, kind, namespace, name, group, scope,
+    target, role}``) that a controller also creates according to what the cluster shows (workspace
+    managers, project creators), with the fix."""
+    made = {m.key: m for m in made_by_controllers}
+    problems: list[str] = []
+    for item in planned:
+        key = ObjectKey(item["api_group"], item["kind"], item.get("namespace", ""), item["name"])
+        if key not in made:
+            continue
+        found = made[key]
+        scope, target, group = item.get("scope", ""), item.get("target", ""), item.get("group", "")
+        if found.controller == "namespace controller":
+            resource = "rolebinding" if kubesphere_versions.is_v3(kubesphere_version) else "rolebindings.iam.kubesphere.io"
+            fix = (f"{fix_command(PROJECT, group, target, 'operator')} (the creator keeps admin through KubeSphere), "
+                   f"or make this stack the only owner: kubectl annotate namespace {target} kubesphere.io/creator- && "
+                   f"kubectl -n {target} delete {resource} {key.name}")
+        else:
+            fix = (f"rename or remove the workspace whose manager binding this is, or "
+                   f"{fix_command(scope, group, target, 'viewer') if scope in CONFIG_KEYS else 'remove the mapping'}")
+        problems.append(
+            f"{ARGUMENTS.get(scope, scope)} (config {CONFIG_KEYS.get(scope, scope)}), group {group!r}: the planned "
+            f"{key.describe()} is also created by KubeSphere's {found.controller} for {found.made_for} ({found.source}); "
+            f"two owners of one object fight over it, and removing it from this stack would delete KubeSphere's grant. "
+            f"Fix: {fix}"
+        )
+    return problems
+
+
+#: The creator annotation the namespace controller reads (kubesphere/kubesphere@v3.4.1:pkg/constants/constants.go).
+CREATOR_ANNOTATION = "kubesphere.io/creator"
+
+
+def v4_member_cluster_problem(kubesphere_version: str, cluster_role: Optional[str]) -> Optional[str]:
+    """4.1: a member cluster runs neither ks-apiserver nor ks-console (ks-core's templates render them
+    only where ``multicluster.role`` is ``host``: kubesphere/kubesphere@v4.1.3:config/ks-core/templates/
+    ks-apiserver.yaml and ks-console.yaml), so an identity provider there is read by nobody."""
+    if kubesphere_versions.is_v3(kubesphere_version) or cluster_role != "member":
+        return None
+    return ("ConfigMap kubesphere-system/kubesphere-config has multicluster.clusterRole: member: this is a member "
+            "cluster of a multi-cluster KubeSphere 4.1, which runs no ks-apiserver or console of its own (the host "
+            "serves every login). Identity providers, Users and role bindings belong on the host cluster: point the "
+            "stack's kubeconfig context at the host (this project changed nothing)")

@@ -14,19 +14,18 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from . import kubesphere_iam
+from . import kubesphere_roles, kubesphere_versions
 from .usernames import is_kubesphere_username
 
-#: KubeSphere versions whose identity-provider storage this project knows (docs/kubesphere-okta-facts.md).
-#: A 4.1 patch level is accepted where KubeSphere's behaviour differs: 4.1.0-4.1.2 bind an Okta
-#: identity to a User by labels, 4.1.3 by an annotation. Plain "4.1" means the newest 4.1 (4.1.3).
-SUPPORTED_VERSIONS: tuple[str, ...] = ("3.2", "3.3", "3.4", "4.1", "4.1.0", "4.1.1", "4.1.2", "4.1.3")
-V3_VERSIONS: frozenset[str] = frozenset({"3.2", "3.3", "3.4"})
-V4_VERSIONS: frozenset[str] = frozenset(SUPPORTED_VERSIONS) - V3_VERSIONS
-#: Versions that bind an identity by the annotation iam.kubesphere.io/identity-provider.<name>.
-IDENTITY_ANNOTATION_VERSIONS: frozenset[str] = frozenset({"4.1", "4.1.3"})
-#: Versions whose OIDC provider block has ``postLogoutRedirectURI`` (kubesphere/kubesphere v4.1.3 oidc.go).
-POST_LOGOUT_REDIRECT_VERSIONS: frozenset[str] = frozenset({"4.1", "4.1.3"})
+#: What differs by KubeSphere version lives in ``kubesphere_versions`` (it imports nothing of this
+#: package); these names stay importable from here.
+SUPPORTED_VERSIONS = kubesphere_versions.SUPPORTED_VERSIONS
+V3_VERSIONS = kubesphere_versions.V3_VERSIONS
+V4_VERSIONS = kubesphere_versions.V4_VERSIONS
+IDENTITY_ANNOTATION_VERSIONS = kubesphere_versions.IDENTITY_ANNOTATION_VERSIONS
+POST_LOGOUT_REDIRECT_VERSIONS = kubesphere_versions.POST_LOGOUT_REDIRECT_VERSIONS
+is_v3 = kubesphere_versions.is_v3
+is_v4 = kubesphere_versions.is_v4
 
 MAPPING_METHODS: tuple[str, ...] = ("auto", "lookup")
 #: "okta-login": Okta's default app username (the login, normally an email address);
@@ -64,9 +63,10 @@ class Fix:
     field: str
     action: str
     """``set`` (field to value), ``remove`` (the field), ``append`` (value to the list field),
-    ``set_key`` (``key`` of the mapping field to value), ``rename`` (the field to the name in value)."""
+    ``set_key`` (``key`` of the mapping field to value), ``rename`` (the field to the name in value),
+    ``remove_key`` (the entry at path ``key``, a tuple of keys, inside the mapping field)."""
     value: Any = None
-    key: str | None = None
+    key: Any = None
 
 
 class Problem(tuple):
@@ -126,16 +126,6 @@ def parse_bool(value: Any, *, field: str = "value") -> bool:
     if isinstance(value, str) and value in _BOOLEANS:
         return _BOOLEANS[value]
     raise RuleError(f"{field} must be true or false, got {shown(value)}")
-
-
-def is_v3(kubesphere_version: str) -> bool:
-    """True when the version keeps identity providers in the ks-installer ClusterConfiguration."""
-    return isinstance(kubesphere_version, str) and kubesphere_version in V3_VERSIONS
-
-
-def is_v4(kubesphere_version: str) -> bool:
-    """True when the version keeps identity providers in a Secret (4.1 and its patch levels)."""
-    return isinstance(kubesphere_version, str) and kubesphere_version in V4_VERSIONS
 
 
 def check_kubesphere_version(value: Any) -> str:
@@ -648,17 +638,15 @@ def _global_role_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def global_role_warnings(values: Mapping[str, Any]) -> list[str]:
-    """A role_bindings role that no KubeSphere version builds in: a custom GlobalRole, or a typo."""
-    from .kubesphere_iam import built_in_global_roles, global_role_first_version  # imports this module
-
+    """A role_bindings role that no supported KubeSphere release ships: a custom GlobalRole, or a typo."""
     found = _global_roles(values)
     if found is None:
         return []
     version, pairs = found
-    built_in = built_in_global_roles(version)
+    built_in = kubesphere_versions.assignable_global_roles(version)
     warnings = []
     for group, role in pairs:
-        if global_role_first_version(role) is None:
+        if not kubesphere_versions.releases_shipping_global_role(role):
             import difflib
 
             close = difflib.get_close_matches(role, built_in, n=1)
@@ -684,25 +672,27 @@ def scoped_role_maps(values: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _scoped_role_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Version-dependent limits of workspace, project and cluster roles (kubesphere_roles)."""
-    from . import kubesphere_roles  # imports this module
-
     version = values.get("kubesphere_version")
     maps = scoped_role_maps(values)
     if version not in SUPPORTED_VERSIONS or maps is None:
         return []
-    return kubesphere_roles.configuration_problems(version, maps)
+    # Each fix removes the one map entry at fault, spelled with the user's own group and target.
+    return [Problem(argument, message, [Fix(argument, "remove_key", key=entry)])
+            for argument, message, entry in kubesphere_roles.configuration_problem_entries(version, maps)]
 
 
 def missing_built_in_role_problems(roles: Iterable[Any], kubesphere_version: str) -> list[str]:
-    """A built-in global role named for a KubeSphere release that does not ship it yet grants nothing
-    (``kubesphere_iam.built_in_global_roles``: platform-self-provisioner is built in from 3.3 on)."""
-    shipped = kubesphere_iam.built_in_global_roles(kubesphere_version)
+    """A global role that another supported release ships but ``kubesphere_version`` does not grants
+    nothing there (``kubesphere_versions.SHIPPED_GLOBAL_ROLES``: ``platform-self-provisioner`` from
+    3.3 on; ``users-manager`` and ``workspaces-manager`` in 3.2 only)."""
+    shipped = kubesphere_versions.assignable_global_roles(kubesphere_version)
     problems: list[str] = []
     for role in dict.fromkeys(r for r in roles if isinstance(r, str)):
-        first = kubesphere_iam.global_role_first_version(role)
-        if first is not None and role not in shipped:
+        releases = kubesphere_versions.releases_shipping_global_role(role)
+        if releases and role not in shipped:
             problems.append(
-                f"role {role!r} is built into KubeSphere from {first} on, not into {kubesphere_version}: a "
+                f"role {role!r} is built into KubeSphere {', '.join(releases)}, not into {kubesphere_version} "
+                f"({kubesphere_versions.role_source(kubesphere_version)} has no such GlobalRole): a "
                 f"GlobalRoleBinding to it would grant nothing. Use one of {', '.join(shipped)}, or create "
                 "a custom GlobalRole under another name and bind that"
             )

@@ -1,0 +1,393 @@
+"""kubeconfig_loading.resolve_kubeconfig reaches the cluster client-go reaches, with kubectl as the oracle.
+
+``kubectl config view --minify --flatten`` (with ``KUBECONFIG=a:b:c`` and ``--context``) is
+client-go's own answer: its loading rules merge the files and choose the context; ``--minify``
+keeps that context with its cluster and user; ``--flatten`` inlines the files an entry names,
+read from the folder of the file that defined it, so it also shows how relative paths resolved.
+The generated kubeconfigs share context, cluster and user names across files, point at missing
+and empty files, name contexts, clusters and users that nobody defines, and leave current-context
+unset, so every rule of the merge is exercised. kubectl comes from Debian's kubernetes-client
+package (.ci/run installs it): without it the oracle tests skip, except in CI (CI=true), where
+they fail.
+
+Where client-go goes on and ``kubectl config view`` stops (a context naming a user no file
+defines: client-go sends anonymous requests), or the other way round (a cluster without a
+server: ``view`` prints it, client-go refuses to build a client), the tests say so case by case.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kubesphere_okta.kubeconfig_loading import KubeconfigError, decode_problem, resolve_kubeconfig
+
+KUBECTL_PACKAGE = "kubernetes-client"
+NAMES = ("a", "b", "c")
+#: Names nobody defines in the generated files (a reference to them is dangling).
+DANGLING = "z"
+
+
+def kubectl() -> str:
+    found = shutil.which("kubectl")
+    if found:
+        return found
+    message = f"kubectl not found: install Debian's {KUBECTL_PACKAGE} package (apt-get install {KUBECTL_PACKAGE})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + "; .ci/run installs it in CI")
+    pytest.skip(message)
+
+
+def kubectl_view(kubeconfig_list: str, context: Optional[str], cwd: Path, home: Path,
+                 *, minify: bool = True) -> tuple[Optional[dict], str]:
+    """client-go's answer: the (minified) flattened kubeconfig, or kubectl's error."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "KUBECONFIG": kubeconfig_list}
+    argv = [kubectl(), "config", "view", "--flatten", "-o", "json"] + (["--minify"] if minify else [])
+    if context:
+        argv += ["--context", context]
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        return None, done.stderr.strip()
+    return json.loads(done.stdout), ""
+
+
+def _nonzero(value: Any) -> Any:
+    """A value without the fields client-go treats as unset (zero values), recursively."""
+    if isinstance(value, dict):
+        kept = {k: _nonzero(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in (None, "", False, [], {})}
+    if isinstance(value, list):
+        return [_nonzero(v) for v in value]
+    return value
+
+
+def flattened(resolved_entry: dict) -> dict:
+    """Our entry as ``--flatten`` shows one: a file it names read and inlined as base64."""
+    entry = dict(resolved_entry)
+    for path_key, data_key in (("certificate-authority", "certificate-authority-data"),
+                               ("client-certificate", "client-certificate-data"), ("client-key", "client-key-data")):
+        if entry.get(path_key):
+            entry[data_key] = base64.b64encode(Path(entry.pop(path_key)).read_bytes()).decode()
+    return _nonzero(entry)
+
+
+def single(view: dict, section: str) -> tuple[str, dict]:
+    """The one entry of a section of a minified view ("", {} when the context names none)."""
+    items = view.get(section) or [{"name": ""}]
+    (item,) = items
+    inner = {"clusters": "cluster", "users": "user", "contexts": "context"}[section]
+    return item["name"], _nonzero(item.get(inner) or {})
+
+
+def named(view: dict, section: str, name: str) -> dict:
+    """One entry of a full (merged, not minified) view."""
+    inner = {"clusters": "cluster", "users": "user", "contexts": "context"}[section]
+    (item,) = [i for i in view.get(section) or [] if i["name"] == name]
+    return _nonzero(item.get(inner) or {})
+
+
+# --- generated multi-file kubeconfigs ----------------------------------------------------------------
+
+
+@st.composite
+def a_file(draw, index: int) -> Optional[dict]:
+    """One kubeconfig file's document (None: an empty file)."""
+    if draw(st.integers(0, 9)) == 0:
+        return None
+    reference = st.sampled_from(NAMES + (DANGLING,))
+    clusters = []
+    for name in draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=3)):
+        body: dict = {}
+        if draw(st.integers(0, 7)):
+            body["server"] = f"https://file{index}-{name}.example:6443"
+        if draw(st.booleans()):
+            body["certificate-authority"] = "ca.pem"  # relative: resolved against this file's folder
+        clusters.append({"name": name, "cluster": body})
+    users = []
+    for name in draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=3)):
+        kind = draw(st.sampled_from(["token", "certificate", "exec", "oidc", "none"]))
+        body = {
+            "token": {"token": f"token-{index}-{name}"},
+            "certificate": {"client-certificate": "client.crt", "client-key-data": base64.b64encode(b"key").decode()},
+            "exec": {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": f"credential-plugin-{index}",
+                              "args": ["get-token", name], "interactiveMode": "Never"}},
+            "oidc": {"auth-provider": {"name": "oidc", "config": {"idp-issuer-url": f"https://idp{index}.example",
+                                                                   "client-id": name, "id-token": f"id-{index}"}}},
+            "none": {},
+        }[kind]
+        users.append({"name": name, "user": body})
+    contexts = []
+    for name in draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=3)):
+        body = {"cluster": draw(reference)}
+        if draw(st.integers(0, 5)):
+            body["user"] = draw(reference)
+        if draw(st.booleans()):
+            body["namespace"] = f"ns-{index}"
+        contexts.append({"name": name, "context": body})
+    document: dict = {"apiVersion": "v1", "kind": "Config", "clusters": clusters, "users": users, "contexts": contexts}
+    current = draw(st.one_of(st.none(), reference))
+    if current is not None:
+        document["current-context"] = current
+    return document
+
+
+@st.composite
+def a_setup(draw) -> tuple[list, list[str], Optional[str]]:
+    count = draw(st.integers(1, 3))
+    files = [draw(a_file(i)) for i in range(count)]
+    # KUBECONFIG: the files in any order, some twice, with missing files and empty entries among them
+    entries = draw(st.lists(st.sampled_from([f"f{i}/config" for i in range(count)] + ["missing/config", ""]),
+                            min_size=1, max_size=5))
+    if not any(e.startswith("f") for e in entries):
+        entries.append("f0/config")
+    context = draw(st.one_of(st.none(), st.sampled_from(NAMES + (DANGLING,))))
+    return files, entries, context
+
+
+def lay_out(root: Path, files: list) -> None:
+    for index, document in enumerate(files):
+        folder = root / f"f{index}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "ca.pem").write_text(f"certificate authority of file {index}\n")
+        (folder / "client.crt").write_text(f"client certificate of file {index}\n")
+        (folder / "config").write_text("" if document is None else yaml.safe_dump(document))
+
+
+def relative_or_absolute(root: Path, entries: list[str], absolute: bool) -> str:
+    return ":".join(str(root / e) if absolute and e else e for e in entries)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(setup=a_setup(), absolute=st.booleans())
+def test_the_resolved_context_cluster_and_user_are_kubectls(tmp_path_factory, setup, absolute):
+    kubectl()
+    files, entries, context = setup
+    root = tmp_path_factory.mktemp("kubeconfigs")
+    lay_out(root, files)
+    listed = relative_or_absolute(root, entries, absolute)
+    view, error = kubectl_view(listed, context, cwd=root, home=root / "home")
+    dangling_user = view is None and error.startswith("error: cannot locate user")
+    if dangling_user:
+        # `view --minify` stops at a user no file defines, where client-go goes on without
+        # credentials: take the context and its cluster from the merged (not minified) view.
+        merged, error = kubectl_view(listed, None, cwd=root, home=root / "home", minify=False)
+        chosen = context or merged["current-context"]
+        contexts = [chosen, named(merged, "contexts", chosen)]
+        view = {"current-context": chosen, "contexts": [{"name": chosen, "context": contexts[1]}],
+                "clusters": [{"name": contexts[1]["cluster"], "cluster": named(merged, "clusters", contexts[1]["cluster"])}],
+                "users": [{"name": contexts[1]["user"], "user": {}}]}
+    try:
+        ours = resolve_kubeconfig(None, context, {"KUBECONFIG": listed}, str(root / "home"), cwd=str(root))
+    except KubeconfigError as refused:
+        # client-go refuses too: kubectl could not minify (no context, or a context naming a missing
+        # cluster), or the chosen cluster has no server (client-go's ConfirmUsable).
+        if view is not None:
+            _name, cluster = single(view, "clusters")
+            assert not cluster.get("server"), f"kubectl reached {cluster}, we refused: {refused}"
+        return
+    assert not ours.in_cluster
+    assert view is not None, f"kubectl refused ({error}), we reached {ours.server}"
+    assert ours.context == view["current-context"]
+    assert single(view, "contexts") == (ours.context, _nonzero(ours.kubeconfig["contexts"][0]["context"]))
+    cluster_name, cluster = single(view, "clusters")
+    assert (ours.cluster, flattened(ours.cluster_entry)) == (cluster_name, cluster)
+    assert ours.server == cluster["server"]
+    user_name, user = single(view, "users")
+    assert (ours.user, flattened(ours.user_entry)) == (user_name, user)
+
+
+# --- the cases that matter most, named --------------------------------------------------------------
+
+
+def kubeconfig(current: Optional[str], *, server: str, context: str = "ctx", user: Optional[dict] = None) -> str:
+    return yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "cluster", "cluster": {"server": server}}],
+        "users": [{"name": "user", "user": user or {"token": "t"}}],
+        "contexts": [{"name": context, "context": {"cluster": "cluster", "user": "user"}}],
+        **({"current-context": current} if current else {}),
+    })
+
+
+def test_with_two_files_each_with_its_own_current_context_the_first_file_wins(tmp_path):
+    (tmp_path / "a.yaml").write_text(kubeconfig("ctx", server="https://a.example"))
+    (tmp_path / "b.yaml").write_text(kubeconfig("ctx", server="https://b.example"))
+    env = {"KUBECONFIG": f"{tmp_path}/a.yaml:{tmp_path}/b.yaml"}
+    assert resolve_kubeconfig(None, None, env, str(tmp_path)).server == "https://a.example"
+    assert resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/b.yaml:{tmp_path}/a.yaml"},
+                              str(tmp_path)).server == "https://b.example"
+
+
+def test_the_first_file_that_sets_current_context_wins_even_when_a_later_file_defines_it(tmp_path):
+    (tmp_path / "a.yaml").write_text(kubeconfig(None, server="https://a.example", context="a"))
+    (tmp_path / "b.yaml").write_text(kubeconfig("b", server="https://b.example", context="b")
+                                     .replace("current-context: b", "current-context: a"))
+    resolved = resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/a.yaml:{tmp_path}/b.yaml"}, str(tmp_path))
+    # b.yaml says current-context a; a.yaml defines context a and its cluster (first file wins).
+    assert (resolved.context, resolved.server) == ("a", "https://a.example")
+
+
+def test_without_kubeconfig_the_home_file_is_read(tmp_path):
+    (tmp_path / ".kube").mkdir()
+    (tmp_path / ".kube" / "config").write_text(kubeconfig("ctx", server="https://home.example"))
+    for env in ({}, {"KUBECONFIG": ""}):
+        assert resolve_kubeconfig(None, None, env, str(tmp_path)).server == "https://home.example"
+
+
+def test_kubernetes_context_overrides_current_context_and_must_exist(tmp_path):
+    text = kubeconfig("ctx", server="https://a.example").replace("contexts:\n", "contexts:\n- name: other\n"
+                                                                  "  context: {cluster: cluster, user: user}\n")
+    assert resolve_kubeconfig(text, "other", {}, str(tmp_path)).context == "other"
+    with pytest.raises(KubeconfigError, match=r"context 'nope' \(kube_context / kubernetes:context\) does not exist "
+                                               r"\(contexts: 'ctx', 'other'\)"):
+        resolve_kubeconfig(text, "nope", {}, str(tmp_path))
+
+
+def test_kubernetes_kubeconfig_is_a_path_when_a_file_is_there_else_contents(tmp_path):
+    path = tmp_path / "given.yaml"
+    path.write_text(kubeconfig("ctx", server="https://from-file.example"))
+    assert resolve_kubeconfig(str(path), None, {}, str(tmp_path)).server == "https://from-file.example"
+    (tmp_path / "home-relative.yaml").write_text(kubeconfig("ctx", server="https://tilde.example"))
+    assert resolve_kubeconfig("~/home-relative.yaml", None, {}, str(tmp_path)).server == "https://tilde.example"
+    contents = kubeconfig("ctx", server="https://contents.example")
+    assert resolve_kubeconfig(contents, None, {}, str(tmp_path)).server == "https://contents.example"
+    with pytest.raises(KubeconfigError, match="neither the path of an existing file nor kubeconfig contents"):
+        resolve_kubeconfig(str(tmp_path / "missing.yaml"), None, {}, str(tmp_path))
+
+
+def test_a_given_kubeconfig_never_falls_back_to_the_ambient_one_or_the_pod(tmp_path):
+    (tmp_path / ".kube").mkdir()
+    (tmp_path / ".kube" / "config").write_text(kubeconfig("ctx", server="https://home.example"))
+    token = tmp_path / "token"
+    token.write_text("t")
+    env = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    with pytest.raises(KubeconfigError, match="has no current-context and no context was given"):
+        resolve_kubeconfig(kubeconfig(None, server="https://x"), None, env, str(tmp_path),
+                           is_file=lambda p: p.endswith("serviceaccount/token"))
+
+
+def test_in_cluster_only_when_no_kubeconfig_gives_a_context_and_the_pod_has_a_service_account(tmp_path):
+    env = {"KUBECONFIG": str(tmp_path / "none"), "KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"}
+    resolved = resolve_kubeconfig(None, None, env, str(tmp_path), is_file=lambda p: p.endswith("serviceaccount/token"))
+    assert resolved.in_cluster and resolved.server == "https://[fd00::1]:443" and resolved.kubeconfig is None
+    with pytest.raises(KubeconfigError, match="not a pod with a service account"):
+        resolve_kubeconfig(None, None, env, str(tmp_path), is_file=lambda p: False)
+    # a named context that does not exist is an error, never the pod's own cluster
+    with pytest.raises(KubeconfigError, match="does not exist"):
+        resolve_kubeconfig(None, "prod", env, str(tmp_path), is_file=lambda p: True)
+
+
+def test_relative_paths_resolve_against_the_folder_of_the_file_that_defined_the_entry(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "config").write_text(yaml.safe_dump({
+        "clusters": [{"name": "c", "cluster": {"server": "https://x", "certificate-authority": "pki/ca.pem"}}],
+        "users": [{"name": "u", "user": {"tokenFile": "token", "exec": None,
+                                         "client-certificate": "/abs/crt", "client-key": "k"}},
+                  {"name": "e", "user": {"exec": {"command": "./bin/plugin", "apiVersion": "v1"}}},
+                  {"name": "p", "user": {"exec": {"command": "plugin-on-path", "apiVersion": "v1"}}}],
+        "contexts": [{"name": n, "context": {"cluster": "c", "user": n}} for n in ("u", "e", "p")],
+    }))
+    env = {"KUBECONFIG": "one/config"}
+
+    def resolved(context):
+        return resolve_kubeconfig(None, context, env, str(tmp_path), cwd=str(tmp_path))
+
+    assert resolved("u").cluster_entry["certificate-authority"] == f"{tmp_path}/one/pki/ca.pem"
+    assert {k: resolved("u").user_entry[k] for k in ("tokenFile", "client-certificate", "client-key")} == {
+        "tokenFile": f"{tmp_path}/one/token", "client-certificate": "/abs/crt", "client-key": f"{tmp_path}/one/k"}
+    assert resolved("e").user_entry["exec"]["command"] == f"{tmp_path}/one/bin/plugin"
+    assert resolved("p").user_entry["exec"]["command"] == "plugin-on-path"
+
+
+def test_paths_in_a_given_kubeconfig_are_left_as_pulumi_kubernetes_leaves_them(tmp_path):
+    path = tmp_path / "given.yaml"
+    path.write_text(kubeconfig("ctx", server="https://x").replace("server: https://x",
+                                                                  "server: https://x\n    certificate-authority: ca.pem"))
+    assert resolve_kubeconfig(str(path), None, {}, str(tmp_path)).cluster_entry["certificate-authority"] == "ca.pem"
+
+
+def test_a_context_naming_a_user_nobody_defines_reaches_the_cluster_without_credentials(tmp_path):
+    text = kubeconfig("ctx", server="https://x").replace("user: user", "user: ghost")
+    resolved = resolve_kubeconfig(text, None, {}, str(tmp_path))
+    assert (resolved.user, resolved.user_entry) == ("ghost", {})
+
+
+MESSAGES = {
+    "no server": (kubeconfig("ctx", server=""), "cluster 'cluster' (of context 'ctx') has no server"),
+    "missing cluster": (kubeconfig("ctx", server="https://x").replace("    cluster: cluster\n", "    cluster: gone\n"),
+                        "context 'ctx' (current-context) names cluster 'gone', which no kubeconfig file defines"),
+    "token and password": (kubeconfig("ctx", server="https://x", user={"token": "s3cret", "username": "u"}),
+                           "user 'user' has both a token and a username/password"),
+    "certificate without key": (kubeconfig("ctx", server="https://x", user={"client-certificate-data": "YQ=="}),
+                                "user 'user' has a client certificate but no client-key or client-key-data"),
+    "exec without apiVersion": (kubeconfig("ctx", server="https://x", user={"exec": {"command": "aws"}}),
+                                "exec (command 'aws') has no apiVersion"),
+    "exec and auth-provider": (kubeconfig("ctx", server="https://x",
+                                          user={"exec": {"command": "a", "apiVersion": "v1"}, "auth-provider": {"name": "oidc"}}),
+                               "user 'user' has both exec and auth-provider"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_what_client_go_refuses_is_one_message_naming_the_entry_and_never_a_credential(case, tmp_path):
+    text, expected = MESSAGES[case]
+    with pytest.raises(KubeconfigError) as raised:
+        resolve_kubeconfig(text, None, {}, str(tmp_path))
+    assert expected in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+
+
+def test_an_error_in_a_merged_file_names_that_file(tmp_path):
+    (tmp_path / "a.yaml").write_text(kubeconfig("ctx", server="https://a", user={"token": "t", "password": "p"}))
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/a.yaml: user 'user' has both"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/missing:{tmp_path}/a.yaml"}, str(tmp_path))
+
+
+def test_a_folder_or_an_unreadable_file_in_kubeconfig_is_named(tmp_path):
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(KubeconfigError, match=rf"the kubeconfig path {tmp_path}/dir is a folder"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/dir"}, str(tmp_path))
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    with pytest.raises(KubeconfigError, match=rf"cannot read the kubeconfig file {tmp_path}/x: Permission denied"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/x"}, str(tmp_path), read_file=unreadable)
+
+
+# --- files client-go cannot load: kubectl refuses them too -------------------------------------------
+
+BROKEN = {
+    "not YAML": "clusters: [\n  - name: a\n  cluster: {",
+    "a list": "- a\n- b\n",
+    "clusters not a list": "clusters: {a: b}\n",
+    "bad base64": kubeconfig("ctx", server="https://x").replace("server: https://x",
+                                                                 "server: https://x\n    certificate-authority-data: aGVsbG8"),
+    "a number for a string": kubeconfig("ctx", server="https://x").replace("server: https://x", "server: 6443"),
+    "a string for a boolean": kubeconfig("ctx", server="https://x").replace(
+        "server: https://x", "server: https://x\n    insecure-skip-tls-verify: 'yes'"),
+    "a name twice": kubeconfig("ctx", server="https://x").replace("users:\n", "users:\n- name: user\n  user: {}\n"),
+    "a user that is a string": kubeconfig("ctx", server="https://x").replace("user:\n    token: t", "user: t"),
+    "exec env not a list": kubeconfig("ctx", server="https://x", user={"exec": {"command": "a", "env": "X=1"}}),
+    "another kind": "kind: Pod\napiVersion: v1\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_file_client_go_cannot_load_is_refused_as_kubectl_refuses_it(case, tmp_path):
+    (tmp_path / "config").write_text(BROKEN[case])
+    view, error = kubectl_view(str(tmp_path / "config"), "ctx", cwd=tmp_path, home=tmp_path)
+    assert view is None and error, f"kubectl accepted {case}"
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/config"):
+        resolve_kubeconfig(None, "ctx", {"KUBECONFIG": str(tmp_path / "config")}, str(tmp_path))
+    assert decode_problem(BROKEN[case]) is not None
