@@ -78,14 +78,15 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
         except Exception as error:  # no kubeconfig here, or one that cannot be resolved
             raise ClusterUnreachable(str(error) or type(error).__name__) from None
         try:
-            return self._read_view(api, props["read_plan"])
+            return self._read_view(api, props)
         except ClusterUnreachable as error:
             raise ClusterUnreachable(f"the API server at {api.configuration.host}: {error}") from None
 
-    def _read_view(self, api, plan: Mapping[str, Any]) -> ClusterView:
+    def _read_view(self, api, props: Mapping[str, Any]) -> ClusterView:
         from kubernetes import client as k8s
 
         custom, core = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api)
+        plan = props["read_plan"]
 
         def listed(spec, namespace: Optional[str] = None) -> list[dict]:
             if spec is None:
