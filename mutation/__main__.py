@@ -63,6 +63,8 @@ TARGETS: dict[str, Target] = {
     "usernames": Target(("tests/test_usernames.py",), 100.0),
     # The 3.x entry's ledger: what it holds on a cluster and what goes back (docs/cluster-binding.md).
     "entry_ledger": Target(("tests/test_entry_ledger.py",), 100.0),
+    # What a check does when it cannot read the cluster (docs/cluster-binding.md).
+    "cluster_check": Target(("tests/test_cluster_check.py",), 100.0),
     # rules.py's tests are split by subject (tests/test_rules_*.py); its identity and scoped-role
     # rules are also tested beside the modules they serve.
     "rules": Target(("tests/test_rules.py", "tests/test_rules_cluster_binding.py", "tests/test_rules_fixes.py",

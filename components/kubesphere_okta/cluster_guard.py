@@ -3,7 +3,9 @@
 ``ClusterGuard`` is a Pulumi dynamic resource that writes nothing to the cluster. It reads the
 identity of the cluster its kubeconfig reaches (``cluster_access.Session.identity``: the uid of
 the ``kube-system`` Namespace), records it on create, and refuses, in check (preview and up),
-update, read and delete, a cluster with another identity (``cluster_binding``). The component
+update, read and delete, a cluster with another identity (``cluster_binding``). A check that
+cannot read the identity marks its inputs unverified (``cluster_check``), so ``pulumi up`` calls
+update, which reads it again and refuses unless it is the bound cluster. The component
 registers two per integration (``cluster.KubeSphereCluster``): one every KubeSphere object
 depends on, and one that depends on all of them, so that ``pulumi destroy`` deletes it first.
 See docs/cluster-binding.md.

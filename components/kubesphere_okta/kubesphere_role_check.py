@@ -9,9 +9,11 @@ cluster: create/update only record the references, delete does nothing. Every bi
 component declares depends on it, so on ``up`` no binding is written before the check passed.
 
 The reads are a few LISTs (WorkspaceTemplates, WorkspaceRoles, ClusterRoles, and per named project
-its Namespace and Roles), never one per member. When the cluster cannot be reached during the check
-(no kubeconfig on the machine running the preview, say), the check passes with nothing read; the
-bindings' own creation then fails with the Kubernetes provider's error.
+its Namespace and Roles), never one per member. When the cluster cannot be read during the check (403, no answer, a kubeconfig that cannot be
+resolved), the check does not pass silently: it warns, naming the API server, and marks its inputs
+unverified (``cluster_check``), so diff reports a change and ``pulumi up`` calls update, which
+reads the cluster again and refuses before any binding is written. ``create`` and ``update`` read
+it again in any case and refuse what the check would refuse.
 
 The provider is stored in the state BY VALUE, like the 3.x entry's (``dynamic_registration``): the
 dynamic-provider process (``python -m pulumi.dynamic``) must unpickle it where ``kubesphere_okta``

@@ -11,9 +11,9 @@ cluster and is sent back exactly as it was read (docs/kubesphere-okta-facts.md, 
   when anyone wrote in between; we then read again and merge again, a bounded number of times.
   Nothing is written when the object already holds what we want: every spec write makes
   ks-installer re-run for minutes.
-* delete: remove our entry by name (and put back the token lifetimes we changed, where they still
-  hold our values); already gone, or no ClusterConfiguration at all, is success. The object
-  itself is never deleted.
+* delete: remove our entry (or put back the entry we adopted, exactly as it was read) and give
+  back the token lifetimes we set; already gone, or no ClusterConfiguration at all, is success.
+  The object itself is never deleted.
 * read (refresh): reports our entry as it is in the cluster, so edits and removals show as drift.
 * diff: compares only what we own (our entry, our token lifetimes, name, cluster access).
 * check (also during preview): refuses a cluster without the ClusterConfiguration, or with one
@@ -25,11 +25,14 @@ Cluster binding, ownership and lost responses (docs/cluster-binding.md):
   ``kube-system`` Namespace uid); it is recorded in state (``cluster``) on the first write, and
   check, update, read and delete refuse when a later run reaches a cluster with another uid
   (``cluster_binding``);
-* an entry with our name that this stack did not write (other type, issuer or client id) is
-  refused unless ``adopt`` is set; an adopted entry is kept in state and put back on delete;
-* the token lifetimes to restore are captured once, before our first write, and kept in an
-  annotation of the ClusterConfiguration written together with that write, so a retried create
-  (lost response, lost checkpoint) never mistakes our own value for the cluster's;
+* an entry with our name that this stack did not write (other type, issuer or client id than we
+  write now or last wrote) is refused at every write unless ``adopt`` is set;
+* what the entry holds on the cluster (its name, its identity, an adopted entry, the token
+  lifetimes below ours) is kept in our annotation of the ClusterConfiguration, written in the same
+  PUT as what it describes (``entry_ledger``), so a lost answer, a lost checkpoint or a rename in
+  between never makes a later write or delete forget it;
+* a check that cannot read the cluster marks its inputs unverified (``cluster_check``): update
+  then reads it again during ``pulumi up`` and refuses unless it is the bound cluster;
 * every request has one total deadline (``request_timeout``), with the client's own retries
   turned off, and writes carry the field manager ``kubesphere-okta`` (``cluster_access``).
 
