@@ -31,3 +31,10 @@ def test_the_messages_name_what_and_say_what_happens_next():
     refused = cluster_check.unreadable_message("the entry", "update", "HTTP 403.")
     assert refused.startswith("refusing to update the entry: ") and "Nothing was written. HTTP 403." in refused
     assert "Nothing was deleted." in cluster_check.unreadable_message("the entry", "delete", "x")
+
+
+def test_only_a_first_write_to_a_cluster_that_answered_fails_at_check():
+    assert cluster_check.fails_at_check(first_write=True, unreachable=False)
+    assert not cluster_check.fails_at_check(first_write=True, unreachable=True)
+    assert not cluster_check.fails_at_check(first_write=False, unreachable=False)
+    assert not cluster_check.fails_at_check(first_write=False, unreachable=True)

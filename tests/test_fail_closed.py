@@ -16,6 +16,7 @@ never loses its cluster identity (so the next preview on another cluster is refu
 
 from __future__ import annotations
 
+import copy
 import json
 import urllib.request
 from pathlib import Path
@@ -30,8 +31,10 @@ from tests.kubernetes_api_double import SECRETS_PATH, TOKEN, KubernetesApiDouble
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM_DIR = ROOT / yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["main"]
 CLUSTER_ROLES = "/apis/iam.kubesphere.io/v1beta1/clusterroles"
-#: Each request's deadline (the operation's is three): short, as a server that never answers costs it.
-TIMEOUT = 2.0
+#: Each request's deadline (the operation's is three), long enough for a loaded machine...
+TIMEOUT = 5.0
+#: ... and short where a server that never answers costs it.
+BLACK_HOLE_TIMEOUT = 1.0
 
 
 def _providers() -> tuple[str, str]:
@@ -45,11 +48,11 @@ def _providers() -> tuple[str, str]:
 GUARD, ROLE_CHECK = _providers()
 
 
-def guard(role: str, **overrides) -> dict:
+def guard(role: str, timeout: float = TIMEOUT, **overrides) -> dict:
     return {"__provider": GUARD, "role": role, "provider_name": "Okta", "kubeconfig": None, "kube_context": None,
             "secret_name": "identity-provider-okta" if role == "before" else None,
             "namespace": "kubesphere-system" if role == "before" else None,
-            "rebind_cluster": None, "request_timeout": TIMEOUT, "cluster": None, **overrides}
+            "rebind_cluster": None, "request_timeout": timeout, "cluster": None, **overrides}
 
 
 def role_check() -> dict:
@@ -85,14 +88,15 @@ class Cluster:
     def deleter(self, name: str):
         return lambda: self.deleted.append(name)
 
-    def program(self, process: EngineProcess) -> list:
+    def program(self, process: EngineProcess, timeout: float = TIMEOUT) -> list:
+        """The request timeout is not compared by diff: a run may change it."""
         checked = ("role-references",) if self.role_check else ()
         return [
-            Resource("before", process, guard("before")),
+            Resource("before", process, guard("before", timeout)),
             KubernetesObject("secret", self.writer("secret"), self.deleter("secret"), depends_on=("before",)),
             *([Resource("role-references", process, role_check())] if self.role_check else []),
             KubernetesObject("binding", self.writer("binding"), self.deleter("binding"), depends_on=("before", *checked)),
-            Resource("after", process, guard("after"), depends_on=("before", "secret", *checked, "binding")),
+            Resource("after", process, guard("after", timeout), depends_on=("before", "secret", *checked, "binding")),
         ]
 
 
@@ -154,7 +158,7 @@ def test_a_stack_that_cannot_read_its_clusters_identity_writes_and_deletes_nothi
         posted = len(double.writes)
         before = {name: (s.inputs, s.outputs) for name, s in stack.state.items()}
         process = processes(break_by(how, double, tmp_path))
-        program = cluster.program(process)
+        program = cluster.program(process, BLACK_HOLE_TIMEOUT if how == "black-hole" else TIMEOUT)
 
         # preview: goes on, plans the guards' update (the engine calls update only during up) ...
         steps = stack.preview(program)
@@ -243,3 +247,33 @@ def test_the_role_check_refuses_a_first_up_when_it_cannot_list_the_roles(process
         with pytest.raises(StepFailed):
             stack.up(cluster.program(processes(tmp_path / "ok")))
         assert stack.steps[-1] == "role-references: failed" and "binding" not in cluster.attempted
+
+
+def test_the_3x_entry_unchanged_on_an_unreadable_cluster_is_not_a_silent_same_step(processes, tmp_path):
+    """3.x: nothing depends on a guard, but the entry's own state must never lose its binding:
+    preview plans its update with a warning, up refuses in update and writes nothing, and the next
+    preview on another cluster is refused by name."""
+    from kubesphere_okta.kubesphere_v3 import portable_provider
+    from tests.test_cluster_binding_served import entry
+
+    inputs = {"__provider": serialize_provider(portable_provider()), "provider_name": "Okta", "entry": entry(),
+              "oauth_options": {}, "kubeconfig": None, "kube_context": None, "adopt": False, "rebind_cluster": None,
+              "request_timeout": TIMEOUT}
+    config = yaml.safe_load((ROOT / "tests" / "fixtures" / "kubesphere-v3.4.1" / "cluster-configuration-ldap-github.yaml").read_text())
+    with KubernetesApiDouble(config) as dev, KubernetesApiDouble(copy.deepcopy(config)) as prod:
+        (tmp_path / "dev").write_text(dev.kubeconfig())
+        stack = Stack()
+        assert stack.up([Resource("entry", processes(tmp_path / "dev"), inputs)]) == ["entry: create"]
+        written = len(dev.writes)
+        process = processes(break_by("forbidden", dev, tmp_path))
+        assert stack.preview([Resource("entry", process, inputs)]) == ["entry: update"]
+        with pytest.raises(StepFailed) as stopped:
+            stack.up([Resource("entry", process, inputs)])
+        assert "get on namespaces" in str(stopped.value) and "Nothing was written" in str(stopped.value)
+        assert len(dev.writes) == written
+        assert stack.state["entry"].inputs["cluster"]["kube_system_uid"] == dev.cluster_uid
+        (tmp_path / "prod").write_text(prod.kubeconfig())
+        with pytest.raises(StepFailed) as refused:
+            stack.preview([Resource("entry", processes(tmp_path / "prod"), inputs)])
+        assert dev.cluster_uid in str(refused.value) and prod.cluster_uid in str(refused.value)
+        assert prod.writes == []

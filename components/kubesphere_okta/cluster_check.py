@@ -21,6 +21,14 @@ from typing import Any, Mapping
 UNVERIFIED = "cluster_unverified"
 
 
+def fails_at_check(first_write: bool, unreachable: bool) -> bool:
+    """Whether a check that could not read the cluster fails (rather than mark its inputs): only a
+    first write (no state at all) to a cluster that answered, or whose kubeconfig cannot be
+    resolved, fails at once; a resource with state (even one whose inputs lost the binding) and a
+    cluster that does not answer go on to update, which reads again."""
+    return first_write and not unreachable
+
+
 def unverified_inputs(news: Mapping[str, Any], recorded: Any, reason: str) -> dict:
     """The inputs ``check`` returns when it could not read the cluster: the binding recorded so far
     (``recorded``, from the old inputs) kept, and the reason, so ``diff`` reports a change."""

@@ -82,7 +82,7 @@ class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
             # Not read: never a same step (objects depending on the guard would be written
             # unchecked). Marked unverified, diff reports a change and the engine calls update
             # during `pulumi up`, which reads again and refuses (docs/cluster-binding.md).
-            if not binding.is_identity(recorded) and not isinstance(error, ClusterUnreachable):
+            if cluster_check.fails_at_check(not olds_plain, isinstance(error, ClusterUnreachable)):
                 return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", str(error))])
             _warn(cluster_check.preview_warning(self._what(news_plain), str(error)))
             return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, recorded, str(error)), [])

@@ -318,7 +318,7 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         except ClusterConfigurationError as error:
             # Not read: never a same step. Marked unverified, diff reports a change and `pulumi up`
             # calls update, which reads again and refuses (cluster_check).
-            if not binding.is_identity(recorded) and not isinstance(error, ClusterUnreachable):
+            if cluster_check.fails_at_check(not olds_plain, isinstance(error, ClusterUnreachable)):
                 return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", str(error))])
             _warn(cluster_check.preview_warning(what, str(error)))
             return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, recorded, str(error)), [])
