@@ -20,6 +20,12 @@ from infra import plan  # noqa: E402
 from bench.workloads import MEMBER_STACK, peak_rss  # noqa: E402
 
 
+def state_bytes(recording) -> int:
+    """The registered inputs of every resource, serialized as JSON (what the engine stores as each
+    resource's inputs, and again as its outputs for the dynamic ones; pickled providers included)."""
+    return sum(len(json.dumps(r.inputs, separators=(",", ":"), default=str)) for r in recording.resources)
+
+
 def main(directory: str, report: str) -> int:
     recordings = []
     run_program = plan.run_program
@@ -41,7 +47,8 @@ def main(directory: str, report: str) -> int:
         "group_reads": tokens.count(plan.GET_GROUP),
         "member_reads": tokens.count(plan.GET_USERS),
         "resources": len(recording.resources),
-        "users": sum(1 for r in recording.resources if r.type.endswith(":User")),
+        "users": sum(1 for r in recording.kubesphere_objects() if r.type.endswith(":User")),
+        "state_bytes": state_bytes(recording),
         "peak_rss": peak_rss(),
     }))
     return status

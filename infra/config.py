@@ -125,6 +125,9 @@ class IntegrationConfig(BaseModel):
     needs mappingMethod lookup. One ClusterRoleBinding per member."""
     prune_users: Annotated[bool, _bool("prune_users")] = False
     """Delete the KubeSphere User of a member who left the roleBindings groups (default: keep it, drop its role)."""
+    per_member_resources: Annotated[bool, _bool("per_member_resources")] = False
+    """Step 1 of the upgrade from releases up to 0.2: one resource per User and binding, kept on delete and
+    labelled for handover; remove it again with the next `pulumi up` (docs/usernames-and-roles.md)."""
     reserved_usernames: Annotated[StrList, AfterValidator(rules.check_reserved_usernames)] = []
     """KubeSphere user names no Okta user may get (admin is always reserved)."""
     strict_identities: Annotated[bool, _bool("strict_identities")] = False
@@ -397,7 +400,7 @@ def load(raw: Mapping[str, Any], *, stack: str, okta: Mapping[str, Any] | None =
                   "workspace_role_bindings", "project_role_bindings", "cluster_role_bindings"):
         values[field] = _json_list(values[field])
     for field in ("require_mfa", "sign_on_policy", "login_confirmation", "prune_users", "strict_identities",
-                  "protect_app", "verify_login", "adopt_existing_provider"):
+                  "protect_app", "verify_login", "adopt_existing_provider", "per_member_resources"):
         try:
             values[field] = rules.parse_bool(values[field]) if values[field] is not None else None
         except ValueError:

@@ -12,6 +12,7 @@ The offline plan (``infra.plan``), the tests and the bench all run on this one i
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -21,6 +22,8 @@ from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
+
+from kubesphere_okta import membership_model
 
 SECRET_SIG = rpc._special_secret_sig  # the marker the engine uses for secret values
 SECRET_PLACEHOLDER = "[secret]"
@@ -74,6 +77,26 @@ class Recording:
 
     def urn_of(self, name: str) -> str:
         return self.named(name).urn
+
+    def objects(self, typ: str) -> list[Registered]:
+        """Every KubeSphere object of type ``typ`` (``kubernetes:<apiVersion>:<kind>``) the program
+        declares, whichever resource writes it: a pulumi-kubernetes resource of that type, or one
+        member of a keyed membership resource (``membership_model.declared_objects``), shown as a
+        ``Registered`` named by its object key, with its body as inputs and the keyed resource's
+        parent, dependencies and options."""
+        return [r for r in self.kubesphere_objects(with_others=True) if r.type == typ]
+
+    def kubesphere_objects(self, *, with_others: bool = False) -> list[Registered]:
+        """Every KubeSphere User and role binding the program declares (see ``objects``); with
+        ``with_others``, every other ``kubernetes:`` resource too."""
+        found = []
+        for r in self.resources:
+            if r.type.startswith("kubernetes:") and (with_others or r.inputs.get("kind") in membership_model.KINDS):
+                found.append(r)
+            for key, body in membership_model.declared_objects(r.type, r.inputs).items():
+                found.append(dataclasses.replace(r, type=f"kubernetes:{body['apiVersion']}:{body['kind']}", name=key,
+                                                 inputs=body, shown_inputs=body, secret_inputs=set()))
+        return found
 
 
 def _is_secret(value: Any) -> bool:

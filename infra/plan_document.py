@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from kubesphere_okta import cluster_configuration
+from kubesphere_okta import cluster_configuration, membership_model
 from kubesphere_okta.identity_provider import SECRET_PLACEHOLDER
 
 #: Keys whose non-empty values are credentials, in our entry or anywhere in a live object
@@ -193,6 +193,9 @@ def destroy_warnings(resources: Iterable[PlannedResource], stack: str, unprotect
         if r.retain_on_delete and not r.protect:
             warnings.append(f"pulumi destroy keeps {r.name} ({r.type}): retain_on_delete, it leaves the stack "
                             f"but stays in {_system(r.type)}")
+        elif _kept_by_provider(r) and not r.protect:
+            warnings.append(f"pulumi destroy keeps the {len(r.inputs.get('users') or {})} Users of {r.name} ({r.type}): "
+                            "pruneUsers is off, so its provider leaves them in the cluster (their bindings go)")
     return warnings
 
 
@@ -263,6 +266,10 @@ def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSpher
         "stack": stack,
         "operation": "destroy" if destroy else "up",
         "resources": resource_entries(resources),
+        "objects": [
+            {"type": f"kubernetes:{body['apiVersion']}:{body['kind']}", "name": key, "writtenBy": r.name, "inputs": body}
+            for _, r in tree_order(resources) for key, body in membership_model.declared_objects(r.type, r.inputs).items()
+        ],
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
         "warnings": list(warnings),
         "skippedMembers": [dict(m) for m in skipped_members],
@@ -335,7 +342,15 @@ def tree_order(resources: Iterable[PlannedResource]) -> list[tuple[int, PlannedR
     return ordered
 
 
+def _kept_by_provider(r: PlannedResource) -> bool:
+    """The keyed Users resource keeps its Users on delete unless ``prune_users`` (its provider's rule)."""
+    return r.type == membership_model.USERS_TYPE and not r.inputs.get("prune_users")
+
+
 def _resource_line(r: PlannedResource, destroy: bool) -> str:
+    if destroy and _kept_by_provider(r) and not r.protect:
+        count = len(r.inputs.get("users") or {})
+        return f"= {r.name}  ({r.type})  KEPT: its {count} Users stay in KubeSphere (pruneUsers is off)"
     if not destroy:
         tags = [t for t, on in (("protected", r.protect), ("retain_on_delete", r.retain_on_delete)) if on]
         return f"+ {r.name}  ({r.type})" + (f"  [{', '.join(tags)}]" if tags else "")
@@ -367,16 +382,43 @@ _BINDING_SCOPES = {"GlobalRoleBinding": "global", "WorkspaceRoleBinding": "works
 _USER_REFERENCE = "iam.kubesphere.io/user-ref"
 
 
+def declared_bodies(resources: Iterable[PlannedResource]) -> list[dict[str, Any]]:
+    """Every KubeSphere object body the plan declares: a pulumi-kubernetes resource's inputs, or
+    each member of a keyed membership resource (``membership_model.declared_objects``)."""
+    bodies: list[dict[str, Any]] = []
+    for r in resources:
+        if r.type.startswith("kubernetes:") and isinstance(r.inputs, Mapping):
+            bodies.append(r.inputs)
+        bodies += membership_model.declared_objects(r.type, r.inputs).values()
+    return bodies
+
+
+def role_entries(resources: Iterable[PlannedResource]) -> dict[str, set[str]]:
+    """KubeSphere user -> each role the plan grants them, as ``role_lines`` words it."""
+    return {user.strip(): set(found.split("; ")) for user, found in
+            (line.split(": ", 1) for line in role_lines(resources))}
+
+
+def membership_changes(before: Iterable[PlannedResource], after: Iterable[PlannedResource]) -> list[str]:
+    """One line per user and role gained (``+``) or lost (``-``) between two plans, users sorted:
+    a one-person change among thousands is one or two lines."""
+    old, new = role_entries(before), role_entries(after)
+    lines = []
+    for user in sorted(set(old) | set(new)):
+        lines += [f"  + {user}: {role}" for role in sorted(new.get(user, set()) - old.get(user, set()))]
+        lines += [f"  - {user}: {role}" for role in sorted(old.get(user, set()) - new.get(user, set()))]
+    return lines
+
+
 def role_lines(resources: Iterable[PlannedResource], kept_by_kubesphere: Iterable[Mapping[str, str]] = ()) -> list[str]:
     """One line per KubeSphere user: every role the planned bindings give them, by scope
     (``global platform-regular; workspace team-a: team-a-regular; project team-a-dev: operator;
     cluster: cluster-viewer``), users sorted by name."""
     roles: dict[str, list[tuple[int, str]]] = {}
     order = list(_BINDING_SCOPES)
-    for r in resources:
-        body = r.inputs
+    for body in declared_bodies(resources):
         kind = body.get("kind") if isinstance(body, Mapping) else None
-        if kind not in _BINDING_SCOPES or not r.type.startswith("kubernetes:"):
+        if kind not in _BINDING_SCOPES:
             continue
         metadata = body.get("metadata") or {}
         user = (metadata.get("labels") or {}).get(_USER_REFERENCE, "?")
@@ -401,7 +443,7 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
     kubesphere = KubeSphereChange(**plan["kubesphere"])
     action = "pulumi destroy" if destroy else "pulumi up"
     protected = [r for r in resources if r.protect]
-    retained = [r for r in resources if r.retain_on_delete and not r.protect]
+    retained = [r for r in resources if (r.retain_on_delete or (destroy and _kept_by_provider(r))) and not r.protect]
     if destroy:
         summary = f"Resources ({len(resources)}: {len(resources) - len(protected) - len(retained)} deleted"
         summary += f", {len(retained)} kept" if retained else ""

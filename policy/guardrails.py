@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from kubesphere_okta import rules
+from kubesphere_okta import membership_model, rules
 from kubesphere_okta.identity_provider import (
     V4_CONFIGURATION_KEY,
     V4_SECRET_TYPE,
@@ -257,6 +257,19 @@ class StackResource:
         return urn in self.dependencies
 
 
+def with_member_objects(resources: Iterable[StackResource]) -> list[StackResource]:
+    """``resources`` and, for each keyed membership resource, every User and binding it writes, as a
+    ``StackResource`` of type ``kubernetes:<apiVersion>:<kind>`` named by its object key, with the
+    keyed resource's URN (what a policy violation points at)."""
+    found: list[StackResource] = []
+    for r in resources:
+        found.append(r)
+        for key, body in membership_model.declared_objects(r.type, r.props).items():
+            found.append(StackResource(f"kubernetes:{body['apiVersion']}:{body['kind']}", key, r.urn, body,
+                                       parent=r.parent, dependencies=r.dependencies))
+    return found
+
+
 def _of_type(resources: Iterable[StackResource], resource_type: str) -> list[StackResource]:
     return [r for r in resources if r.type == resource_type]
 
@@ -380,7 +393,7 @@ def global_role_binding_problems(
         (r.props.get("metadata") or {}).get("name") for r in resources if r.type in GLOBAL_ROLES
     }
     problems: list[tuple[str, str]] = []
-    for binding in resources:
+    for binding in with_member_objects(resources):
         if binding.type not in GLOBAL_ROLE_BINDINGS:
             continue
         role = (binding.props.get("roleRef") or {}).get("name")
@@ -420,7 +433,7 @@ def admin_role_mappings(resources: Sequence[StackResource]) -> list[tuple[str, s
     component's role-reference check lists every cluster-role mapping (even of an empty group);
     each GlobalRoleBinding/ClusterRoleBinding to an admin role shows a mapped member."""
     found: list[tuple[str, str]] = []
-    for r in resources:
+    for r in with_member_objects(resources):
         if r.type == DYNAMIC_RESOURCE and _is_list(r.props.get("references")):
             for ref in r.props["references"]:
                 if isinstance(ref, Mapping) and ref.get("scope") == "cluster" and ref.get("role_name") == "cluster-admin":

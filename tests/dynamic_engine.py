@@ -92,6 +92,18 @@ class DynamicProviderProcess:
         self.stub.Delete(provider_pb2.DeleteRequest(id=id_, properties=_struct(outputs)), timeout=60)
 
 
+    def read(self, id_: str, inputs: dict, outputs: dict) -> dict:
+        """``Read`` (``pulumi refresh``): the outputs as the provider finds them."""
+        answer = self.stub.Read(provider_pb2.ReadRequest(id=id_, properties=_struct(outputs), inputs=_struct(inputs)),
+                                timeout=60)
+        return rpc.deserialize_properties(answer.properties)
+
+    def update_outputs(self, id_: str, old_inputs: dict, old_outputs: dict, new_inputs: dict) -> dict:
+        """``Update`` alone (after a Check the caller made): the new outputs."""
+        updated = self.stub.Update(provider_pb2.UpdateRequest(id=id_, olds=_struct(old_outputs), news=_struct(new_inputs),
+                                                              old_inputs=_struct(old_inputs)), timeout=60)
+        return rpc.deserialize_properties(updated.properties)
+
 # --- the engine's call order, resource by resource ----------------------------------------------
 #
 # What pulumi/pulumi's engine calls, read in pkg/resource/deploy/step_generator.go (``generateSteps``:

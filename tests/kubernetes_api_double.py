@@ -10,6 +10,8 @@ missing, as for custom resources); ``fieldManager`` query parameters are recorde
 * Namespace ``kube-system`` (its uid identifies the cluster: ``cluster_uid``);
 * Secrets in ``kubesphere-system`` (``secrets``), listable with a ``labelSelector`` of ``k=v``, and
   created with POST (as pulumi-kubernetes creates the 4.1 identity-provider Secret);
+* KubeSphere Users and role bindings (``store``: GET, LIST, server-side apply, DELETE;
+  tests/kubernetes_objects.py);
 * any other collection a test fills in (``collections``: path to items), for the role check's LISTs.
 
 It requires the bearer token of the kubeconfig it hands out, records every request, lets a test act
@@ -32,6 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from tests.kubernetes_objects import ObjectStore
+
 PATH = "/apis/installer.kubesphere.io/v1alpha1/namespaces/kubesphere-system/clusterconfigurations/ks-installer"
 NAMESPACE_PATH = "/api/v1/namespaces/"
 SECRETS_PATH = "/api/v1/namespaces/kubesphere-system/secrets"
@@ -52,6 +56,8 @@ class KubernetesApiDouble:
             self.object.setdefault("metadata", {})["uid"] = str(uuid.uuid4())
             self.object["metadata"]["resourceVersion"] = str(self.resource_version)
         self.secrets: dict[str, dict] = {}
+        #: KubeSphere Users and role bindings (tests/kubernetes_objects.py).
+        self.store = ObjectStore(self._bump)
         self.gets = 0
         self.requests: list[tuple[str, str]] = []
         self.writes: list[bytes] = []
@@ -211,7 +217,7 @@ class KubernetesApiDouble:
                             self._not_found(f'secrets "{path.rsplit("/", 1)[-1]}" not found')
                         else:
                             self._send(200, {"apiVersion": "v1", "kind": "Secret", **secret})
-                    else:
+                    elif not self._store("GET", path, query, b""):
                         self._not_found()
 
             def do_POST(self) -> None:
@@ -234,6 +240,30 @@ class KubernetesApiDouble:
                 body.pop("kind", None)
                 double.add_secret(name, body)
                 self._send(201, {"apiVersion": "v1", "kind": "Secret", **double.secrets[name]})
+
+            def _store(self, method: str, path: str, query: dict, raw: bytes) -> bool:
+                """Answer from ``double.store`` (Users, role bindings); False when it does not serve ``path``."""
+                answer = double.store.handle(method, path, query, raw, self.headers.get("Content-Type", "").split(";")[0])
+                if answer is None:
+                    return False
+                self._send(*answer)
+                return True
+
+            def _members(self, method: str) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self._hold() or not self._authorised():
+                    return
+                parts = urlsplit(self.path)
+                double.requests.append((method, parts.path))
+                with double._lock:
+                    if not self._store(method, parts.path, parse_qs(parts.query), raw):
+                        self._send(405, _status(405, "MethodNotAllowed", "the server does not allow this method"))
+
+            def do_PATCH(self) -> None:
+                self._members("PATCH")
+
+            def do_DELETE(self) -> None:
+                self._members("DELETE")
 
             def do_PUT(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))

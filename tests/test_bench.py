@@ -38,14 +38,19 @@ def test_component_and_direct_register_identical_resources():
 
 
 def test_member_stack_plans_with_one_group_read_and_one_member_read_per_group(tmp_path):
-    workloads.write_member_stack(tmp_path, 100)
-    report = tmp_path / "report.json"
-    assert plan_members.main(str(tmp_path), str(report)) == 0
-    figures = json.loads(report.read_text())
-    assert (figures["group_reads"], figures["member_reads"]) == (5, 5)
-    assert figures["users"] == 100  # every member once, however many groups they are in
-    assert figures["resources"] == 2 * 100 + 9  # + the preview check of Users' identities
-    assert 0 < figures["peak_rss"] <= workloads.peak_rss()  # this process's own peak: the plan ran in it
+    figures = {}
+    for count in (20, 100):
+        workloads.write_member_stack(tmp_path / str(count), count)
+        report = tmp_path / f"report-{count}.json"
+        assert plan_members.main(str(tmp_path / str(count)), str(report)) == 0
+        figures[count] = json.loads(report.read_text())
+    big = figures[100]
+    assert (big["group_reads"], big["member_reads"]) == (5, 5)
+    assert big["users"] == 100  # every member once, however many groups they are in
+    # One Users and one global bindings resource (and the preview check), whatever the number of members.
+    assert big["resources"] == figures[20]["resources"] == 11
+    assert figures[20]["state_bytes"] < big["state_bytes"] < figures[20]["state_bytes"] + 80 * 300
+    assert 0 < big["peak_rss"] <= workloads.peak_rss()  # this process's own peak: the plan ran in it
 
 
 def test_member_workload_overlaps_and_collides():

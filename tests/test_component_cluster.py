@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from kubesphere_okta import KubeSphereOktaIntegration
+from kubesphere_okta import KubeSphereOktaIntegration, membership_model
 from kubesphere_okta.args import IntegrationArgsError
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
@@ -42,9 +42,13 @@ def test_v4_objects_go_through_one_explicit_provider_built_from_kubeconfig_and_c
     assert provider.inputs["kubeconfig"] == KUBECONFIG and provider.inputs["context"] == "prod"
     assert "kubeconfig" in provider.secret_inputs
     objects = [r for r in rec.resources if r.type.startswith("kubernetes:")]
-    assert {r.type for r in objects} == {SECRET, "kubernetes:iam.kubesphere.io/v1beta1:User",
-                                         "kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding"}
+    assert {r.type for r in objects} == {SECRET}
     assert all(r.provider_ref.startswith(provider.urn + "::") for r in objects)
+    # Users and bindings are written by the keyed membership resources, given the same selection.
+    keyed = [r for r in rec.resources if r.type in membership_model.KEYED_TYPES]
+    assert {r.type for r in keyed} == set(membership_model.KEYED_TYPES)
+    assert all(r.inputs["kubeconfig"] == KUBECONFIG and r.inputs["kube_context"] == "prod" for r in keyed)
+    assert all("kubeconfig" in r.secret_inputs for r in keyed)
 
 
 def test_every_kubesphere_object_waits_for_the_guard_and_the_release_guard_waits_for_all_of_them():
@@ -110,7 +114,10 @@ def test_without_kubeconfig_arguments_objects_stay_on_the_default_provider(versi
               mocks=mocks())
     assert rec.of_type(KUBERNETES_PROVIDER) == []
     objects = [r for r in rec.resources if r.type.startswith("kubernetes:")]
-    assert objects and all(r.provider_ref == "" for r in objects)
+    assert all(r.provider_ref == "" for r in objects)
+    assert bool(objects) == (version == "4.1")  # 4.1's Secret; Users and bindings are written by the keyed resources
+    keyed = [r for r in rec.resources if r.type in membership_model.KEYED_TYPES]
+    assert keyed and all(r.inputs["kube_context"] == "prod" and r.provider_ref == "" for r in keyed)
 
 
 @pytest.mark.parametrize("version", ["3.4", "4.1"])

@@ -32,7 +32,7 @@ def test_prod_example_stack_plans_users_and_bindings():
     rec = run(program.main, stack="prod", config=prod_config(),
               mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=MEMBERS))
     bindings = {r.inputs["metadata"]["name"]: r.inputs["roleRef"]["name"]
-                for r in rec.of_type("kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding")}
+                for r in rec.objects("kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding")}
     assert bindings == {"ann.example.com-platform-admin": "platform-admin",
                         "dan-dev.example.com-platform-regular": "platform-regular"}
     assert rec.one("okta:app/oAuth:OAuth").inputs["userNameTemplateType"] == "CUSTOM"
@@ -83,7 +83,7 @@ def test_program_skips_a_member_who_would_be_admin_exports_them_and_provisions_t
               mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=ADMIN_LOGIN_MEMBERS))
     assert [(s["oktaId"], s["login"]) for s in rec.outputs["skipped"]] == [("00uroot", "admin")]
     assert "would become KubeSphere user 'admin', a reserved local account" in rec.outputs["skipped"][0]["reason"]
-    users = {r.inputs["metadata"]["name"] for r in rec.of_type("kubernetes:iam.kubesphere.io/v1beta1:User")}
+    users = {r.inputs["metadata"]["name"] for r in rec.objects("kubernetes:iam.kubesphere.io/v1beta1:User")}
     assert users == {"ann.example.com", "dan-dev.example.com"}
 
 

@@ -57,14 +57,14 @@ def test_program_plans_bindings_from_stack_config():
     config = {f"kubesphere-okta:{k}": v for k, v in {**BASE, **MAPS}.items()}
     config["okta:orgName"] = "example"
     rec = run(program.main, stack="dev", config=config, mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=MEMBERS))
-    kinds = sorted((r.inputs["kind"], r.inputs["metadata"]["name"]) for r in rec.resources
+    kinds = sorted((r.inputs["kind"], r.inputs["metadata"]["name"]) for r in rec.kubesphere_objects()
                    if r.type.startswith("kubernetes:iam.kubesphere.io/"))
     assert kinds == [
         ("ClusterRoleBinding", "ann.example.com-cluster-viewer"), ("ClusterRoleBinding", "dan.example.com-cluster-viewer"),
         ("RoleBinding", "ann.example.com-operator"), ("User", "ann.example.com"), ("User", "dan.example.com"),
         ("WorkspaceRoleBinding", "ann.example.com-team-a-regular"), ("WorkspaceRoleBinding", "ann.example.com-team-b-viewer"),
     ]
-    for r in rec.resources:
+    for r in rec.kubesphere_objects():
         if r.type.startswith("kubernetes:iam.kubesphere.io/"):
             assert kubesphere_schemas.problems("4.1.3", r.inputs) == []
 

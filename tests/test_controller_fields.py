@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from kubesphere_okta import KubeSphereOktaIntegration
+from kubesphere_okta import KubeSphereOktaIntegration, membership_model
 from tests.test_workspace_and_project_roles import MEMBERS, TEAM_A, plan
 
 MANAGER = "pulumi-kubernetes"
@@ -117,7 +117,7 @@ def controllers_act(body: dict, version: str) -> tuple[dict, set[tuple]]:
 
 @pytest.mark.parametrize("version", ["3.4", "4.1.2", "4.1.3"])
 def test_fields_controllers_add_never_show_as_a_diff_and_are_never_removed(version):
-    first = {r.name: r.inputs for r in plan(version, role_bindings=GLOBAL).resources if r.type.startswith("kubernetes:")}
+    first = {(r.type, r.name): r.inputs for r in plan(version, role_bindings=GLOBAL).kubesphere_objects()}
     bindings = {n: b for n, b in first.items() if b["kind"] != "User"}
     assert {b["kind"] for b in bindings.values()} >= {"WorkspaceRoleBinding", "GlobalRoleBinding"}
     # pulumi up: each binding applied by pulumi-kubernetes, then the controllers act.
@@ -128,14 +128,16 @@ def test_fields_controllers_add_never_show_as_a_diff_and_are_never_removed(versi
         owners.update({p: CONTROLLER for p in added})
         cluster[name] = (live, owners, added)
     # Next run, same Okta groups: the program declares exactly the same objects...
-    second = {r.name: r.inputs for r in plan(version, role_bindings=GLOBAL).resources if r.type.startswith("kubernetes:")}
+    second = {(r.type, r.name): r.inputs for r in plan(version, role_bindings=GLOBAL).kubesphere_objects()}
     for name, (live, owners, added) in cluster.items():
         assert second[name] == bindings[name]
         # ...which never set a field the controllers own,
         assert not {p for p in leaf_paths(second[name]) if p[:2] in {("metadata", "ownerReferences"), ("metadata", "finalizers")}}
         assert "kubefed.io/managed" not in second[name]["metadata"]["labels"]
-        # ...so the provider reports no diff,
+        # ...so pulumi-kubernetes (step 1 of the upgrade) reports no diff, and the keyed membership
+        # provider, which writes only objects that differ in a field we declare, writes nothing,
         assert not provider_diff(bindings[name], live, second[name]), name
+        assert not membership_model.differs(second[name], live), name
         # ...and an apply keeps every field the controllers added.
         reapplied, _ = server_side_apply(live, owners, MANAGER, second[name])
         assert reapplied == live
@@ -143,12 +145,12 @@ def test_fields_controllers_add_never_show_as_a_diff_and_are_never_removed(versi
 
 def test_the_diff_model_does_report_a_real_change():
     """Guard: the pruning model is not blind; a changed role or a dropped label is a diff."""
-    bindings = {r.name: r.inputs for r in plan("4.1.3").resources if r.inputs.get("kind") == "WorkspaceRoleBinding"}
+    bindings = {r.name: r.inputs for r in plan("4.1.3").kubesphere_objects() if r.inputs.get("kind") == "WorkspaceRoleBinding"}
     name, body = next(iter(bindings.items()))
     live, _ = controllers_act(body, "4.1.3")
     changed = copy.deepcopy(body)
     changed["roleRef"]["name"] = "team-a-viewer"
-    assert provider_diff(body, live, changed)
+    assert provider_diff(body, live, changed) and membership_model.differs(changed, live)
     relabelled = copy.deepcopy(body)
     del relabelled["metadata"]["labels"]["iam.kubesphere.io/role-ref"]
     assert provider_diff(body, live, relabelled)
@@ -156,7 +158,7 @@ def test_the_diff_model_does_report_a_real_change():
 
 def test_a_label_we_stop_applying_is_removed_but_the_controllers_stay():
     """Guard for the apply model: our own field goes when we stop setting it; theirs stays."""
-    body = next(r.inputs for r in plan("4.1.3").resources if r.inputs.get("kind") == "WorkspaceRoleBinding")
+    body = next(r.inputs for r in plan("4.1.3").kubesphere_objects() if r.inputs.get("kind") == "WorkspaceRoleBinding")
     applied, owners = server_side_apply({}, {}, MANAGER, body)
     live, added = controllers_act(applied, "4.1.3")
     owners.update({p: CONTROLLER for p in added})
@@ -169,7 +171,7 @@ def test_a_label_we_stop_applying_is_removed_but_the_controllers_stay():
 
 
 def test_a_member_who_left_has_their_binding_deleted_not_just_their_role_changed():
-    before = {r.name for r in plan("4.1.3").resources if r.inputs.get("kind") == "WorkspaceRoleBinding"}
-    after = {r.name for r in plan("4.1.3", members={**MEMBERS, "00gteamaaaaaaaaaaaaa": []}).resources
+    before = {r.name for r in plan("4.1.3").kubesphere_objects() if r.inputs.get("kind") == "WorkspaceRoleBinding"}
+    after = {r.name for r in plan("4.1.3", members={**MEMBERS, "00gteamaaaaaaaaaaaaa": []}).kubesphere_objects()
              if r.inputs.get("kind") == "WorkspaceRoleBinding"}
-    assert before and not after  # Pulumi deletes the resources the program no longer declares
+    assert before and not after  # no longer declared: the keyed provider deletes bindings that are ours

@@ -129,7 +129,8 @@ def test_a_3_4_plan_whose_admins_are_also_cluster_admins_declares_no_cluster_adm
     out, err = capsys.readouterr()
     assert code == 0, err
     document = json.loads(out)
-    names = [r["inputs"].get("metadata", {}).get("name") for r in document["resources"] if r["type"].startswith("kubernetes:")]
+    names = [r["inputs"].get("metadata", {}).get("name") for r in document["resources"] + document["objects"]
+             if r["type"].startswith("kubernetes:")]
     assert "ann.example.com-platform-admin" in names
     assert not [n for n in names if n and n.endswith("-cluster-admin")]
     (skipped,) = document["skippedObjects"]

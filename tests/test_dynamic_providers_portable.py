@@ -15,7 +15,7 @@ The test builds such a Python: a virtualenv whose only packages are ``requiremen
 docs/component-package.md prints (from links to this repository's installed packages, no index:
 the test runs offline). It then starts ``python -m pulumi.dynamic`` with it, outside the
 repository, and drives every provider the component registers (the 3.x entry, both cluster
-guards, the role check; 3.4 and 4.1) through Check, Create, Diff and Delete against a stand-in
+guards, the role check, the keyed membership resources; 3.4 and 4.1) through Check, Create, Diff and Delete against a stand-in
 Kubernetes API, as ``pulumi up`` and ``pulumi destroy`` would.
 """
 
@@ -35,7 +35,7 @@ import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 
-from kubesphere_okta import KubeSphereOktaIntegration
+from kubesphere_okta import KubeSphereOktaIntegration, membership_model
 from tests import doc_examples
 from tests.dynamic_engine import DynamicProviderProcess
 from tests.kubernetes_api_double import KubernetesApiDouble
@@ -148,7 +148,7 @@ def stored_providers(version: str, kubeconfig: str) -> dict[str, dict]:
             "role_bindings": {ADMINS: "platform-admin"}, "workspace_role_bindings": {ADMINS: {"team-a": "admin"}}}
     rec = run(lambda: KubeSphereOktaIntegration("ks", args), config={"kubernetes:kubeconfig": kubeconfig},
               secret_keys=["kubernetes:kubeconfig"], mocks=OktaAndKubernetesMocks(group_members={ADMINS: [JANE]}))
-    return {r.name: r.inputs for r in rec.of_type(DYNAMIC)}
+    return {r.name: r.inputs for r in rec.resources if r.type == DYNAMIC or r.type in membership_model.KEYED_TYPES}
 
 
 #: The package modules whose code each stored provider carries (by value): its own module and
@@ -159,6 +159,8 @@ CARRIED = {
     "ks-cluster": ("cluster_guard", "cluster_access", "cluster_binding", "cluster_check"),
     "ks-cluster-release": ("cluster_guard", "cluster_access", "cluster_binding", "cluster_check"),
     "ks-role-references": ("kubesphere_role_check", "cluster_access", "kubesphere_roles", "cluster_check"),
+    **{name: ("membership_resources", "membership_model", "cluster_access", "cluster_binding")
+       for name in ("ks-users", "ks-global-role-bindings", "ks-workspace-role-bindings")},
 }
 
 
@@ -178,9 +180,12 @@ def test_every_stored_provider_is_carried_by_value(cluster):
 @pytest.mark.parametrize("version", ["3.4", "4.1"])
 def test_every_stored_provider_runs_up_and_destroy_without_the_package(dynamic_python, cluster, version, tmp_path):
     providers = stored_providers(version, cluster.kubeconfig())
-    expected = {"ks-cluster", "ks-cluster-release", "ks-role-references"} | ({"ks-identity-provider"} if version == "3.4" else set())
+    keyed = {"ks-users", "ks-global-role-bindings", "ks-workspace-role-bindings"}
+    expected = {"ks-cluster", "ks-cluster-release", "ks-role-references"} | keyed | (
+        {"ks-identity-provider"} if version == "3.4" else set())
     assert set(providers) == expected
-    order = [n for n in ("ks-cluster", "ks-identity-provider", "ks-role-references", "ks-cluster-release") if n in providers]
+    order = [n for n in ("ks-cluster", "ks-identity-provider", "ks-role-references", "ks-users", "ks-global-role-bindings",
+                         "ks-workspace-role-bindings", "ks-cluster-release") if n in providers]
     with DynamicProviderProcess(tmp_path, {"HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")},
                                 python=dynamic_python) as engine:
         created = {}
@@ -204,6 +209,10 @@ def test_every_stored_provider_runs_up_and_destroy_without_the_package(dynamic_p
         if version == "3.4":
             assert any(p["name"] == "Okta" for p in
                        cluster.object["spec"]["authentication"]["oauthOptions"]["identityProviders"])
+        # The keyed membership providers wrote Jane's User and bindings with server-side apply.
+        assert "jane.acme.com" in cluster.store.of_kind("User")
+        assert {"jane.acme.com-platform-admin"} == set(cluster.store.of_kind("GlobalRoleBinding"))
+        assert len(cluster.store.of_kind("WorkspaceRoleBinding")) == 1
         for name in reversed(order):  # pulumi destroy: dependents first, with the state's outputs
             _inputs, id_, outputs = created[name]
             engine.delete(id_, outputs)
@@ -211,3 +220,7 @@ def test_every_stored_provider_runs_up_and_destroy_without_the_package(dynamic_p
         if version == "3.4":
             assert not any(p["name"] == "Okta" for p in
                            cluster.object["spec"]["authentication"]["oauthOptions"]["identityProviders"])
+        # Destroy deleted the bindings and kept the User (prune_users is off).
+        assert not cluster.store.of_kind("GlobalRoleBinding") and not cluster.store.of_kind("WorkspaceRoleBinding")
+        assert "jane.acme.com" in cluster.store.of_kind("User")
+        cluster.store.objects.clear()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from kubesphere_okta import KubeSphereOktaIntegration, identities
+from kubesphere_okta import KubeSphereOktaIntegration, identities, membership_model
 from kubesphere_okta.args import resolve_args
 from kubesphere_okta.okta_directory import OktaDirectory
 from kubesphere_okta.usernames import IdentityProblems, collision_suffix
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
 
+OURS = membership_model.our_labels("Okta")
 ADMINS = "00gadminsabcdefghijk"
 USERS = "00gusersabcdefghijkl"
 COMPONENT = "kubesphere-okta:index:KubeSphereOktaIntegration"
@@ -52,11 +53,11 @@ def plan(args=None, members=None, **kwargs):
 
 
 def users(rec, version="v1beta1"):
-    return {r.inputs["metadata"]["name"]: r for r in rec.of_type(f"kubernetes:iam.kubesphere.io/{version}:User")}
+    return {r.inputs["metadata"]["name"]: r for r in rec.objects(f"kubernetes:iam.kubesphere.io/{version}:User")}
 
 
 def bindings(rec, version="v1beta1"):
-    return {r.inputs["metadata"]["name"]: r for r in rec.of_type(f"kubernetes:iam.kubesphere.io/{version}:GlobalRoleBinding")}
+    return {r.inputs["metadata"]["name"]: r for r in rec.objects(f"kubernetes:iam.kubesphere.io/{version}:GlobalRoleBinding")}
 
 
 def test_v34_users_are_v1alpha2_bound_by_labels_with_v3_bindings():
@@ -65,11 +66,11 @@ def test_v34_users_are_v1alpha2_bound_by_labels_with_v3_bindings():
     assert jane == {
         "apiVersion": "iam.kubesphere.io/v1alpha2", "kind": "User",
         "metadata": {"name": "jane.doe.acme.com", "labels": {
-            "iam.kubesphere.io/identify-provider": "Okta", "iam.kubesphere.io/origin-uid": "00ujane"}},
+            "iam.kubesphere.io/identify-provider": "Okta", "iam.kubesphere.io/origin-uid": "00ujane", **OURS}},
         "spec": {"email": "jane.doe@acme.com"},
     }
     binding = bindings(rec, "v1alpha2")["jane.doe.acme.com-platform-admin"].inputs
-    assert binding["metadata"]["labels"] == {"iam.kubesphere.io/user-ref": "jane.doe.acme.com"}
+    assert binding["metadata"]["labels"] == {"iam.kubesphere.io/user-ref": "jane.doe.acme.com", **OURS}
     assert binding["roleRef"] == {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": "platform-admin"}
     assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "jane.doe.acme.com"}]
 
@@ -77,13 +78,14 @@ def test_v34_users_are_v1alpha2_bound_by_labels_with_v3_bindings():
 def test_v412_users_are_v1beta1_bound_by_labels():
     rec = plan({"kubesphere_version": "4.1.2", "provider_name": "corp-okta"})
     assert users(rec)["bob.acme.com"].inputs["metadata"] == {"name": "bob.acme.com", "labels": {
-        "iam.kubesphere.io/identify-provider": "corp-okta", "iam.kubesphere.io/origin-uid": "00ubob"}}
+        "iam.kubesphere.io/identify-provider": "corp-okta", "iam.kubesphere.io/origin-uid": "00ubob",
+        **membership_model.our_labels("corp-okta")}}
 
 
 def test_v413_users_are_bound_by_the_identity_provider_annotation():
     rec = plan({"provider_name": "corp-okta"})
     assert users(rec)["bob.acme.com"].inputs["metadata"] == {"name": "bob.acme.com", "annotations": {
-        "iam.kubesphere.io/identity-provider.corp-okta": "00ubob"}}
+        "iam.kubesphere.io/identity-provider.corp-okta": "00ubob"}, "labels": membership_model.our_labels("corp-okta")}
 
 
 def test_each_member_gets_one_binding_for_the_first_matching_group():
@@ -94,7 +96,7 @@ def test_each_member_gets_one_binding_for_the_first_matching_group():
         "eve-x.acme.com-platform-regular": "platform-regular",
     }
     assert bindings(rec)["bob.acme.com-platform-regular"].inputs["metadata"]["labels"] == {
-        "iam.kubesphere.io/user-ref": "bob.acme.com", "iam.kubesphere.io/role-ref": "platform-regular"}
+        "iam.kubesphere.io/user-ref": "bob.acme.com", "iam.kubesphere.io/role-ref": "platform-regular", **OURS}
 
 
 def test_users_and_bindings_are_children_of_the_component_and_bindings_follow_their_user():
@@ -104,10 +106,14 @@ def test_users_and_bindings_are_children_of_the_component_and_bindings_follow_th
     assert users(rec)["bob.acme.com"].urn in bindings(rec)["bob.acme.com-platform-regular"].dependencies
 
 
-def test_users_are_kept_on_delete_unless_prune_users():
-    assert all(u.retain_on_delete for u in users(plan()).values())
-    assert not any(u.retain_on_delete for u in users(plan({"prune_users": True})).values())
-    assert not any(b.retain_on_delete for b in bindings(plan()).values())
+def test_users_are_kept_unless_prune_users_by_the_users_resource_not_by_retain_on_delete():
+    """The provider keeps Users that are no longer declared unless ``prune_users`` (membership_model.plan,
+    tested with the providers); no keyed resource is retained, so destroy runs the provider's own rule."""
+    for args, prune in (({}, False), ({"prune_users": True}, True)):
+        rec = plan(args)
+        keyed = rec.one(membership_model.USERS_TYPE)
+        assert keyed.inputs["prune_users"] is prune and not keyed.retain_on_delete
+        assert not any(b.retain_on_delete for b in bindings(rec).values())
 
 
 def test_removing_a_member_removes_exactly_their_binding():
@@ -118,7 +124,8 @@ def test_removing_a_member_removes_exactly_their_binding():
     for name, binding in bindings(after).items():
         assert binding.inputs == bindings(before)[name].inputs
     assert set(users(before)) - set(users(after)) == {"bob.acme.com"}
-    assert users(before)["bob.acme.com"].retain_on_delete  # Pulumi forgets Bob's User, KubeSphere keeps it
+    # One Pulumi resource for all Users: Bob's key leaves its map; the provider keeps his User (prune_users off).
+    assert before.one(membership_model.USERS_TYPE).urn == after.one(membership_model.USERS_TYPE).urn
 
 
 ROOT_ADMIN = okta_user("00uroot", "Admin")

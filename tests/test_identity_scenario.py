@@ -59,12 +59,12 @@ def test_lookup_stack_provisions_every_provisionable_member_and_warns_about_the_
     rec = run(program.main, stack="dev", config=config(version),
               mocks=OktaAndKubernetesMocks(groups=GROUPS, group_members=MEMBERS))
 
-    users = {r.inputs["metadata"]["name"]: r.inputs for r in rec.of_type(f"kubernetes:iam.kubesphere.io/{api}:User")}
+    users = {r.inputs["metadata"]["name"]: r.inputs for r in rec.objects(f"kubernetes:iam.kubesphere.io/{api}:User")}
     assert set(users) == set(EXPECTED)
     for name, (okta_id, _role) in EXPECTED.items():
         assert okta_id in users[name]["metadata"][bound_by].values()
 
-    bindings = [r.inputs for r in rec.of_type(f"kubernetes:iam.kubesphere.io/{api}:GlobalRoleBinding")]
+    bindings = [r.inputs for r in rec.objects(f"kubernetes:iam.kubesphere.io/{api}:GlobalRoleBinding")]
     assert sorted((b["subjects"][0]["name"], b["roleRef"]["name"]) for b in bindings) == sorted(
         (name, role) for name, (_id, role) in EXPECTED.items())
 

@@ -7,6 +7,7 @@ module under test must say the same, and must stay importable without the rest o
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,14 @@ def test_logout_is_told_from_the_console_the_release_ships(version, line):
         assert "JSON" in summary and "kubesphere/console@v4.1.2:server/controllers/session.js" in summary
     if line == "4.1.3":
         assert "post_logout_redirect_uri" in summary
+
+
+@pytest.mark.parametrize("version", TAGS)
+def test_the_plan_says_what_logout_does_on_the_stack_s_version(capsys, version):
+    from infra import plan
+
+    stack = "staging" if version.startswith("3.") else "dev"  # staging sets 3.x-only token lifetimes
+    assert plan.main(["--stack", stack, "--format", "json", "--config", f"kubesphere-okta:kubesphereVersion={version}"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["logout"] == versions.logout_summary(version)
+    assert document["logout"].startswith(f"Logout on KubeSphere {version}: ")

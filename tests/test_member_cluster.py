@@ -63,12 +63,15 @@ def test_preview_and_create_refuse_a_member_cluster_and_write_nothing():
         assert double.writes == []
 
 
-def test_the_offline_plan_refuses_a_member_s_cluster_configuration(capsys, tmp_path):
+@pytest.mark.parametrize("version", ["3.2", "3.3", "3.4"])
+def test_the_offline_plan_refuses_a_member_s_cluster_configuration(capsys, tmp_path, version):
     member = tmp_path / "member.yaml"
     member.write_text(yaml.safe_dump(with_role("member")))
-    code = plan.main(["--stack", "staging", "--cluster-configuration", str(member)])
+    code = plan.main(["--stack", "staging", "--cluster-configuration", str(member),
+                      "--config", f"kubesphere-okta:kubesphereVersion={version}"])
     _out, err = capsys.readouterr()
     assert code == 1
     assert "spec.multicluster.clusterRole: member" in err and "host cluster" in err
     # Removing an entry a member still holds stays possible.
-    assert plan.main(["--stack", "staging", "--destroy", "--cluster-configuration", str(member)]) == 0
+    assert plan.main(["--stack", "staging", "--destroy", "--cluster-configuration", str(member),
+                      "--config", f"kubesphere-okta:kubesphereVersion={version}"]) == 0

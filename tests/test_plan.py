@@ -49,6 +49,14 @@ class SkippedMemberShape(_Strict):
     reason: str
 
 
+class DeclaredObjectShape(_Strict):
+    type: str
+    name: str
+    writtenBy: str
+    inputs: dict[str, Any]
+
+
+
 class SkippedObjectShape(_Strict):
     kind: str
     apiGroup: str
@@ -64,6 +72,7 @@ class PlanShape(_Strict):
     stack: str
     operation: Literal["up", "destroy"]
     resources: list[PlannedResourceShape]
+    objects: list[DeclaredObjectShape]
     kubesphere: KubeSphereShape
     warnings: list[str]
     skippedMembers: list[SkippedMemberShape]
@@ -109,6 +118,7 @@ def test_json_plan_has_the_documented_shape(capsys, stack):
     names = {r.name for r in document.resources}
     assert document.stack == stack
     assert all(r.parent is None or r.parent in names for r in document.resources)
+    assert all(o.writtenBy in names for o in document.objects)
     if document.kubesphere.kind == "Secret":  # 4.1: a Secret of ours alone, created by `pulumi up`
         assert document.kubesphere.before is None and document.kubesphere.after is not None
     else:  # 3.x: the live ClusterConfiguration, before and after the merge
@@ -219,13 +229,13 @@ def test_role_bindings_plan_users_and_bindings_for_given_members(capsys):
     members = str(plan.REPOSITORY / "examples" / "okta-members.yaml")
     document = json_plan(capsys, "--stack", "prod", "--okta-members", members)
     users = {r["inputs"]["metadata"]["name"]: r["inputs"]["metadata"]["annotations"]
-             for r in document["resources"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:User"}
+             for r in document["objects"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:User"}
     assert users == {"ann.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1ann0000000000000"},
                      "dan-dev.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1dan0000000000000"},
                      "zoe.unicode.example.com": {"iam.kubesphere.io/identity-provider.Okta": "00u1zoe0000000000000"},
                      "okta.00u1bot0000000000000": {"iam.kubesphere.io/identity-provider.Okta": "00u1bot0000000000000"}}
     bindings = {r["inputs"]["metadata"]["name"]: r["inputs"]["roleRef"]["name"]
-                for r in document["resources"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding"}
+                for r in document["objects"] if r["type"] == "kubernetes:iam.kubesphere.io/v1beta1:GlobalRoleBinding"}
     assert bindings == {"ann.example.com-platform-admin": "platform-admin",
                         "dan-dev.example.com-platform-regular": "platform-regular",
                         "zoe.unicode.example.com-platform-regular": "platform-regular",
@@ -271,8 +281,9 @@ def test_prod_destroy_shows_the_app_protected_and_the_users_kept(capsys):
     code, out, err = run_plan(capsys, "--stack", "prod", "--destroy", "--okta-members", MEMBERS)
     assert code == 0, err
     assert "! kubesphere-okta-app  (okta:app/oAuth:OAuth)  PROTECTED: pulumi destroy fails here" in out
-    assert "= kubesphere-okta-user-ann.example.com  (kubernetes:iam.kubesphere.io/v1beta1:User)  KEPT:" in out
-    assert "- kubesphere-okta-globalrolebinding-ann.example.com-platform-admin" in out
+    assert ("= kubesphere-okta-users  (pulumi-python:dynamic/kubesphere-okta:KubeSphereUsers)  KEPT: its 4 Users "
+            "stay in KubeSphere (pruneUsers is off)") in out
+    assert "- kubesphere-okta-global-role-bindings  (pulumi-python:dynamic/kubesphere-okta:KubeSphereRoleBindings)" in out
     assert "1 protected, which stop the destroy" in out
     assert "pulumi config set kubesphere-okta:protectApp false" in out
     assert "pulumi state unprotect 'urn:pulumi:prod::kubesphere-okta::" in out
@@ -284,17 +295,18 @@ def test_prod_destroy_json_has_protect_retain_and_warnings(capsys):
     assert document["operation"] == "destroy"
     assert by_name["kubesphere-okta-app"]["protect"] is True
     assert by_name["kubesphere-okta-app"]["retainOnDelete"] is False
-    users = [r for r in document["resources"] if r["type"].endswith(":User")]
-    assert users and all(u["retainOnDelete"] and not u["protect"] for u in users)
+    users = [r for r in document["objects"] if r["type"].endswith(":User")]
+    assert users and all(u["writtenBy"] == "kubesphere-okta-users" for u in users)
+    assert not by_name["kubesphere-okta-users"]["retainOnDelete"]  # its provider keeps the Users itself
     assert any("kubesphere-okta-app" in w and "pulumi state unprotect" in w for w in document["warnings"])
-    assert sum("keeps kubesphere-okta-user-" in w for w in document["warnings"]) == len(users)
+    assert sum(f"keeps the {len(users)} Users of kubesphere-okta-users" in w for w in document["warnings"]) == 1
 
 
 def test_up_marks_protected_and_retained_resources(capsys):
     code, out, _ = run_plan(capsys, "--stack", "prod", "--okta-members", MEMBERS)
     assert code == 0
     assert "+ kubesphere-okta-app  (okta:app/oAuth:OAuth)  [protected]" in out
-    assert "+ kubesphere-okta-user-ann.example.com  (kubernetes:iam.kubesphere.io/v1beta1:User)  [retain_on_delete]" in out
+    assert "+ kubesphere-okta-users  (pulumi-python:dynamic/kubesphere-okta:KubeSphereUsers)" in out
 
 
 def test_an_unprotected_stack_destroys_without_warnings_about_protection(capsys):
@@ -306,8 +318,9 @@ def test_an_unprotected_stack_destroys_without_warnings_about_protection(capsys)
 def test_pruned_users_are_deleted_not_kept(capsys):
     document = json_plan(capsys, "--stack", "prod", "--destroy", "--okta-members", MEMBERS,
                          "--config", "kubesphere-okta:pruneUsers=true")
-    users = [r for r in document["resources"] if r["type"].endswith(":User")]
-    assert users and not any(u["retainOnDelete"] for u in users)
+    users = [r for r in document["objects"] if r["type"].endswith(":User")]
+    assert users and not any(r["retainOnDelete"] for r in document["resources"] if r["name"] == "kubesphere-okta-users")
+    assert not any("Users of kubesphere-okta-users" in w for w in document["warnings"])
 
 
 def test_protection_follows_the_config_key_the_hint_names(capsys):

@@ -76,14 +76,13 @@ def test_a_burst_of_leavers_is_held(capsys, tmp_path):
 
 
 def test_a_user_deletion_prune_users_does_not_allow_is_refused(capsys, tmp_path):
-    # Deployed with pruneUsers (Users deleted on leave), now pruneUsers is off: a leaver's User
-    # would still be deleted by the state's options, which the stack no longer allows.
+    # Deployed with pruneUsers (Users deleted on leave), now pruneUsers is off: the Users resource's
+    # prune_users input changes, a configuration change the sync never applies on its own.
     before_members = members_file(tmp_path, "before.yaml", {"KubeSphere Admins": range(2), "KubeSphere Developers": range(20)})
     after = members_file(tmp_path, "after.yaml", {"KubeSphere Admins": range(2), "KubeSphere Developers": range(1, 20)})
     before = baseline_json(capsys, tmp_path, before_members, "--config", "kubesphere-okta:pruneUsers=true")
     code, out, _ = run_plan(capsys, "--stack", "prod", "--okta-members", str(after), "--membership-only", str(before))
-    # Per-member Users: the leaver's User delete; keyed Users: the prune_users input itself.
-    assert code == 3 and ("deletes the User, which pruneUsers is false" in out or "changes prune_users" in out)
+    assert code == 3 and "changes prune_users, not only its members ('users'): a configuration change" in out
     code, out, _ = run_plan(capsys, "--stack", "prod", "--okta-members", str(after), "--membership-only", str(before),
                             "--config", "kubesphere-okta:pruneUsers=true")
     assert code == 0 and "User deleted (pruneUsers): m0.kd.example.com" in out

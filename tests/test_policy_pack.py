@@ -390,10 +390,17 @@ def test_binding_to_a_role_the_version_ships_passes(v33_self_provisioners):
     assert violations(pack.global_role_bindings_name_shipped_roles, stack_args(resources, {})) == []
 
 
+def one_object(recording, typ: str):
+    """The one object of type ``typ`` declared (by the keyed membership resource that writes it)."""
+    found = recording.objects(typ)
+    assert len(found) == 1, [r.name for r in found]
+    return found[0]
+
+
 def test_platform_self_provisioner_on_3_2_is_caught_at_the_binding(v33_self_provisioners):
     resources = v33_self_provisioners.resources
     found = violations(pack.global_role_bindings_name_shipped_roles, stack_args(resources, {"kubesphereVersion": "3.2"}))
-    binding = v33_self_provisioners.one("kubernetes:iam.kubesphere.io/v1alpha2:GlobalRoleBinding")
+    binding = one_object(v33_self_provisioners, "kubernetes:iam.kubesphere.io/v1alpha2:GlobalRoleBinding")
     assert [urn for _, urn in found] == [binding.urn]
     assert "'platform-self-provisioner' is built into KubeSphere 3.3, 3.4, 4.1.1, 4.1.2, 4.1.3, not into 3.2 " in found[0][0]
 
@@ -401,7 +408,7 @@ def test_platform_self_provisioner_on_3_2_is_caught_at_the_binding(v33_self_prov
 def test_a_global_role_the_stack_declares_may_be_bound_on_any_version(v33_self_provisioners):
     import dataclasses
 
-    binding = v33_self_provisioners.one("kubernetes:iam.kubesphere.io/v1alpha2:GlobalRoleBinding")
+    binding = one_object(v33_self_provisioners, "kubernetes:iam.kubesphere.io/v1alpha2:GlobalRoleBinding")
     role = dataclasses.replace(binding, type="kubernetes:iam.kubesphere.io/v1alpha2:GlobalRole", name="role",
                                urn=binding.urn + "-role", inputs={"metadata": {"name": "platform-self-provisioner"}})
     resources = [*v33_self_provisioners.resources, role]

@@ -27,6 +27,7 @@ import pytest
 from infra import program
 from kubesphere_okta import KubeSphereOktaIntegration
 from kubesphere_okta import cluster_configuration as cc
+from kubesphere_okta import membership_model
 from tests.dynamic_engine import DynamicProviderProcess
 from tests.kubernetes_api_double import KubernetesApiDouble
 from tests.pulumi_harness import OktaAndKubernetesMocks, run
@@ -61,15 +62,27 @@ def old_registrations(version: str) -> dict[str, dict]:
 CHANGED_3X = {**STATE["args"]["3.4"], "scopes": ["openid", "email"], "access_token_max_age": "3h"}
 
 
-def registered(args: dict) -> dict:
-    recording = run(lambda: KubeSphereOktaIntegration("ks", args), mocks=FixedCredentialMocks())
-    return {r.urn: r for r in recording.resources}
+#: Step 1 of the upgrade (docs/usernames-and-roles.md): the per-member resources again, retained.
+STEP_1_ARGS = {"per_member_resources": True}
+STEP_1_CONFIG = {"kubesphere-okta:perMemberResources": "true"}
 
 
-def registered_by_program(stack: dict) -> dict:
-    recording = run(program.main, stack="dev", config=stack["config"], secret_keys=stack["secret_keys"],
+def registered(args: dict, step: int = 1) -> dict:
+    recording = run(lambda: KubeSphereOktaIntegration("ks", {**args, **(STEP_1_ARGS if step == 1 else {})}),
                     mocks=FixedCredentialMocks())
     return {r.urn: r for r in recording.resources}
+
+
+def registered_by_program(stack: dict, step: int = 1) -> dict:
+    config = {**stack["config"], **(STEP_1_CONFIG if step == 1 else {})}
+    recording = run(program.main, stack="dev", config=config, secret_keys=stack["secret_keys"],
+                    mocks=FixedCredentialMocks())
+    return {r.urn: r for r in recording.resources}
+
+
+def is_member_object(type_: str) -> bool:
+    """A per-member User or binding resource of releases up to 0.2."""
+    return type_.startswith("kubernetes:") and type_.rsplit(":", 1)[-1] in membership_model.KINDS
 
 
 #: Every program 0.1.0's state was written by: a consumer's component per KubeSphere version
@@ -79,8 +92,8 @@ PROGRAMS = sorted(STATE["resources"])
 
 @pytest.fixture(scope="module")
 def new_registrations() -> dict[str, dict[str, object]]:
-    """This release over 0.1.0's arguments and stack config, per program of ``PROGRAMS`` (and over
-    changed 3.x arguments, as "3.4-changed"): urn -> registration."""
+    """Step 1 of this release over 0.1.0's arguments and stack config, per program of ``PROGRAMS``
+    (and over changed 3.x arguments, as "3.4-changed"): urn -> registration."""
     found = {version: registered(args) for version, args in STATE["args"].items()}
     found.update({key: registered_by_program(stack) for key, stack in STATE["program"].items()})
     found["3.4-changed"] = registered(CHANGED_3X)
@@ -132,7 +145,7 @@ V020 = json.loads((Path(__file__).parent / "fixtures" / "upgrade-0.2.0" / "state
 def test_a_0_2_0_stack_given_kubeconfig_keeps_its_explicit_provider(version):
     """0.2.0 wrote through ``<name>-kubernetes`` when given kubeconfig/kube_context; this release
     keeps that provider, with the same URN and inputs, under every object it wrote."""
-    recording = run(lambda: KubeSphereOktaIntegration("ks", V020["args"][version]),
+    recording = run(lambda: KubeSphereOktaIntegration("ks", {**V020["args"][version], **STEP_1_ARGS}),
                     mocks=OktaAndKubernetesMocks(groups=V020["groups"], group_members=V020["members"]))
     new = {r.urn: r for r in recording.resources}
     assert any(old["provider"] for old in V020["resources"][version])  # explicit references are compared
@@ -144,10 +157,27 @@ def test_a_0_2_0_stack_given_kubeconfig_keeps_its_explicit_provider(version):
 
 
 @pytest.mark.parametrize("version", PROGRAMS)
-def test_upgrade_keeps_users_retained_on_delete(new_registrations, version):
+def test_step_1_retains_every_per_member_resource_and_keeps_the_others_options(new_registrations, version):
     for urn, old in old_registrations(version).items():
         new = new_registrations[version][urn]
-        assert new.retain_on_delete == old["retain_on_delete"], old["name"]
+        expected = True if is_member_object(old["type"]) else old["retain_on_delete"]
+        assert new.retain_on_delete == expected, old["name"]
+        if is_member_object(old["type"]):
+            assert new.inputs["metadata"]["labels"][membership_model.HANDOVER_LABEL] == "Okta"
+
+
+@pytest.mark.parametrize("version", PROGRAMS)
+def test_step_2_drops_exactly_the_per_member_resources_step_1_retained(new_registrations, version):
+    """What the keyed release no longer registers the engine removes; each of those was retained by
+    step 1, so the engine only forgets it (the objects are adopted by the keyed resources)."""
+    step_2 = (registered(STATE["args"][version], step=2) if version in STATE["args"]
+              else registered_by_program(STATE["program"][version], step=2))
+    dropped = set(old_registrations(version)) - set(step_2)
+    assert dropped == {urn for urn, old in old_registrations(version).items() if is_member_object(old["type"])}
+    assert all(new_registrations[version][urn].retain_on_delete for urn in dropped)
+    if dropped:
+        keyed = [r for r in step_2.values() if r.type in membership_model.KEYED_TYPES]
+        assert {r.type for r in keyed} == set(membership_model.KEYED_TYPES)
 
 
 @pytest.mark.parametrize("version", [p for p in PROGRAMS if "3.4" in p])

@@ -60,11 +60,12 @@ def plan(version: str, members=None, **args):
 
 
 def kubesphere_objects(rec) -> list[Any]:
-    return [r for r in rec.resources if r.type.startswith("kubernetes:") and r.type != "kubernetes:core/v1:Secret"]
+    """Every User and binding declared, whichever resource writes it (Recording.kubesphere_objects)."""
+    return rec.kubesphere_objects()
 
 
 def bindings_of(rec, kind: str) -> dict[str, Any]:
-    return {r.inputs["metadata"]["name"]: r for r in rec.resources if r.type.endswith(f":{kind}")}
+    return {r.inputs["metadata"]["name"]: r for r in kubesphere_objects(rec) if r.type.endswith(f":{kind}")}
 
 
 def scopes_of_user(rec) -> dict[tuple[str, str, str], str]:
@@ -101,7 +102,7 @@ def test_three_groups_plan_one_valid_binding_per_user_and_scope(version, rbac_ki
     users = {r.inputs["metadata"]["name"] for r in kubesphere_objects(rec) if r.inputs["kind"] == "User"}
     assert users == {"ann.acme.com", "bob.acme.com", "cat.acme.com", "dan.acme.com"}
     assert not bindings_of(rec, "GlobalRoleBinding")
-    assert {r.type for r in rec.resources if r.inputs.get("kind") == "RoleBinding"} == {f"{rbac_kind_prefix}:RoleBinding"}
+    assert {r.type for r in kubesphere_objects(rec) if r.inputs.get("kind") == "RoleBinding"} == {f"{rbac_kind_prefix}:RoleBinding"}
     for r in kubesphere_objects(rec):
         assert kubesphere_schemas.problems(version, r.inputs) == [], r.name
         assert r.type == f"kubernetes:{r.inputs['apiVersion']}:{r.inputs['kind']}"
@@ -116,10 +117,10 @@ def test_global_roles_and_scoped_roles_combine_for_one_user():
 def test_members_who_left_lose_exactly_their_bindings_and_the_rest_is_unchanged():
     before = plan("4.1.3")
     after = plan("4.1.3", members={**MEMBERS, GROUPS[TEAM_A]: [ANN], GROUPS[SRE]: [DAN]})
-    gone = {r.name for r in kubesphere_objects(before)} - {r.name for r in kubesphere_objects(after)}
-    assert gone == {"ks-workspacerolebinding-bob.acme.com-team-a-regular", "ks-clusterrolebinding-ann.acme.com-cluster-viewer"}
-    kept = {r.name: r.inputs for r in kubesphere_objects(after)}
-    assert all(kept[r.name] == r.inputs for r in kubesphere_objects(before) if r.name in kept)
+    gone = {(r.inputs["kind"], r.name) for r in kubesphere_objects(before)} - {(r.inputs["kind"], r.name) for r in kubesphere_objects(after)}
+    assert gone == {("WorkspaceRoleBinding", "bob.acme.com-team-a-regular"), ("ClusterRoleBinding", "ann.acme.com-cluster-viewer")}
+    kept = {(r.inputs["kind"], r.name): r.inputs for r in kubesphere_objects(after)}
+    assert all(kept[(r.inputs["kind"], r.name)] == r.inputs for r in kubesphere_objects(before) if (r.inputs["kind"], r.name) in kept)
 
 
 def test_first_group_in_the_stack_order_wins_within_a_workspace():

@@ -145,6 +145,11 @@ class KubeSphereOktaIntegrationArgs(TypedDict, total=False):
     User is kept (only its GlobalRoleBinding goes), because deleting a User makes KubeSphere delete
     every workspace and namespace membership anyone granted it."""
 
+    per_member_resources: bool
+    """Step 1 of the upgrade from releases up to 0.2 (docs/usernames-and-roles.md, "Upgrading from
+    per-member resources"): declare one resource per User and binding again, each kept on delete and
+    labelled for handover, then remove this argument. Default false: a few resources keyed by user."""
+
     reserved_usernames: Sequence[str]
     """KubeSphere user names no Okta user may get (local accounts): a member who would get one is
     skipped (one warning naming them, the ``skipped_members`` output), never linked. ``admin`` is always reserved."""
@@ -176,7 +181,7 @@ _STRUCTURAL = (
     "username_claim", "email_claim", "app_label", "access_token_max_age",
     "access_token_inactivity_timeout", "protect_app", "console_url", "issuer",
     "username_format", "authorization_server_id", "role_bindings", "workspace_role_bindings",
-    "project_role_bindings", "cluster_role_bindings", "prune_users", "reserved_usernames",
+    "project_role_bindings", "cluster_role_bindings", "prune_users", "per_member_resources", "reserved_usernames",
     "strict_identities", "verify_login", "verify_login_timeout", "adopt_existing_provider", "rebind_cluster",
 )
 
@@ -273,6 +278,7 @@ def resolve_args(args: KubeSphereOktaIntegrationArgs) -> tuple[IdentityProviderS
             values.get("project_role_bindings") or {}, field="project_role_bindings"),
         "cluster_role_bindings": rules.check_cluster_role_bindings(values.get("cluster_role_bindings") or {}),
         "prune_users": values.get("prune_users", False),
+        "per_member_resources": values.get("per_member_resources", False),
         "reserved_usernames": rules.check_reserved_usernames(values.get("reserved_usernames") or []),
         "strict_identities": values.get("strict_identities", False),
         "verify_login": values.get("verify_login", False),

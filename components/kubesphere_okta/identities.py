@@ -7,10 +7,14 @@ Every decision (names, roles, labels, object bodies) is made by ``usernames``,
 * Groups and members come from the component's ``OktaDirectory`` (okta_directory.py): one
   ``getGroup`` per group name and one ``getUsers`` per group per run, shared with the app's
   assignments and policies, so 5 groups of 2,000 members cost 5 + 5 Okta reads, in preview too.
-* Users carry ``retain_on_delete`` unless ``prune_users``: when a member leaves the groups, Pulumi
-  deletes their GlobalRoleBinding (the role goes) but only forgets their User. Deleting a User
-  makes KubeSphere's user controller delete every workspace, namespace and cluster membership that
-  anyone granted it; a person moved between teams in Okta must not lose those.
+* By default a few resources write them all, whatever the number of members: one
+  ``KubeSphereUsers`` and one ``KubeSphereRoleBindings`` per scope, with maps keyed by username
+  (``membership_resources``; docs/usernames-and-roles.md, "Membership resources"). A member who
+  leaves the groups loses their bindings; their User is kept unless ``prune_users``: deleting a
+  User makes KubeSphere's user controller delete every workspace, namespace and cluster membership
+  that anyone granted it, and a person moved between teams in Okta must not lose those.
+* ``per_member_resources`` is step 1 of the upgrade from releases that declared one resource per
+  User and per binding: those resources again, all ``retain_on_delete`` and labelled for handover.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pulumi
 from pulumi_kubernetes import _utilities as kubernetes_utilities
 
 from . import kubesphere_iam, kubesphere_role_check, kubesphere_roles, rules
+from . import membership_inputs, membership_model, membership_resources
 from .identity_provider import IdentityProviderSettings
 from .okta_directory import OktaDirectory
 from .usernames import IdentityPlan, PlannedUser, plan_users
@@ -129,17 +134,81 @@ def kubesphere_identities(
     memberships: Sequence[kubesphere_roles.Membership] = (),
     references_check: Optional[pulumi.Resource] = None,
     cluster: Any = None,
+) -> dict[str, pulumi.Resource]:
+    """The Users of ``users`` and their bindings (global, workspace, project, cluster), children of
+    ``parent``: by default a few keyed resources (``keyed_identities``); with
+    ``per_member_resources``, step 1 of the upgrade (``per_member_identities``)."""
+    if access.get("per_member_resources"):
+        return per_member_identities(name, settings, access, users, parent, memberships, references_check, cluster)
+    return keyed_identities(name, settings, access, users, parent, memberships, references_check, cluster)
+
+
+def keyed_identities(
+    name: str,
+    settings: IdentityProviderSettings,
+    access: dict[str, Any],
+    users: Sequence[PlannedUser],
+    parent: pulumi.Resource,
+    memberships: Sequence[kubesphere_roles.Membership] = (),
+    references_check: Optional[pulumi.Resource] = None,
+    cluster: Any = None,
+) -> dict[str, pulumi.Resource]:
+    """One ``KubeSphereUsers`` (``<name>-users``) and one ``KubeSphereRoleBindings`` per scope with
+    bindings (``<name>-<scope>-role-bindings``), whatever the number of members.
+
+    The bindings depend on the Users and on ``references_check``; all of them on the cluster guard
+    (``cluster``), and reach the cluster the same way the guard does (docs/usernames-and-roles.md,
+    "Membership resources").
+    """
+    if not users:
+        return {}
+    version, provider_name = settings.kubesphere_version, settings.provider_name
+    reach = cluster.dynamic_inputs() if cluster is not None else {
+        "kubeconfig": access.get("kubeconfig"), "kube_context": access.get("kube_context"),
+        "rebind_cluster": access.get("rebind_cluster"), "adopt": bool(access.get("adopt_existing_provider"))}
+    guard = [cluster.guard] if cluster is not None and cluster.guard is not None else []
+    checked = [references_check] if references_check is not None else []
+    declared: dict[str, pulumi.Resource] = {}
+    declared["users"] = kubesphere_users = membership_resources.KubeSphereUsers(
+        f"{name}-users",
+        provider_name=provider_name,
+        template=membership_inputs.user_template(version, provider_name),
+        users=membership_inputs.users_map(users),
+        prune_users=bool(access["prune_users"]),
+        **reach,
+        # The preview check also refuses a second User carrying a planned member's identity.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*guard, *checked]),
+    )
+    for scope, bindings in membership_inputs.bindings_maps(version, users, memberships).items():
+        declared[f"bindings/{scope}"] = membership_resources.KubeSphereRoleBindings(
+            f"{name}-{scope}-role-bindings",
+            provider_name=provider_name,
+            scope=scope,
+            template=membership_inputs.binding_template(version, scope, provider_name),
+            bindings=bindings,
+            **reach,
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[*guard, kubesphere_users, *checked]),
+        )
+    return declared
+
+
+def per_member_identities(
+    name: str,
+    settings: IdentityProviderSettings,
+    access: dict[str, Any],
+    users: Sequence[PlannedUser],
+    parent: pulumi.Resource,
+    memberships: Sequence[kubesphere_roles.Membership] = (),
+    references_check: Optional[pulumi.Resource] = None,
+    cluster: Any = None,
 ) -> dict[str, KubernetesObject]:
-    """One User per planned user, its GlobalRoleBinding (when a ``role_bindings`` group gives it a
-    global role), and one binding per membership, all children of ``parent``.
+    """Step 1 of the upgrade from per-member resources (docs/usernames-and-roles.md): one
+    pulumi-kubernetes resource per User and per binding, as releases up to 0.2 declared them (same
+    names, same provider), now every one ``retain_on_delete`` and labelled for handover, so that the
+    next run, keyed, adopts the objects and the engine only forgets these resources.
 
-    Bindings depend on their User and on ``references_check``, so ``pulumi up`` writes none of them
-    before the check of workspaces, projects and roles has passed. Nothing is declared that
-    KubeSphere's controllers add (ownerReferences, finalizers, their labels): with server-side apply
-    those fields stay theirs (docs/workspace-and-project-roles.md).
-
-    ``cluster`` (``cluster.KubeSphereCluster``) supplies every object's options: the provider that
-    pins the cluster and the guard that refuses another one (docs/cluster-binding.md).
+    Nothing is declared that KubeSphere's controllers add (ownerReferences, finalizers, their
+    labels): with server-side apply those fields stay theirs (docs/workspace-and-project-roles.md).
     """
 
     def options(**extra: Any) -> pulumi.ResourceOptions:
@@ -149,32 +218,36 @@ def kubesphere_identities(
         return cluster.options(**extra)
 
     version, provider_name = settings.kubesphere_version, settings.provider_name
+    handover = {membership_model.HANDOVER_LABEL: provider_name}
+
+    def labelled(body: dict[str, Any]) -> dict[str, Any]:
+        body["metadata"]["labels"] = {**(body["metadata"].get("labels") or {}), **handover}
+        return body
+
     declared: dict[str, KubernetesObject] = {}
     user_objects: dict[str, KubernetesObject] = {}
     # Users wait for the preview check too: it refuses a second User with the same identity.
     checked = [references_check] if references_check is not None else []
     for user in users:
-        body = kubesphere_iam.render_user(version, provider_name, user)
+        body = labelled(kubesphere_iam.render_user(version, provider_name, user))
         declared[f"user/{user.username}"] = user_objects[user.username] = kubesphere_user = KubernetesObject(
-            f"{name}-user-{user.username}",
-            body,
-            options(retain_on_delete=not access["prune_users"], depends_on=checked),
+            f"{name}-user-{user.username}", body, options(retain_on_delete=True, depends_on=checked),
         )
         if not user.role:
             continue  # in no role_bindings group: no global role
-        binding = kubesphere_iam.render_global_role_binding(version, user.username, user.role)
+        binding = labelled(kubesphere_iam.render_global_role_binding(version, user.username, user.role))
         declared[f"globalrolebinding/{binding['metadata']['name']}"] = KubernetesObject(
             f"{name}-globalrolebinding-{binding['metadata']['name']}",
             binding,
-            options(depends_on=[kubesphere_user]),
+            options(depends_on=[kubesphere_user], retain_on_delete=True),
         )
     for membership in memberships:
-        binding = membership.render(version)
+        binding = labelled(membership.render(version))
         key = binding_key(binding)
         declared[key] = KubernetesObject(
             f"{name}-{key.replace('/', '-')}",
             binding,
-            options(depends_on=[user_objects[membership.username], *checked]),
+            options(depends_on=[user_objects[membership.username], *checked], retain_on_delete=True),
         )
     return declared
 

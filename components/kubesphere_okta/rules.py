@@ -496,7 +496,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 _BOOLEAN_FIELDS = (
     "require_mfa", "sign_on_policy", "login_confirmation", "protect_app", "prune_users", "verify_login", "strict_identities",
-    "adopt_existing_provider",
+    "adopt_existing_provider", "per_member_resources",
 )
 
 
