@@ -152,6 +152,45 @@ def _load_pulumi_file(path: Path) -> Any:
         raise InvalidInput(str(error)) from None
 
 
+#: The config keys that map Okta groups to KubeSphere roles (rules.MEMBER_MAPS).
+MEMBER_MAP_KEYS = ("roleBindings", "workspaceRoleBindings", "projectRoleBindings", "clusterRoleBindings")
+
+
+def mapped_groups(config: stack_files.StackConfig) -> dict[str, list[str]]:
+    """Each Okta group (name or id) the stack's role maps name, with the maps that name it."""
+    groups: dict[str, list[str]] = {}
+    for key in MEMBER_MAP_KEYS:
+        try:
+            value = json.loads(config.config.get(f"{config.project}:{key}", "") or "{}")
+        except json.JSONDecodeError:
+            continue  # the program reports the malformed map
+        if isinstance(value, dict):
+            for group in value:
+                groups.setdefault(group, []).append(key)
+    return groups
+
+
+def members_file_problems(listed: set[str], mapped: dict[str, list[str]], file: str,
+                          config: stack_files.StackConfig) -> list[str]:
+    """Warnings for an --okta-members file that does not describe exactly the stack's mapped groups: a group
+    the stack does not map is ignored, a mapped group missing from it is planned without members."""
+    problems = []
+    unused = sorted(listed - set(mapped))
+    if unused:
+        problems.append(
+            f"--okta-members: {file} lists {', '.join(map(repr, unused))}, which stack {config.stack!r} maps to no "
+            f"KubeSphere role ({', '.join(MEMBER_MAP_KEYS)}), so those members are ignored: remove "
+            f"{'them' if len(unused) > 1 else 'it'} from the file, or map the group"
+        )
+    missing = sorted(set(mapped) - listed)
+    if missing:
+        problems.append(
+            f"--okta-members: {file} does not list {', '.join(f'{g!r} (in {chr(44).join(mapped[g])})' for g in missing)}, "
+            "so the plan shows no member of it: add it to the file (`[]` for a group without members)"
+        )
+    return problems
+
+
 def read_stack(project_dir: Path, stack: str) -> stack_files.StackConfig:
     project_doc = _load_pulumi_file(project_dir / "Pulumi.yaml")
     config_dir = project_dir / ((project_doc if isinstance(project_doc, dict) else {}).get("stackConfigDir") or ".")
@@ -202,14 +241,32 @@ def run_program(config: stack_files.StackConfig, program: Callable[[], Any] | No
 
     if program is None:
         from infra.program import main as program
+    from infra.config import CHECK_KUBECONFIG, VALUE_SOURCES
+
+    sources = VALUE_SOURCES.set(dict(config.sources))  # warnings name where a value came from
+    checked = CHECK_KUBECONFIG.set(True)  # offline, no guard resolves the kubeconfig: the program does
     try:
         return run(program, project=config.project, stack=config.stack, config=config.config,
                    secret_keys=list(config.secret_keys), mocks=mocks or PlanMocks())
     except (ConfigError, IntegrationArgsError, pulumi.RunError) as error:
         raise InvalidInput(str(error)) from None
+    finally:
+        VALUE_SOURCES.reset(sources)
+        CHECK_KUBECONFIG.reset(checked)
 
 
-def planned_resources(recording: Recording) -> list[plan_document.PlannedResource]:
+def engine_urns(recording: Recording, stack: str, project: str) -> dict[str, str]:
+    """The mocks' URN of each registered resource -> the URN the engine assigns it: the mocks keep only
+    the parent's last type and prefix the root Stack's (plan_document.engine_urn)."""
+    urns: dict[str, str] = {}
+    for r in recording.resources:  # in registration order: a parent before its children
+        parent = urns.get(r.parent_urn, r.parent_urn)
+        urns[r.urn] = plan_document.engine_urn(stack, project, parent, r.type, r.name)
+    return urns
+
+
+def planned_resources(recording: Recording, stack: str = "", project: str = "kubesphere-okta") -> list[plan_document.PlannedResource]:
+    urns = engine_urns(recording, stack, project) if stack else {}
     return [
         plan_document.PlannedResource(
             type=r.type,
@@ -220,7 +277,7 @@ def planned_resources(recording: Recording) -> list[plan_document.PlannedResourc
             ),
             protect=r.protect,
             retain_on_delete=r.retain_on_delete,
-            urn=r.urn,
+            urn=urns.get(r.urn, r.urn),
         )
         for r in recording.resources
     ]
@@ -365,6 +422,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         if path and not path.is_file():
             usage.append(f"{option}: no such file {path}")
     live, members, baseline, state = None, None, None, []
+    members_warnings: list[str] = []
     if not usage:  # the files' contents are part of the command line: a wrong one is a usage error too
         try:
             live = read_cluster_configuration(args.cluster_configuration or EXAMPLE_CLUSTER_CONFIGURATION)
@@ -377,6 +435,8 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
                 members = read_members(args.okta_members) if args.okta_members else None
         except InvalidInput as error:
             usage.append(f"--okta-members: {error}")
+        if members is not None:
+            members_warnings = members_file_problems(set(members), mapped_groups(config), args.okta_members.name, config)
         try:
             state = read_state(args.state) if args.state else []
         except InvalidInput as error:
@@ -401,8 +461,9 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
             return 1
         from infra.program import UNPROTECT_HINTS
 
-        resources = planned_resources(recording)
-        warnings = list(dict.fromkeys([*config.warnings, *recording.warnings])) + plan_document.missing_guard_warnings(state)
+        resources = planned_resources(recording, config.stack, config.project)
+        warnings = list(dict.fromkeys([*config.warnings, *members_warnings, *recording.warnings]))
+        warnings += plan_document.missing_guard_warnings(state)
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
@@ -412,7 +473,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         if args.membership_only:
             try:
                 before = baseline if isinstance(baseline, list) else plan_document.resource_entries(
-                    planned_resources(run_program(config, program, PlanMocks(baseline))))
+                    planned_resources(run_program(config, program, PlanMocks(baseline)), config.stack, config.project))
             except InvalidInput as error:
                 print(f"--membership-only {args.membership_only}: {error}", file=sys.stderr)
                 return 1

@@ -57,8 +57,8 @@ def main() -> KubeSphereOktaIntegration:
     terms = rules.message_terms.set(in_config_terms)  # the component's messages name config keys
     try:
         integration = KubeSphereOktaIntegration(COMPONENT_NAME, args)
-    except (IdentityProblems, IntegrationArgsError) as error:  # one message, no traceback
-        raise pulumi.RunError(str(error)) from None
+    except (IdentityProblems, IntegrationArgsError) as error:  # one message, no traceback, in config terms
+        raise pulumi.RunError(rules.in_terms(str(error))) from None
     finally:
         rules.message_terms.reset(terms)
     pulumi.export("clientId", integration.client_id)

@@ -65,6 +65,9 @@ TARGETS: dict[str, Target] = {
     "entry_ledger": Target(("tests/test_entry_ledger.py",), 100.0),
     # What a check does when it cannot read the cluster (docs/cluster-binding.md).
     "cluster_check": Target(("tests/test_cluster_check.py",), 100.0),
+    # client-go's kubeconfig loading rules, held to kubectl (the oracle tests need kubectl), and the
+    # credential answers it reads (exec plugins, OIDC id-tokens).
+    "kubeconfig_loading": Target(("tests/test_kubeconfig_loading.py", "tests/test_cluster_access_deadlines.py"), 100.0),
     # rules.py's tests are split by subject (tests/test_rules_*.py); its identity and scoped-role
     # rules are also tested beside the modules they serve.
     "rules": Target(("tests/test_rules.py", "tests/test_rules_cluster_binding.py", "tests/test_rules_fixes.py",

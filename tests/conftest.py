@@ -23,5 +23,7 @@ settings.register_profile(
     report_multiple_bugs=False,
     print_blob=False,
 )
-if os.environ.get("KUBESPHERE_OKTA_HYPOTHESIS_PROFILE"):
-    settings.load_profile(os.environ["KUBESPHERE_OKTA_HYPOTHESIS_PROFILE"])
+# Every other run: no per-example deadline. Hypothesis's default (200 ms) is a timed assertion, and on a
+# loaded two-core machine a correct test crossed it (test_membership_sync, 219 ms): tests assert results.
+settings.register_profile("untimed", deadline=None)
+settings.load_profile(os.environ.get("KUBESPHERE_OKTA_HYPOTHESIS_PROFILE") or "untimed")

@@ -19,7 +19,8 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 
 def _struct(props: dict):
-    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the loop the mock-runtime tests use
+    # Not asyncio.run: it would unset the event loop that tests running the mock runtime later use.
+    loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(rpc.serialize_properties(props, {}))
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.config import ConfigError, load
+from infra.config_set import apply_commands
 from kubesphere_okta import cluster_binding
 from kubesphere_okta.args import IntegrationArgsError, resolve_args
 from kubesphere_okta.cluster_access import ClusterAccessError as ClusterConfigurationError, api_client
@@ -39,7 +40,10 @@ def config_problems(**raw) -> list[tuple[str, str, str]]:
 def test_a_bad_config_value_is_a_config_problem_with_its_fix(key, value):
     problems = config_problems(**{key: value})
     assert [p[0] for p in problems] == [f"kubesphere-okta:{key}"]
-    assert problems[0][2].startswith("pulumi config set")
+    # Applied as `pulumi config` would, the fix removes the problem (an optional key: its default applies).
+    raw = {f"kubesphere-okta:{k}": v for k, v in {**BASE_CONFIG, key: value}.items()}
+    fixed = apply_commands(raw, problems[0][2], project="kubesphere-okta")
+    load({k.split(":", 1)[1]: v for k, v in fixed.items()}, stack="dev")
 
 
 def test_group_ids_of_the_wrong_json_type_with_role_bindings_is_a_config_problem():

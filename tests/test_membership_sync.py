@@ -344,7 +344,7 @@ def membership_plans(draw):
     return plan
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(membership_plans())
 def test_property_membership_only_plans_are_applied(plan):
     verdict = plan.classify()
@@ -352,7 +352,7 @@ def test_property_membership_only_plans_are_applied(plan):
     assert verdict.outcome in ("apply", "none")
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(membership_plans(), st.sampled_from(OTHER_TYPES), st.sampled_from(["create", "update", "delete", "replace"]),
        st.data())
 def test_property_any_other_step_is_refused_and_named_first(plan, type_, op, data):
@@ -364,7 +364,7 @@ def test_property_any_other_step_is_refused_and_named_first(plan, type_, op, dat
     assert verdict.refused and verdict.first.urn == other and verdict.first.op == op
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 200), st.integers(0, 200), st.integers(0, 100), st.integers(0, 5))
 def test_property_leavers_are_held_exactly_over_the_threshold(size, leaving, percent, minimum):
     leaving = min(leaving, size)
@@ -379,7 +379,7 @@ def test_property_leavers_are_held_exactly_over_the_threshold(size, leaving, per
     assert not verdict.refused
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(membership_plans(), st.sampled_from(["users", "bindings"]))
 def test_property_a_membership_change_on_another_cluster_is_refused(plan, which):
     target = sync.USERS_TYPE if which == "users" else sync.ROLE_BINDINGS_TYPE

@@ -186,9 +186,10 @@ def test_misspelt_namespaces_and_provider_keys_are_named_with_what_was_meant(cap
     assert fix.startswith(f"pulumi config rm {key} && pulumi config set ")
 
 
-def test_an_unrelated_namespace_is_left_alone(capsys, tmp_path):
+def test_an_unrelated_namespace_is_reported_as_ignored(capsys, tmp_path):
     code, _, err = plan_stack(capsys, tmp_path, {"config": {**DEV, "aws:region": "eu-west-1"}})
-    assert code == 0, err
+    message, fix = only(err, "aws:region")
+    assert code == 1 and "so this value is ignored" in message and fix == "pulumi config rm aws:region"
 
 
 def test_a_configuration_section_instead_of_config_is_named(capsys, tmp_path):
@@ -278,3 +279,92 @@ def test_the_component_warns_in_its_own_terms():
 def test_provider_keys_come_from_the_installed_provider_sdks():
     assert {"orgName", "baseUrl", "apiToken", "maxRetries"} <= provider_config_keys("pulumi_okta")
     assert {"kubeconfig", "context"} <= provider_config_keys("pulumi_kubernetes")
+
+
+# --- one vocabulary: config keys in a stack, and where a value came from -----------------------------
+
+def test_a_strict_identities_refusal_names_the_config_keys(capsys, tmp_path):
+    members = tmp_path / "members.yaml"
+    group = DEV.get("kubesphere-okta:groupNames", ["KubeSphere Users"])[0]
+    members.write_text(yaml.safe_dump({group: [{"id": "00u1", "login": "admin@acme.com", "email": "admin@acme.com"}]}))
+    config = {**DEV, "kubesphere-okta:mappingMethod": "lookup", "kubesphere-okta:usernameFormat": "dns-safe",
+              "kubesphere-okta:strictIdentities": True, "kubesphere-okta:reservedUsernames": ["admin.acme.com"],
+              "kubesphere-okta:roleBindings": {group: "platform-regular"}}
+    code, _, err = plan_stack(capsys, tmp_path, {"config": config}, "--okta-members", str(members))
+    assert code == 1 and "strictIdentities is on" in err and "(reservedUsernames)" in err, err
+    assert_config_terms(err)
+
+
+def test_the_plaintext_token_warning_names_where_the_value_came_from(capsys, tmp_path):
+    token = "00aBcDeFgHiJkLmNoPqRsTuVwXyZ"
+    code, out, _ = plan_stack(capsys, tmp_path, {"config": DEV}, "--config", f"okta:apiToken={token}")
+    assert code == 0 and "okta:apiToken is given in plain text with --config" in out and token not in out
+    code, out, _ = plan_stack(capsys, tmp_path, {"config": {**DEV, "okta:apiToken": token}})
+    assert code == 0 and "okta:apiToken is stored in plain text in Pulumi.case.yaml" in out and token not in out
+
+
+# --- nothing silently ignored: the --okta-members file describes exactly the mapped groups -----------
+
+PROD = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+
+
+@pytest.mark.parametrize("listed, expected", [
+    ({"KubeSphere Admins": [], "KubeSphere Developers": [], "Contractors": []},
+     "lists 'Contractors', which stack 'case' maps to no KubeSphere role (roleBindings, workspaceRoleBindings, "
+     "projectRoleBindings, clusterRoleBindings), so those members are ignored"),
+    ({"KubeSphere Admins": []}, "does not list 'KubeSphere Developers' (in roleBindings), so the plan shows no member"),
+])
+def test_an_okta_members_file_that_misses_or_adds_a_group_is_reported(capsys, tmp_path, listed, expected):
+    members = tmp_path / "members.yaml"
+    members.write_text(yaml.safe_dump(listed))
+    code, out, err = plan_stack(capsys, tmp_path, {"config": PROD}, "--okta-members", str(members), "--format", "json")
+    assert code == 0, err
+    assert [w for w in json.loads(out)["warnings"] if expected in w]
+
+
+def test_an_okta_members_file_of_exactly_the_mapped_groups_plans_without_warning(capsys, tmp_path):
+    members = tmp_path / "members.yaml"
+    members.write_text(yaml.safe_dump({"KubeSphere Admins": [], "KubeSphere Developers": []}))
+    code, out, err = plan_stack(capsys, tmp_path, {"config": PROD}, "--okta-members", str(members), "--format", "json")
+    assert code == 0, err
+    assert not [w for w in json.loads(out)["warnings"] if "--okta-members" in w]
+
+
+# --- nothing silently ignored: a kubeconfig the program would fail to use ----------------------------
+
+GOOD_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: u, user: {token: s3cr3t-token}}]
+contexts: [{name: ctx, context: {cluster: c, user: u}}]
+current-context: ctx
+"""
+
+
+@pytest.mark.parametrize("case, key, expected", [
+    ("missing file", "kubernetes:kubeconfig", "is neither the path of an existing file nor kubeconfig contents"),
+    ("not YAML", "kubernetes:kubeconfig", "is not valid YAML at line 2"),
+    ("no such context", "kubernetes:context", "context 'nope' (kubernetes:context) does not exist (contexts: 'ctx')"),
+])
+def test_a_kubeconfig_the_program_would_fail_to_use_is_reported(capsys, tmp_path, case, key, expected):
+    path = tmp_path / "kubeconfig.yaml"
+    config = {**DEV, "kubernetes:kubeconfig": str(path)}
+    if case == "not YAML":
+        path.write_text("clusters: [\n")
+    elif case == "no such context":
+        path.write_text(GOOD_KUBECONFIG)
+        config["kubernetes:context"] = "nope"
+    code, _, err = plan_stack(capsys, tmp_path, {"config": config})
+    message, fix = only(err, key)
+    assert code == 1 and expected in message and "s3cr3t-token" not in err
+    assert fix.startswith(f"pulumi config set {key} '<")
+    assert_config_terms(err)
+    assert "kube_context" not in err
+
+
+def test_a_kubeconfig_that_resolves_plans(capsys, tmp_path):
+    path = tmp_path / "kubeconfig.yaml"
+    path.write_text(GOOD_KUBECONFIG)
+    code, _, err = plan_stack(capsys, tmp_path, {"config": {**DEV, "kubernetes:kubeconfig": str(path),
+                                                            "kubernetes:context": "ctx"}})
+    assert code == 0, err

@@ -119,3 +119,32 @@ def test_destroy_warnings_name_protected_and_retained_resources_with_the_way_out
     assert "app" in warnings[0] and "pulumi config set p:protectApp false" in warnings[0] and "'urn:a'" in warnings[0]
     assert "keeps user" in warnings[1] and "the cluster" in warnings[1]
     assert plan_document.destroy_warnings(resources[:1], "prod", {})[0].count("pulumi state unprotect 'urn:a'") == 1
+
+
+# --- URNs as the engine assigns them (sdk/go/common/resource/urn/urn.go New) ---------------------
+
+def test_urns_carry_the_whole_parent_type_chain_and_never_the_root_stack_type():
+    from infra.plan_document import engine_urn
+
+    stack = "urn:pulumi:prod::proj::pulumi:pulumi:Stack::proj-prod"
+    component = engine_urn("prod", "proj", stack, "kubesphere-okta:index:KubeSphereOktaIntegration", "ks")
+    assert component == "urn:pulumi:prod::proj::kubesphere-okta:index:KubeSphereOktaIntegration::ks"
+    child = engine_urn("prod", "proj", component, "okta:app/oAuth:OAuth", "ks-app")
+    assert child == "urn:pulumi:prod::proj::kubesphere-okta:index:KubeSphereOktaIntegration$okta:app/oAuth:OAuth::ks-app"
+    grandchild = engine_urn("prod", "proj", child, "a:b:C", "x")
+    assert grandchild.split("::")[2] == "kubesphere-okta:index:KubeSphereOktaIntegration$okta:app/oAuth:OAuth$a:b:C"
+    assert engine_urn("prod", "proj", "", "pulumi:pulumi:Stack", "proj-prod") == stack
+
+
+def test_the_plans_json_carries_the_urns_the_engine_assigns(capsys):
+    import json
+
+    from infra import plan
+
+    assert plan.main(["--stack", "prod", "--format", "json"]) == 0
+    resources = json.loads(capsys.readouterr().out)["resources"]
+    urns = {r["name"]: r["urn"] for r in resources}
+    assert urns["kubesphere-okta"] == "urn:pulumi:prod::kubesphere-okta::kubesphere-okta:index:KubeSphereOktaIntegration::kubesphere-okta"
+    assert urns["kubesphere-okta-app"] == ("urn:pulumi:prod::kubesphere-okta::kubesphere-okta:index:"
+                                           "KubeSphereOktaIntegration$okta:app/oAuth:OAuth::kubesphere-okta-app")
+    assert not any("pulumi:pulumi:Stack" in urn for urn in urns.values())

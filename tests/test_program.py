@@ -83,7 +83,7 @@ def test_broken_stack_lists_every_problem_with_its_fix_and_registers_nothing():
     assert "unknown key (did you mean kubesphere-okta:consoleUrl?)" in message
     assert "fix: pulumi config set kubesphere-okta:consoleUrl https://kubesphere.example.com" in message
     assert "fix: pulumi config set kubesphere-okta:issuer https://example.okta.com\n" in message
-    assert "fix: pulumi config set --path 'kubesphere-okta:groupNames[0]' 'KubeSphere Users'" in message
+    assert "fix: pulumi config set --path 'kubesphere-okta:groupNames[0]' '<Okta group>'" in message
     assert message.count("  - ") == 6
 
 

@@ -29,10 +29,21 @@ def only(problems, field):
     return found[0]
 
 
-def test_no_allowed_group_is_fixed_by_allowing_a_group_by_name():
+def test_no_allowed_group_is_fixed_by_allowing_a_group_the_user_names():
     problem = only(rules.cross_field_problems({"kubesphere_version": "3.4"}), "group_ids")
     assert "group_ids" in problem[1] and "group_names" in problem[1]
-    assert problem.fixes == (Fix("group_names", "append", "KubeSphere Users"),)
+    assert problem.fixes == (Fix("group_names", "append", rules.GROUP_PLACEHOLDER),)
+    assert rules.is_placeholder(rules.GROUP_PLACEHOLDER)
+
+
+@pytest.mark.parametrize("version, fixed", [("v3.4", "3.4"), ("3.4.1", "3.4"), ("V4.1", "4.1"), ("4.1.02", "4.1.2"),
+                                            ("3.1", rules.VERSION_PLACEHOLDER), ("4.2", rules.VERSION_PLACEHOLDER),
+                                            ("4.1.7", rules.VERSION_PLACEHOLDER), ("latest", rules.VERSION_PLACEHOLDER)])
+def test_a_version_is_fixed_to_the_release_it_names_never_to_another(version, fixed):
+    problem = only(rules.integration_problems({**BASE, "kubesphere_version": version}), "kubesphere_version")
+    assert problem.fixes == (Fix("kubesphere_version", "set", fixed),)
+    with pytest.raises(ValueError):
+        rules.check_kubesphere_version(rules.VERSION_PLACEHOLDER)
 
 
 # A label value (rules.check_provider_name) longer than 4.1's 45 characters; "-", "_" and "." may
@@ -149,11 +160,14 @@ def test_a_global_role_the_version_lacks_is_fixed_for_each_group_that_names_it()
 
 @pytest.mark.parametrize("field", ["require_mfa", "sign_on_policy", "login_confirmation", "protect_app",
                                    "prune_users", "verify_login", "strict_identities", "adopt_existing_provider"])
-def test_a_switch_that_is_not_a_boolean_is_fixed_by_setting_it_true(field):
-    problem = only(rules.integration_problems({**BASE, field: "yes"}), field)
-    assert problem[1] == f"{field} must be true or false, got 'yes'"
-    assert problem.fixes == (Fix(field, "set", True),)
-    assert not [p for p in rules.integration_problems({**BASE, field: True}) if p[0] == field]
+@pytest.mark.parametrize("text, meant", [("yes", True), ("On", True), ("1", True), ("no", False), ("OFF", False),
+                                         ("maybe", True)])
+def test_a_switch_that_is_not_a_boolean_is_fixed_to_what_it_meant(field, text, meant):
+    base = {**BASE, "kubesphere_version": "3.4"}  # adopt_existing_provider has an effect on 3.x only
+    problem = only(rules.integration_problems({**base, field: text}), field)
+    assert problem[1] == f"{field} must be true or false, got {text!r}"
+    assert problem.fixes == (Fix(field, "set", meant),)
+    assert not [p for p in rules.integration_problems({**base, field: True}) if p[0] == field]
 
 
 @pytest.mark.parametrize("values, field, suggestion", [
@@ -173,7 +187,6 @@ def test_a_check_that_knows_the_corrected_value_offers_it_as_the_fix(values, fie
     ({"console_url": "https://*.example.com/?x"}, "console_url"),
     ({"issuer": "https://u:pw@e.okta.com/"}, "issuer"),
     ({"provider_name": "-"}, "provider_name"),
-    ({"kubesphere_version": "2.1"}, "kubesphere_version"),
 ])
 def test_a_check_that_cannot_know_the_corrected_value_offers_no_fix(values, field):
     problem = only(rules.integration_problems({**BASE, **values}), field)
@@ -201,3 +214,12 @@ def test_every_fix_names_a_known_action():
     fixes = [fix for problem in problems for fix in problem.fixes]
     assert fixes and all(fix.action in {"set", "remove", "append", "set_key", "rename"} for fix in fixes)
     assert all(re.fullmatch(r"[a-z_]+", fix.field) for fix in fixes)
+
+
+def test_a_fix_inside_a_list_or_mapping_is_said_in_argument_terms_with_its_place():
+    from kubesphere_okta.args import argument_fix
+
+    assert argument_fix(Fix("reserved_usernames", "set", "admin", path=(0,))) == "set reserved_usernames[0] = 'admin'"
+    assert argument_fix(Fix("workspace_role_bindings", "remove", path=("KS Team A", ""))) == \
+        "remove workspace_role_bindings['KS Team A']['']"
+    assert argument_fix(Fix("require_mfa", "set", True)) == "set require_mfa=True"

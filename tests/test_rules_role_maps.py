@@ -38,15 +38,19 @@ def test_a_scoped_map_that_is_not_a_mapping_is_refused_with_an_example_of_its_ow
 def test_a_group_must_map_to_a_non_empty_mapping_of_targets(field, targets):
     what, example = SCOPED[field]
     message = refusal(lambda: rules.check_scoped_role_bindings({"Ops": targets}, field=field))
+    role = "<workspace role>" if what == "workspace" else "<project role>"
+    shape = {"team-a": f"{{Ops: {{<{what}>: team-a}}}}", str(["team-a"]): f"{{Ops: {{team-a: {role}}}}}"}.get(
+        str(targets), f"{{Ops: {{<{what}>: {role}}}}}")  # the user's own names where they gave any
     assert message == (f"{field}: group 'Ops' must map to a non-empty {{{what}: role}} mapping, "
-                       f"e.g. {example}, got {targets!r}")
+                       f"e.g. {shape}, got {targets!r}")
 
 
 @pytest.mark.parametrize("field", SCOPED)
 @pytest.mark.parametrize("group", ["", " ", " Ops", "Ops ", 7, None])
 def test_a_scoped_map_refuses_a_group_key_naming_its_own_field(field, group):
     message = refusal(lambda: rules.check_scoped_role_bindings({group: {"team-a": "admin"}}, field=field))
-    assert message == f"{field}: {group!r} is not an Okta group name or id (empty or padded with spaces)"
+    assert message == (f"{field}: {group!r} is not an Okta group name or id (empty, padded with spaces, or longer "
+                       "than 255 characters)")
 
 
 @pytest.mark.parametrize("field", SCOPED)

@@ -95,7 +95,7 @@ def test_config_timeout_that_is_not_positive_names_the_key_and_the_fix():
               "verifyLoginTimeout": "-5"}, stack="dev", okta={"orgName": "acme"})
     [(key, message, fix)] = raised.value.problems
     assert key == "kubesphere-okta:verifyLoginTimeout" and "positive number of seconds" in message
-    assert fix == "pulumi config set kubesphere-okta:verifyLoginTimeout 900"
+    assert fix == "pulumi config rm kubesphere-okta:verifyLoginTimeout"  # the default, 900, applies
 
 
 @pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parent.parent.glob("Pulumi.*.yaml")), ids=lambda p: p.name)

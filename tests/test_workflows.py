@@ -150,7 +150,7 @@ def test_every_pull_request_runs_make_test():
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
 
 
-def _secrets_check(tmp_path: Path, **env: str) -> tuple[str, str]:
+def _secrets_check(tmp_path: Path, **env: str) -> tuple[int, str, str]:
     output = tmp_path / "github_output"
     output.write_text("")
     done = subprocess.run(
@@ -158,27 +158,58 @@ def _secrets_check(tmp_path: Path, **env: str) -> tuple[str, str]:
         env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output), "STACK": "prod", **env},
         capture_output=True, text=True, timeout=30,
     )
-    assert done.returncode == 0, done.stderr
-    return output.read_text(), done.stdout
+    return done.returncode, output.read_text(), done.stdout
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash, as the GitHub runner has")
-def test_a_preview_without_the_stacks_secrets_is_skipped_with_a_notice(tmp_path):
-    everything = {"KUBECONFIG_CONTENT": "apiVersion: v1", "OKTA_API_TOKEN": "token-value",
-                  "PULUMI_CONFIG_PASSPHRASE": "passphrase-value"}
-    assert _secrets_check(tmp_path, **everything) == ("available=true\n", "")
-    output, stdout = _secrets_check(tmp_path)  # a fork's pull request: no secret at all
-    assert output == "available=false\n"
-    assert stdout.startswith("::notice title=Preview of prod skipped::")
-    assert "KUBECONFIG_PROD" in stdout and "OKTA_API_TOKEN_PROD" in stdout
-    output, stdout = _secrets_check(tmp_path, **{**everything, "KUBECONFIG_CONTENT": ""})
-    assert output == "available=false\n" and "KUBECONFIG_PROD" in stdout and "OKTA_API_TOKEN" not in stdout
+EVERYTHING = {"KUBECONFIG_CONTENT": "apiVersion: v1", "OKTA_API_TOKEN": "token-value",
+              "PULUMI_CONFIG_PASSPHRASE": "passphrase-value"}
+needs_bash = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash, as the GitHub runner has")
+
+
+@needs_bash
+@pytest.mark.parametrize("mode", ["preview", "drift"])
+def test_a_run_with_the_stacks_secrets_goes_ahead(tmp_path, mode):
+    assert _secrets_check(tmp_path, MODE=mode, **EVERYTHING) == (0, "available=true\n", "")
+
+
+@needs_bash
+@pytest.mark.parametrize("env", [{}, {"FORK": "true"}, {"SKIP_FORKS": "true"}, {"FORK": "false", "SKIP_FORKS": "true"}])
+def test_a_required_preview_that_could_not_preview_fails(tmp_path, env):
+    code, output, stdout = _secrets_check(tmp_path, MODE="preview", **env)
+    assert code == 1 and output == "available=false\n"
+    assert stdout.startswith("::error title=Preview of prod not run::")
+    assert "KUBECONFIG_PROD" in stdout and "OKTA_API_TOKEN_PROD" in stdout and "PREVIEW_SKIP_FORKS" in stdout
+    code, _, stdout = _secrets_check(tmp_path, MODE="preview", **{**EVERYTHING, "KUBECONFIG_CONTENT": ""}, **env)
+    assert code == 1 and "KUBECONFIG_PROD" in stdout and "OKTA_API_TOKEN" not in stdout
     assert "token-value" not in stdout and "passphrase-value" not in stdout
+
+
+@needs_bash
+def test_a_fork_is_skipped_with_a_notice_only_where_the_repository_opted_in(tmp_path):
+    code, output, stdout = _secrets_check(tmp_path, MODE="preview", FORK="true", SKIP_FORKS="true")
+    assert code == 0 and output == "available=false\n"
+    assert stdout.startswith("::notice title=Preview of prod skipped (fork)::") and "WITHOUT a preview" in stdout
+    docs = (ROOT / "docs" / "review-loop.md").read_text()
+    assert "PREVIEW_SKIP_FORKS" in docs
+
+
+@needs_bash
+def test_drift_without_secrets_skips_cleanly(tmp_path):
+    code, output, stdout = _secrets_check(tmp_path, MODE="drift")
+    assert code == 0 and output == "available=false\n"
+    assert stdout.startswith("::notice title=Drift check of prod skipped::") and "no issue is opened" in stdout
+    workflow = load_workflow(WORKFLOWS / "drift.yml")
+    for job_id, job, _ in pulumi_steps(workflow):
+        steps = job["steps"]
+        check = next(i for i, s in enumerate(steps) if s.get("id") == "secrets")
+        assert steps[check]["env"]["MODE"] == "drift"
+        for step in steps[check + 1:]:  # skipped without secrets; the issue step only after a failure
+            assert step.get("if") in ("steps.secrets.outputs.available == 'true'", "failure()"), (job_id, step)
 
 
 def test_preview_steps_that_need_secrets_run_only_when_they_are_available():
     workflow = load_workflow(WORKFLOWS / "preview.yml")
-    for job_id, job in workflow["jobs"].items():
+    for job_id, job, _ in pulumi_steps(workflow):
         steps = job["steps"]
         check = next(i for i, s in enumerate(steps) if s.get("id") == "secrets")
         assert "stack-secrets-available.sh" in steps[check]["run"]
@@ -263,3 +294,85 @@ def test_nightly_drift_check_expects_no_changes_and_reports_failures():
         assert job["strategy"]["fail-fast"] is False
         after = job["steps"][job["steps"].index(step) + 1:]
         assert any(s.get("if") == "failure()" and "gh issue" in s.get("run", "") for s in after)
+
+
+def all_jobs():
+    for path in workflow_files():
+        for job_id, job in load_workflow(path)["jobs"].items():
+            yield path.name, job_id, job
+
+
+def test_every_job_has_a_timeout():
+    missing = [f"{name}:{job_id}" for name, job_id, job in all_jobs()
+               if not isinstance(job.get("timeout-minutes"), int) or not 0 < job["timeout-minutes"] <= 60]
+    assert missing == []
+
+
+#: The jobs that touch a stack: each joins the stack's one concurrency group.
+STACK_WORKFLOWS = ("preview.yml", "deploy.yml", "drift.yml", "sync.yml")
+
+
+def stack_jobs():
+    for name in STACK_WORKFLOWS:
+        workflow = load_workflow(WORKFLOWS / name)
+        for job_id, job in workflow["jobs"].items():
+            steps = job.get("steps") or []
+            if any(PULUMI_ACTION_REF.match(str(s.get("uses", ""))) for s in steps):
+                yield name, job_id, job
+
+
+PULUMI_ACTION_REF = re.compile(r"^pulumi/actions@")
+
+
+def test_preview_deploy_drift_and_sync_share_one_concurrency_group_per_stack():
+    groups = {}
+    for name, job_id, job in stack_jobs():
+        concurrency = job.get("concurrency") or {}
+        stacks = (job.get("strategy") or {}).get("matrix", {}).get("stack") or [job_id]
+        expected = "pulumi-${{ matrix.stack }}" if "strategy" in job else f"pulumi-{job_id}"
+        assert concurrency.get("group") == expected, (name, job_id)
+        assert concurrency.get("cancel-in-progress") is False, (name, job_id)
+        for stack in stacks:
+            groups.setdefault(stack, set()).add(name)
+    assert all(set(STACK_WORKFLOWS) - {"sync.yml"} <= workflows for workflows in groups.values()), groups
+    docs = (ROOT / "docs" / "review-loop.md").read_text()
+    assert "pulumi-<stack>" in docs and "sync.yml" in docs
+
+
+def test_jobs_that_join_a_deploys_group_first_make_sure_no_deploy_is_waiting():
+    for name in ("preview.yml", "drift.yml"):
+        workflow = load_workflow(WORKFLOWS / name)
+        gate = workflow["jobs"]["deploy-idle"]
+        assert any("deploy-idle.sh" in s.get("run", "") for s in gate["steps"])
+        for job_id, job in workflow["jobs"].items():
+            if job_id != "deploy-idle":
+                assert job["needs"] == "deploy-idle", (name, job_id)
+
+
+def test_the_pulumi_cli_version_is_pinned_once_and_documented():
+    versions = set()
+    for path in workflow_files():
+        for job_id, _, step in pulumi_steps(load_workflow(path)):
+            version = str((step.get("with") or {}).get("pulumi-version", ""))
+            assert re.fullmatch(r"\d+\.\d+\.\d+", version), (path.name, job_id, version)
+            versions.add(version)
+    assert len(versions) == 1
+    assert f"pulumi-version: {versions.pop()}" in (ROOT / "docs" / "review-loop.md").read_text()
+
+
+def test_previews_and_drift_checks_run_with_read_only_credentials_of_their_own_environment():
+    deploy_environments = {job["environment"] for job in load_workflow(WORKFLOWS / "deploy.yml")["jobs"].values()}
+    for name, environment in (("preview.yml", "preview"), ("drift.yml", "drift")):
+        for job_id, job, _ in pulumi_steps(load_workflow(WORKFLOWS / name)):
+            assert job.get("environment") == environment, (name, job_id)
+            assert environment not in deploy_environments
+    docs = (ROOT / "docs" / "review-loop.md").read_text()
+    assert "environment `preview`" in docs and "environment `drift`" in docs and "**both are required**" in docs
+    assert "read-only credentials" in docs
+
+
+def test_a_preview_that_waited_in_vain_for_a_deploy_fails():
+    workflow = load_workflow(WORKFLOWS / "preview.yml")
+    for job_id, job, _ in pulumi_steps(workflow):
+        first = job["steps"][0]
+        assert first["if"] == "needs.deploy-idle.outputs.idle != 'true'" and "exit 1" in first["run"], job_id

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Can this run preview stack $STACK? Pull requests from forks, and repositories that have not set
-# every secret yet, get none: then the preview is skipped with a notice instead of failing.
-# Reads STACK, KUBECONFIG_CONTENT, OKTA_API_TOKEN, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE;
-# writes available=true|false to $GITHUB_OUTPUT. Never prints a secret's value.
+# Can this run reach stack $STACK? It needs the stack's kubeconfig, an Okta token and the state
+# backend's credentials. Writes available=true|false to $GITHUB_OUTPUT; never prints a secret's value.
+#
+# Without them (MODE decides, docs/review-loop.md):
+#   MODE=preview: the required `preview (<stack>)` check FAILS: a check that previewed nothing must not
+#     pass. Only a pull request from a fork (FORK=true) whose repository opted in with the variable
+#     PREVIEW_SKIP_FORKS=true is skipped, with a notice, instead.
+#   MODE=drift: the nightly check skips the stack with a notice (a new repository has no secrets yet):
+#     no failure, no drift issue.
+# Reads STACK, MODE, FORK, SKIP_FORKS, KUBECONFIG_CONTENT, OKTA_API_TOKEN, PULUMI_ACCESS_TOKEN,
+# PULUMI_CONFIG_PASSPHRASE.
 set -euo pipefail
 upper="${STACK^^}"
 missing=()
@@ -14,5 +21,24 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 list="$(printf '%s; ' "${missing[@]}")"
-echo "::notice title=Preview of ${STACK} skipped::This run has no ${list%; } (pull requests from forks get no secrets; a new repository may not have set them yet). Nothing was previewed for ${STACK}; see docs/review-loop.md."
-echo "available=false" >> "$GITHUB_OUTPUT"
+list="${list%; }"
+case "${MODE:-preview}" in
+  drift)
+    echo "::notice title=Drift check of ${STACK} skipped::This run has no ${list}: set them (docs/review-loop.md) to check stack ${STACK} for drift. Nothing was checked; no issue is opened."
+    echo "available=false" >> "$GITHUB_OUTPUT"
+    ;;
+  preview)
+    if [ "${FORK:-false}" = "true" ] && [ "${SKIP_FORKS:-}" = "true" ]; then
+      echo "::notice title=Preview of ${STACK} skipped (fork)::Pull requests from forks get no secrets, and this repository set PREVIEW_SKIP_FORKS=true: this check passes WITHOUT a preview. A maintainer previews the change by pushing it to a branch of this repository (docs/review-loop.md)."
+      echo "available=false" >> "$GITHUB_OUTPUT"
+    else
+      echo "::error title=Preview of ${STACK} not run::This run has no ${list}, so stack ${STACK} was not previewed and this required check fails. Set them on the 'preview' environment (docs/review-loop.md); for pull requests from forks, which never get secrets, see PREVIEW_SKIP_FORKS there."
+      echo "available=false" >> "$GITHUB_OUTPUT"
+      exit 1
+    fi
+    ;;
+  *)
+    echo "::error::unknown MODE '${MODE}' (preview or drift)"
+    exit 2
+    ;;
+esac

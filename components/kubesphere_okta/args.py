@@ -188,8 +188,11 @@ _STRUCTURAL = (
 
 def argument_fix(fix: rules.Fix) -> str:
     """A rules.Fix said in the component's own terms: its argument names, Python values."""
+    where = fix.field + "".join(f"[{p!r}]" for p in fix.path)
     if fix.action == "remove":
-        return f"remove {fix.field}"
+        return f"remove {where}" if fix.path else f"remove {fix.field}"
+    if fix.path and fix.action == "set":
+        return f"set {where} = {fix.value!r}"
     if fix.action == "rename":
         return f"rename {fix.field} to {fix.value}"
     if fix.action == "append":

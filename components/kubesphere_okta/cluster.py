@@ -38,7 +38,7 @@ import pulumi
 from . import cluster_binding
 from .cluster_guard import ClusterGuard
 from .identity_provider import V4_NAMESPACE, IdentityProviderSettings, v4_secret_name
-from .rules import is_v4
+from .rules import in_terms, is_v4
 
 
 class KubeSphereCluster:
@@ -60,7 +60,7 @@ class KubeSphereCluster:
         for warning in cluster_binding.default_provider_warnings(
             explicit=self.explicit, cluster_override=pulumi.Config("kubernetes").get("cluster")
         ):
-            pulumi.log.warn(warning, resource=parent)
+            pulumi.log.warn(in_terms(warning), resource=parent)
         if not writes_kubernetes_objects:
             return
         if self.explicit:

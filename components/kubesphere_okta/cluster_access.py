@@ -27,6 +27,9 @@ only inside the functions that need it.
 
 from __future__ import annotations
 
+import base64
+import copy
+import dataclasses
 import json
 import os
 import sys
@@ -34,7 +37,7 @@ import threading
 import time
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from .kubeconfig_loading import KubeconfigError, ResolvedKubeconfig, resolve_kubeconfig
+from .kubeconfig_loading import KubeconfigError, ResolvedKubeconfig, exec_credential, exec_info, id_token_usable, resolve_kubeconfig
 
 #: Total seconds one request to the API server may take (connect, send, answer, body): the real
 #: bound, since the client's own retries are turned off.
@@ -164,6 +167,180 @@ def api_client(kubeconfig: Optional[str], kube_context: Optional[str], resolved:
         ) from None
 
 
+# --- credentials, fetched under the operation's deadline -----------------------------------------
+
+
+def with_credentials(resolved: ResolvedKubeconfig, limit: Callable[[], float], secrets: list[str]) -> ResolvedKubeconfig:
+    """``resolved`` with its user's exec plugin run, or its oidc id-token refreshed, each within
+    ``limit()`` seconds, so the client is given a plain token or certificate and never runs them
+    itself. The client would run an exec plugin with no deadline (a plugin that never exits hangs
+    the operation) and refresh an oidc token with its own retries (4 x 40 s against a silent IdP)."""
+    user = resolved.user_entry
+    if resolved.kubeconfig is None or not (user.get("exec") or _oidc(user)):
+        return resolved
+    if user.get("exec"):
+        credential = _run_exec_plugin(resolved, user["exec"], limit(), secrets)
+    else:
+        credential = {"token": _oidc_id_token(user["auth-provider"].get("config") or {}, limit, secrets, resolved)}
+    fresh = {k: v for k, v in user.items() if k not in ("exec", "auth-provider", "token", "tokenFile")}
+    fresh.update(credential)
+    kubeconfig = copy.deepcopy(resolved.kubeconfig)
+    kubeconfig["users"][0]["user"] = fresh
+    return dataclasses.replace(resolved, kubeconfig=kubeconfig)
+
+
+def _oidc(user: Mapping[str, Any]) -> bool:
+    provider = user.get("auth-provider")
+    return isinstance(provider, Mapping) and provider.get("name") == "oidc"
+
+
+def _run_exec_plugin(resolved: ResolvedKubeconfig, plugin: Mapping[str, Any], seconds: float,
+                     secrets: list[str]) -> dict:
+    """Run the kubeconfig's credential plugin as client-go does (no terminal), killed with its
+    whole process group when it does not finish within ``seconds``."""
+    import signal
+    import subprocess
+
+    command = plugin["command"]
+    what = f"the kubeconfig's credential plugin {command!r} (user {resolved.user!r})"
+    if (plugin.get("interactiveMode") or "IfAvailable") == "Always":
+        raise ClusterAccessError(f"{what} has interactiveMode: Always, and Pulumi runs providers without a terminal: "
+                                 "set it to IfAvailable or Never, or give the kubeconfig a token instead")
+    env = dict(os.environ)
+    env.update({v["name"]: v.get("value") or "" for v in plugin.get("env") or []})
+    env["KUBERNETES_EXEC_INFO"] = exec_info(plugin, resolved.cluster_entry)
+    if seconds <= 0:
+        raise ClusterUnreachable(f"{what} was not started: the operation's deadline had passed. No request was sent "
+                                 f"to the API server at {resolved.server}.")
+    try:
+        process = subprocess.Popen([command, *(plugin.get("args") or [])], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
+    except OSError as error:
+        hint = f" {plugin['installHint'].strip()}" if plugin.get("installHint") else ""
+        raise ClusterAccessError(f"cannot run {what}: {error.strerror or type(error).__name__}.{hint}") from None
+    try:
+        out, err = process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.communicate()
+        raise ClusterUnreachable(
+            f"{what} did not finish within {seconds:g} s and was stopped. No request was sent to the API server at "
+            f"{resolved.server}. Run the plugin by hand: it may be waiting for a login or a network it cannot reach."
+        ) from None
+    if process.returncode != 0:
+        lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+        said = f": {_scrub(lines[-1].strip()[:300], secrets)}" if lines else ""
+        raise ClusterAccessError(f"{what} failed (exit status {process.returncode}){said}. No request was sent to "
+                                 f"the API server at {resolved.server}.")
+    try:
+        return exec_credential(out, plugin)
+    except KubeconfigError as error:
+        raise ClusterAccessError(str(error)) from None
+
+
+def _oidc_id_token(config: Mapping[str, Any], limit: Callable[[], float], secrets: list[str],
+                   resolved: ResolvedKubeconfig) -> str:
+    """The oidc auth provider's id-token as client-go's plugin gets it: the stored one while it
+    is valid, else one refresh (discovery, then the token endpoint), each request bounded."""
+    issuer = (config.get("idp-issuer-url") or "").rstrip("/")
+    what = f"the kubeconfig's oidc auth provider (user {resolved.user!r})"
+    if not issuer or not config.get("client-id"):
+        raise ClusterAccessError(f"{what} needs idp-issuer-url and client-id in its config")
+    try:
+        if id_token_usable(config.get("id-token"), time.time()):
+            return config["id-token"]
+    except KubeconfigError as error:
+        raise ClusterAccessError(f"{what}: {error}") from None
+    refresh_token = config.get("refresh-token")
+    if not refresh_token:
+        raise ClusterAccessError(f"{what} has no valid id-token and no refresh-token to get one: log in again "
+                                 f"(kubectl oidc-login or your IdP's tool)")
+    secrets = secrets + [refresh_token, config.get("client-secret") or ""]
+    context = _idp_tls(config)
+    discovery = _idp_request(f"{issuer}/.well-known/openid-configuration", None, {}, limit(), context, issuer,
+                             resolved.server, secrets)
+    endpoint = discovery.get("token_endpoint") if isinstance(discovery, Mapping) else None
+    if not isinstance(endpoint, str) or not endpoint:
+        raise ClusterAccessError(f"the OpenID provider {issuer} names no token_endpoint in its discovery document")
+    import urllib.parse
+
+    form = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token}).encode()
+    credentials = f"{urllib.parse.quote_plus(config['client-id'])}:{urllib.parse.quote_plus(config.get('client-secret') or '')}"
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+    answer = _idp_request(endpoint, form, headers, limit(), context, issuer, resolved.server, secrets)
+    id_token = answer.get("id_token") if isinstance(answer, Mapping) else None
+    if not isinstance(id_token, str) or not id_token:
+        raise ClusterAccessError(f"the OpenID provider {issuer} refreshed the token without an id_token: request the "
+                                 "openid scope at login")
+    return id_token
+
+
+def _idp_tls(config: Mapping[str, Any]) -> Any:
+    import ssl
+
+    context = ssl.create_default_context(cafile=config.get("idp-certificate-authority") or None)
+    if config.get("idp-certificate-authority-data"):
+        context.load_verify_locations(cadata=base64.b64decode(config["idp-certificate-authority-data"]).decode())
+    return context
+
+
+def _idp_request(url: str, body: Optional[bytes], headers: Mapping[str, str], seconds: float, context: Any,
+                 issuer: str, server: str, secrets: list[str]) -> Any:
+    """One request to the OpenID provider, all of it (connect, answer, body) within ``seconds``."""
+    import urllib.error
+    import urllib.request
+
+    late = (f"the OpenID provider {issuer} (the kubeconfig's oidc auth provider) did not answer within {seconds:g} s, "
+            f"so no token could be refreshed. No request was sent to the API server at {server}.")
+    if seconds <= 0:
+        raise ClusterUnreachable(late)
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST" if body else "GET")
+
+    def fetch(timeout: float) -> Any:
+        with urllib.request.urlopen(request, timeout=timeout, context=context if url.startswith("https") else None) as answer:
+            return json.loads(answer.read().decode("utf-8"))
+
+    try:
+        return _bounded(fetch, seconds)
+    except TimeoutError:
+        raise ClusterUnreachable(late) from None
+    except urllib.error.HTTPError as error:
+        raise ClusterAccessError(f"the OpenID provider {issuer} refused the token refresh: HTTP {error.code}. "
+                                 "Log in again to get a new refresh token.") from None
+    except (OSError, ValueError) as error:
+        raise ClusterUnreachable(_scrub(f"the OpenID provider {issuer} is unreachable ({type(error).__name__}: {error}); "
+                                        f"no request was sent to the API server at {server}.", secrets)) from None
+
+
+def _bounded(run: Callable[[float], Any], seconds: float) -> Any:
+    """``run(seconds)`` in a worker thread, given up (``TimeoutError``) when it has not returned
+    after ``seconds``, whatever the other side does (a server trickling one byte at a time never
+    trips a per-read timeout). The worker is left to end on its own; nothing waits for it."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = run(seconds)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller below
+            box["error"] = error
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(seconds + 0.25)
+    if worker.is_alive():
+        raise TimeoutError(seconds)
+    if "error" in box:
+        error = box["error"]
+        if "Timeout" in type(error).__name__ or isinstance(error, TimeoutError):
+            raise TimeoutError(seconds) from None
+        raise error
+    return box["value"]
+
+
 class Session:
     """One operation's connection to the cluster: a total deadline per request and per operation."""
 
@@ -173,34 +350,29 @@ class Session:
         timeout = props.get("request_timeout")
         self.timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else REQUEST_TIMEOUT_SECONDS
         self.deadline = time.monotonic() + self.timeout * OPERATION_TIMEOUT_REQUESTS
-        self.client = api_client(props.get("kubeconfig"), props.get("kube_context"))
+        resolved = resolve(props.get("kubeconfig"), props.get("kube_context"))
+        self.server = resolved.server
+        # Credential plugins and token refreshes run here, under this operation's deadline, never
+        # inside the client (which would run them without one).
+        resolved = with_credentials(resolved, self._limit, self.secrets)
+        self.client = api_client(props.get("kubeconfig"), props.get("kube_context"), resolved)
         self.server = self.client.configuration.host
 
+    def _limit(self) -> float:
+        """Seconds the next step may take: one request's timeout, within what is left of the operation."""
+        return max(0.0, min(self.timeout, self.deadline - time.monotonic()))
+
     def call(self, what: str, request: Callable[[float], Any]) -> Any:
-        """Run ``request(timeout)`` and give up, whatever the server does, after the deadline."""
+        """Run ``request(timeout)`` and give up, whatever the server does, after the deadline: one
+        request's timeout, within what is left of the operation, for all of it (connect, answer, body)."""
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise ClusterUnreachable(self._late(what, self.timeout * OPERATION_TIMEOUT_REQUESTS))
         limit = min(self.timeout, remaining)
-        box: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                box["value"] = request(limit)
-            except BaseException as error:  # noqa: BLE001 - handed to the caller below
-                box["error"] = error
-
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        worker.join(limit + 0.25)
-        if worker.is_alive():
-            raise ClusterUnreachable(self._late(what, limit))
-        if "error" in box:
-            error = box["error"]
-            if "Timeout" in type(error).__name__ or isinstance(error, TimeoutError):
-                raise ClusterUnreachable(self._late(what, limit)) from None
-            raise error
-        return box["value"]
+        try:
+            return _bounded(request, limit)
+        except TimeoutError:
+            raise ClusterUnreachable(self._late(what, limit)) from None
 
     def _late(self, what: str, seconds: float) -> str:
         return (

@@ -4,8 +4,8 @@ pulumi-kubernetes writes with client-go, so the dynamic providers (guards, 3.x e
 check) must reach the cluster client-go reaches with the same settings, and the Python
 ``kubernetes`` client's own merger does not (with ``KUBECONFIG=a:b`` it lets the LAST file win).
 ``resolve_kubeconfig`` decides it the way pulumi-kubernetes' ``Configure`` does
-(pulumi/pulumi-kubernetes@v4.23.0:provider/pkg/provider/provider.go, ``parseKubeconfigString`` in
-provider/pkg/provider/util.go) with client-go's rules (kubernetes/client-go@v0.33.0:
+(pulumi/pulumi-kubernetes@v4.32.0:provider/pkg/provider/provider.go, ``parseKubeconfigString`` in
+provider/pkg/provider/util.go) with client-go's rules (kubernetes/client-go@v0.35.7:
 tools/clientcmd/loader.go ``ClientConfigLoadingRules.Load``, merged_client_builder.go,
 client_config.go, validation.go):
 
@@ -52,7 +52,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import yaml
 
-#: Where a pod's service account is mounted (kubernetes/client-go@v0.33.0:rest/config.go, InClusterConfig).
+#: Where a pod's service account is mounted (kubernetes/client-go@v0.35.7:rest/config.go, InClusterConfig).
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 SERVICE_ACCOUNT_CA = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 #: The kubeconfig client-go reads when ``KUBECONFIG`` is unset (clientcmd.RecommendedHomeFile).
@@ -465,3 +465,78 @@ def _in_cluster_possible(env: Mapping[str, str], is_file: Callable[[str], bool])
     """client-go's inClusterClientConfig.Possible."""
     return bool(env.get("KUBERNETES_SERVICE_HOST")) and bool(env.get("KUBERNETES_SERVICE_PORT")) \
         and is_file(SERVICE_ACCOUNT_TOKEN)
+
+
+# --- credentials the client cannot be left to fetch (cluster_access runs them under a deadline) ----
+
+#: client-go's oidc auth provider treats an id-token as expired this long before its ``exp``
+#: (kubernetes/client-go@v0.35.7:plugin/pkg/client/auth/oidc/oidc.go, ``expiryDelta``).
+OIDC_EXPIRY_MARGIN_SECONDS = 10.0
+
+
+def exec_info(plugin: Mapping[str, Any], cluster: Mapping[str, Any]) -> str:
+    """``KUBERNETES_EXEC_INFO`` for a credential plugin run without a terminal (client-go's
+    plugin/pkg/client/auth/exec/exec.go): the ExecCredential spec, with the cluster when the
+    plugin asks for it (``provideClusterInfo``)."""
+    import json
+
+    spec: dict[str, Any] = {"interactive": False}
+    if plugin.get("provideClusterInfo"):
+        info = {"server": cluster.get("server") or ""}
+        for ours, theirs in (("tls-server-name", "tls-server-name"), ("insecure-skip-tls-verify", "insecure-skip-tls-verify"),
+                             ("certificate-authority-data", "certificate-authority-data"), ("proxy-url", "proxy-url")):
+            if cluster.get(ours):
+                info[theirs] = cluster[ours]
+        spec["cluster"] = info
+    return json.dumps({"apiVersion": plugin.get("apiVersion"), "kind": "ExecCredential", "spec": spec})
+
+
+def exec_credential(output: bytes, plugin: Mapping[str, Any]) -> dict:
+    """The user fields a credential plugin's answer gives (``token``, or ``client-certificate-data``
+    and ``client-key-data``); raises ``KubeconfigError`` naming the plugin when the answer is not a
+    usable ExecCredential of the plugin's apiVersion."""
+    import json
+
+    command = plugin.get("command")
+    what = f"the kubeconfig's credential plugin {command!r}"
+    try:
+        answer = json.loads(output.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise KubeconfigError(f"{what} printed no ExecCredential JSON: run it by hand to see what it prints") from None
+    if not isinstance(answer, Mapping) or answer.get("kind") != "ExecCredential":
+        raise KubeconfigError(f"{what} printed something other than an ExecCredential (kind: ExecCredential)")
+    if answer.get("apiVersion") != plugin.get("apiVersion"):
+        raise KubeconfigError(f"{what} answered with apiVersion {answer.get('apiVersion')!r}, the kubeconfig asks for "
+                              f"{plugin.get('apiVersion')!r}: make exec.apiVersion match the plugin")
+    status = answer.get("status")
+    if not isinstance(status, Mapping):
+        raise KubeconfigError(f"{what} answered without a status: it gave no credential")
+    token = status.get("token")
+    certificate, key = status.get("clientCertificateData"), status.get("clientKeyData")
+    if isinstance(token, str) and token:
+        return {"token": token}
+    if isinstance(certificate, str) and certificate and isinstance(key, str) and key:
+        return {"client-certificate-data": base64.b64encode(certificate.encode()).decode(),
+                "client-key-data": base64.b64encode(key.encode()).decode()}
+    raise KubeconfigError(f"{what} answered with neither a token nor a client certificate and key")
+
+
+def id_token_usable(id_token: Any, now: float) -> bool:
+    """Whether client-go's oidc auth provider would send ``id_token`` as it is at time ``now`` (Unix
+    seconds): a JWT whose ``exp`` is more than ``OIDC_EXPIRY_MARGIN_SECONDS`` away. Raises
+    ``KubeconfigError`` for a token that is no JWT (client-go fails on it too)."""
+    import json
+
+    if not isinstance(id_token, str) or not id_token:
+        return False
+    parts = id_token.split(".")
+    if len(parts) != 3:
+        raise KubeconfigError("the kubeconfig's oidc id-token is not a JWT: log in again to get a new one")
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        raise KubeconfigError("the kubeconfig's oidc id-token has an unreadable payload: log in again") from None
+    expiry = payload.get("exp") if isinstance(payload, Mapping) else None
+    if isinstance(expiry, bool) or not isinstance(expiry, (int, float)):
+        return False
+    return now + OIDC_EXPIRY_MARGIN_SECONDS < expiry

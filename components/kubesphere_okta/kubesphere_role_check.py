@@ -35,13 +35,9 @@ import pulumi.dynamic
 from . import kubesphere_iam, kubesphere_roles
 from .kubesphere_roles import ClusterView, Reference
 # The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
-from .cluster_access import _contains_unknown, _plain, _warn, api_client
+from .cluster_access import ClusterAccessError, Session, _contains_unknown, _plain, _warn
 from . import cluster_check
 from . import dynamic_registration
-
-#: Per-request timeout (connect, read) in seconds, so a dead API server cannot hang the preview.
-REQUEST_TIMEOUT_SECONDS = (10, 30)
-
 
 class ClusterUnreachable(Exception):
     """The cluster could not be read (see the module docstring: preview warns, up refuses)."""
@@ -59,34 +55,36 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
     """Reads the cluster in ``check``; owns nothing on it."""
 
     @staticmethod
-    def _read(what: str, call, *args, **query) -> Optional[dict]:
-        """One read through the Kubernetes client; None on 404."""
+    def _read(session: Session, what: str, call, *args, **query) -> Optional[dict]:
+        """One read through the Kubernetes client, all of it within the session's deadlines
+        (``cluster_access.Session.call``: a server trickling its answer is cut off); None on 404."""
         from kubernetes.client.exceptions import ApiException
 
         try:
-            return call(*args, _request_timeout=REQUEST_TIMEOUT_SECONDS, **query)
+            return session.call(f"read {what}", lambda timeout: call(*args, _request_timeout=timeout, **query))
         except ApiException as error:
             if error.status == 404:
                 return None
             raise ClusterUnreachable(f"{what}: HTTP {error.status}") from None
+        except ClusterAccessError as error:  # no answer in time
+            raise ClusterUnreachable(str(error)) from None
         except Exception as error:  # connection refused, DNS, TLS
             raise ClusterUnreachable(f"{what}: {type(error).__name__}") from None
 
     def read_cluster(self, props: Mapping[str, Any]) -> ClusterView:
-        from kubernetes import client as k8s
-
         try:
-            api = api_client(props.get("kubeconfig"), props.get("kube_context"))
-        except Exception as error:  # no kubeconfig here, or one that cannot be resolved
-            raise ClusterUnreachable(str(error) or type(error).__name__) from None
+            session = Session(props)  # per-request and per-operation deadlines (request_timeout)
+        except ClusterAccessError as error:  # no kubeconfig here, or its credential plugin failed
+            raise ClusterUnreachable(str(error)) from None
         try:
-            return self._read_view(api, props)
+            return self._read_view(session, props)
         except ClusterUnreachable as error:
-            raise ClusterUnreachable(f"the API server at {api.configuration.host}: {error}") from None
+            raise ClusterUnreachable(f"the API server at {session.server}: {error}") from None
 
-    def _read_view(self, api, props: Mapping[str, Any]) -> ClusterView:
+    def _read_view(self, session, props: Mapping[str, Any]) -> ClusterView:
         from kubernetes import client as k8s
 
+        api = session.client
         custom, core = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api)
         plan = props["read_plan"]
 
@@ -94,10 +92,10 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
             if spec is None:
                 return []
             if namespace is None:
-                found = self._read("/".join(spec), custom.list_cluster_custom_object, *spec)
+                found = self._read(session, "/".join(spec), custom.list_cluster_custom_object, *spec)
             else:
                 group, version, plural = spec
-                found = self._read(f"{namespace}/{plural}", custom.list_namespaced_custom_object, group, version, namespace, plural)
+                found = self._read(session, f"{namespace}/{plural}", custom.list_namespaced_custom_object, group, version, namespace, plural)
             return list((found or {}).get("items") or [])
 
         def name(item: dict) -> str:
@@ -106,19 +104,19 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
         def to_dict(found: Any) -> dict:
             return found if isinstance(found, dict) or found is None else api.sanitize_for_serialization(found)
 
-        read_namespaces = {ns: to_dict(self._read(f"namespace {ns}", core.read_namespace, ns)) for ns in plan["namespaces"]}
+        read_namespaces = {ns: to_dict(self._read(session, f"namespace {ns}", core.read_namespace, ns)) for ns in plan["namespaces"]}
         namespaces = {ns for ns, found in read_namespaces.items() if found is not None}
         workspace_templates = listed(plan.get("workspaces"))
         identity = props.get("identity_read")
         users: list[dict] = []
         if identity:
-            found = self._read("/".join((identity["group"], identity["version"], identity["plural"])),
+            found = self._read(session, "/".join((identity["group"], identity["version"], identity["plural"])),
                                custom.list_cluster_custom_object, identity["group"], identity["version"], identity["plural"],
                                **({"label_selector": identity["label_selector"]} if identity["label_selector"] else {}))
             users = list((found or {}).get("items") or [])
         cluster_role = None
         if plan.get("kubesphere_config"):
-            config_map = to_dict(self._read("configmap kubesphere-config", core.read_namespaced_config_map,
+            config_map = to_dict(self._read(session, "configmap kubesphere-config", core.read_namespaced_config_map,
                                             plan["kubesphere_config"][1], plan["kubesphere_config"][0]))
             cluster_role = multicluster_role(config_map)
         return ClusterView(

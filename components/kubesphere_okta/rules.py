@@ -67,6 +67,8 @@ class Fix:
     ``remove_key`` (the entry at path ``key``, a tuple of keys, inside the mapping field)."""
     value: Any = None
     key: Any = None
+    path: tuple[str | int, ...] = ()
+    """Where inside the field ``set`` or ``remove`` acts: mapping keys and list indexes, outermost first."""
 
 
 class Problem(tuple):
@@ -81,11 +83,55 @@ class Problem(tuple):
 
 
 class RuleError(ValueError):
-    """A check's error, with the corrected value when the check knows it (``suggestion``)."""
+    """A check's error, with the corrected value when the check knows it (``suggestion``), or the
+    changes that resolve it (``fixes``, relative to the checked field: ``Fix.field`` is ignored)."""
 
-    def __init__(self, message: str, suggestion: Any = None):
+    def __init__(self, message: str, suggestion: Any = None, fixes: Sequence[Fix] = ()):
         super().__init__(message)
         self.suggestion = suggestion
+        self.fixes = tuple(fixes)
+
+
+#: Values only the user knows: fixes carry these where a value belongs, and every check refuses them
+#: (none is a URL, a version, a DNS name or a role), so a fix applied without editing never plans.
+PLACEHOLDER = re.compile(r"^<[^<>]+>$")
+CONSOLE_URL_PLACEHOLDER = "<your KubeSphere console URL>"
+VERSION_PLACEHOLDER = "<your KubeSphere version: 3.2, 3.3, 3.4 or 4.1>"
+GROUP_PLACEHOLDER = "<Okta group>"
+GROUP_ID_PLACEHOLDER = "<Okta group id 00g...>"
+
+
+def is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and PLACEHOLDER.fullmatch(value) is not None
+
+
+def dns_label(text: Any, *, max_length: int = 63) -> str | None:
+    """The DNS-1123 label a name was meant to be (``Team_A`` -> ``team-a``), or None when nothing is left."""
+    if not isinstance(text, str):
+        return None
+    label = re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-")[:max_length].rstrip("-")
+    return label or None
+
+
+def dns_subdomain(text: Any) -> str | None:
+    """A role name (DNS-1123 subdomain) a value was meant to be, or None."""
+    if not isinstance(text, str):
+        return None
+    name = ".".join(p for p in (dns_label(part) for part in text.split(".")) if p)[:253].rstrip("-.")
+    return name or None
+
+
+def closest_choice(value: Any, choices: Sequence[str]) -> str | None:
+    """The allowed value a wrong one was meant to be: same letters ignoring case, else a close spelling."""
+    if not isinstance(value, str):
+        return None
+    folded = {c.lower(): c for c in choices}
+    if value.strip().lower() in folded:
+        return folded[value.strip().lower()]
+    import difflib
+
+    close = difflib.get_close_matches(value.strip().lower(), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
 
 
 #: How the names of settings are said in messages. The component's own words are its argument
@@ -119,23 +165,46 @@ def shown(value: Any) -> str:
 _BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 
 
+#: Texts people mean as booleans that Pulumi's get_bool refuses: the fix spells them true/false.
+_MEANT_BOOLEANS = {"yes": True, "y": True, "on": True, "1": True, "true": True,
+                   "no": False, "n": False, "off": False, "0": False, "false": False}
+
+
+def meant_bool(value: Any, default: bool = True) -> bool:
+    """The boolean a refused switch value meant (``yes``/``off``...), else ``default``."""
+    return _MEANT_BOOLEANS.get(value.strip().lower(), default) if isinstance(value, str) else default
+
+
 def parse_bool(value: Any, *, field: str = "value") -> bool:
     """A boolean setting: a bool, or the text ``pulumi config set`` stores (``true``/``false``)."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value in _BOOLEANS:
         return _BOOLEANS[value]
-    raise RuleError(f"{field} must be true or false, got {shown(value)}")
+    raise RuleError(f"{field} must be true or false, got {shown(value)}", suggestion=meant_bool(value))
 
 
 def check_kubesphere_version(value: Any) -> str:
     text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
     if text not in SUPPORTED_VERSIONS:
-        raise ValueError(
+        raise RuleError(
             f"kubesphere_version must be one of {', '.join(SUPPORTED_VERSIONS)} (got {value!r}); "
-            "3.x keeps identity providers in the ks-installer ClusterConfiguration, 4.1 in a Secret"
+            "3.x keeps identity providers in the ks-installer ClusterConfiguration, 4.1 in a Secret",
+            suggestion=_meant_version(text) or VERSION_PLACEHOLDER,
         )
     return text
+
+
+def _meant_version(text: str | None) -> str | None:
+    """The supported version a release was written as (``v3.4.1`` -> ``3.4``), never another release."""
+    match = re.fullmatch(r"[vV]?(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    if not match:
+        return None
+    minor = f"{int(match.group(1))}.{int(match.group(2))}"
+    if minor in V3_VERSIONS:
+        return minor
+    patch = f"{minor}.{int(match.group(3))}" if match.group(3) else None
+    return patch if patch in SUPPORTED_VERSIONS else minor if minor in SUPPORTED_VERSIONS and not patch else None
 
 
 def check_console_url(value: Any) -> str:
@@ -144,12 +213,14 @@ def check_console_url(value: Any) -> str:
     A trailing slash is dropped so that the redirect URL never holds a double slash.
     """
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("console_url is required: the KubeSphere console's base URL, e.g. https://console.example.com")
+        raise RuleError("console_url is required: the KubeSphere console's base URL, e.g. https://console.example.com",
+                        suggestion=CONSOLE_URL_PLACEHOLDER)
     _refuse_control_characters(value.strip(), "console_url")
     parts = urlsplit(value.strip())
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
-        raise ValueError(f"console_url must be an absolute https URL such as https://console.example.com (got {shown(value)})")
+        raise RuleError(f"console_url must be an absolute https URL such as https://console.example.com (got {shown(value)})",
+                        suggestion=_with_https(value.strip(), check_console_url))
     if parts.scheme == "http" and host not in _LOCAL_HOSTS:
         raise RuleError(
             f"console_url must use https (got {shown(value)}): Okta refuses plain-http redirect URIs "
@@ -164,6 +235,16 @@ def check_console_url(value: Any) -> str:
             suggestion=None if "*" in plain else plain,
         )
     return value.strip().rstrip("/")
+
+
+def _with_https(value: str, check: Callable[[Any], Any]) -> str | None:
+    """``https://`` + a URL written without its scheme (``acme.okta.com``), when that is a valid value."""
+    if "://" in value or not re.match(r"[A-Za-z0-9]", value):
+        return None
+    try:
+        return check("https://" + value)
+    except ValueError:
+        return None
 
 
 def _refuse_control_characters(value: str, field: str) -> None:
@@ -193,7 +274,8 @@ def check_issuer(value: Any) -> str:
         )
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname:
-        raise ValueError(f"issuer must be an https URL such as https://example.okta.com (got {shown(value)})")
+        raise RuleError(f"issuer must be an https URL such as https://example.okta.com (got {shown(value)})",
+                        suggestion=_with_https(value, check_issuer))
     if "?" in value or "#" in value or "@" in parts.netloc:  # even empty ones (see check_console_url)
         raise ValueError(f"issuer must not carry a query, fragment or credentials (got {shown(value)})")
     if parts.path not in ("",) and not re.fullmatch(r"/oauth2/[A-Za-z0-9]+", parts.path):
@@ -218,21 +300,25 @@ def check_provider_name(value: Any) -> str:
 
 def check_mapping_method(value: Any) -> str:
     if value not in MAPPING_METHODS:
-        raise ValueError(
+        raise RuleError(
             f"mapping_method must be 'auto' (KubeSphere creates the user at first login) or "
-            f"'lookup' (the user must already exist), got {value!r}"
+            f"'lookup' (the user must already exist), got {value!r}", suggestion=closest_choice(value, MAPPING_METHODS),
         )
     return value
 
 
 def check_scopes(value: Any) -> list[str]:
     """Scopes in order, without duplicates, ``openid`` always first (no id_token without it)."""
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError(f"scopes must be a list of scope names such as [openid, email, profile], got {value!r}")
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise _not_a_list("scopes", value, "scope names",
+                          lambda s: s.strip() if isinstance(s, str) and _SCOPE.fullmatch(s.strip()) else None)
     scopes: list[str] = []
-    for scope in value:
+    items = list(value)
+    for scope in items:
         if not isinstance(scope, str) or not _SCOPE.fullmatch(scope):
-            raise ValueError(f"scopes: {scope!r} is not a valid OAuth scope name (no spaces or quotes)")
+            raise RuleError(f"scopes: {scope!r} is not a valid OAuth scope name (no spaces or quotes)",
+                            fixes=_bad_items("scopes", items, lambda s: s if isinstance(s, str) and _SCOPE.fullmatch(s) else
+                                             s.strip() if isinstance(s, str) and _SCOPE.fullmatch(s.strip()) else None))
         if scope not in scopes:
             scopes.append(scope)
     if "openid" in scopes:
@@ -258,23 +344,83 @@ def check_go_duration(value: Any, *, field: str) -> str:
     return value
 
 
+def _not_a_list(field: str, value: Any, what: str, meant: Callable[[Any], Any] = lambda item: item,
+                placeholder: str | None = None) -> RuleError:
+    """A single value (or a mapping) where a list belongs: the fix makes it the list's items, each as
+    ``meant`` reads it (an item that means nothing becomes ``placeholder``, or is left out)."""
+    if isinstance(value, str) and value.strip():
+        given = [value]
+    elif isinstance(value, Mapping):
+        given = [k for k in value if isinstance(k, str)] or [v for v in value.values() if isinstance(v, str)]
+    else:
+        given = []
+    items = list(dict.fromkeys(m if m is not None else placeholder for m in map(meant, given)))
+    items = [item for item in items if item is not None]
+    shape = "[" + ", ".join(items) + "]" if items else "[...]"
+    fixes = [Fix(field, "remove")] + [Fix(field, "set", item, path=(i,)) for i, item in enumerate(items)]
+    return RuleError(f"{field} must be a list of {what}, e.g. {shape}, got {shown(value)}", fixes=fixes)
+
+
+def _bad_items(field: str, items: list[Any], meant: Callable[[Any], Any], placeholder: str | None = None) -> list[Fix]:
+    """Per-index fixes for the bad items of a list, highest index first so that a removal shifts
+    no index a later fix names. ``meant(item)`` is the good item or None (then the placeholder, or removal)."""
+    decisions: list[Fix | None] = []
+    seen: set[Any] = set()
+    for index, item in enumerate(items):  # an item the same as an earlier one's good value is dropped
+        good = meant(item)
+        if good is None:
+            decisions.append(Fix(field, "set", placeholder, path=(index,)) if placeholder is not None
+                             else Fix(field, "remove", path=(index,)))
+        elif good in seen:
+            decisions.append(Fix(field, "remove", path=(index,)))
+        else:
+            seen.add(good)
+            decisions.append(Fix(field, "set", good, path=(index,)) if good != item else None)
+    fixes = [fix for fix in reversed(decisions) if fix is not None]
+    return fixes
+
+
+#: Okta refuses a group name longer than this: "Minimum length of one character and maximum length of 255
+#: characters" (Okta's documentation of a group's Name, help.okta.com Workflows connector reference, Create Group).
+OKTA_GROUP_NAME_MAX = 255
+
+
 def check_group_ids(value: Any) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError(f"group_ids must be a list of Okta group ids (00g...), got {value!r}")
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise _not_a_list("group_ids", value, "Okta group ids (00g...)",
+                          lambda g: g.strip() if isinstance(g, str) and _OKTA_GROUP_ID.fullmatch(g.strip()) else None,
+                          GROUP_ID_PLACEHOLDER)
     ids = list(value)
     bad = [gid for gid in ids if not isinstance(gid, str) or not _OKTA_GROUP_ID.fullmatch(gid)]
     if bad:
-        raise ValueError(f"group_ids: {', '.join(map(repr, bad))} not an Okta group id (20 characters starting with 00g)")
+        fixed = _bad_items("group_ids", ids, lambda g: g.strip() if isinstance(g, str) and _OKTA_GROUP_ID.fullmatch(g.strip())
+                           else g if isinstance(g, str) and _OKTA_GROUP_ID.fullmatch(g) else None, GROUP_ID_PLACEHOLDER)
+        raise RuleError(f"group_ids: {', '.join(map(repr, bad))} not an Okta group id (20 characters starting with 00g)",
+                        fixes=fixed)
     return list(dict.fromkeys(ids))
 
 
+def _group_name(name: Any) -> str | None:
+    """The group name an entry means: itself trimmed, or the text of a number YAML made of it (``0x1F``
+    reaches the program as 31); None when there is none."""
+    if isinstance(name, (int, float)) and not isinstance(name, bool):
+        name = str(name)
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > OKTA_GROUP_NAME_MAX:
+        return None
+    return name.strip()
+
+
 def check_group_names(value: Any) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError(f"group_names must be a list of Okta group names, got {value!r}")
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise _not_a_list("group_names", value, "Okta group names", _group_name)
     names = list(value)
-    bad = [n for n in names if not isinstance(n, str) or not n.strip() or n != n.strip()]
+    bad = [n for n in names if not isinstance(n, str) or _group_name(n) != n]
     if bad:
-        raise ValueError(f"group_names: {', '.join(map(repr, bad))} not a group name (empty or padded with spaces)")
+        raise RuleError(
+            f"group_names: {', '.join(shown(n) if not isinstance(n, str) or len(n) <= 80 else repr(n[:60] + '...') for n in bad)} "
+            f"not a group name (empty, padded with spaces, or longer than Okta's {OKTA_GROUP_NAME_MAX} characters)",
+            fixes=_bad_items("group_names", names, _group_name),
+        )
     return list(dict.fromkeys(names))
 
 
@@ -312,9 +458,10 @@ def custom_issuer(org_issuer_url: str, authorization_server_id: str) -> str:
 
 def check_username_format(value: Any) -> str:
     if value not in USERNAME_FORMATS:
-        raise ValueError(
+        raise RuleError(
             f"username_format must be 'okta-login' (Okta's default: the login, usually an email address) "
-            f"or 'dns-safe' (a name KubeSphere accepts, e.g. jane.doe@acme.com -> jane.doe.acme.com), got {value!r}"
+            f"or 'dns-safe' (a name KubeSphere accepts, e.g. jane.doe@acme.com -> jane.doe.acme.com), got {value!r}",
+            suggestion=closest_choice(value, USERNAME_FORMATS),
         )
     return value
 
@@ -328,23 +475,82 @@ def check_authorization_server_id(value: Any) -> str:
     return value
 
 
+def _pairs_of(value: Any) -> list[tuple[Any, Any]]:
+    """The (group, value) pairs a wrongly shaped role map holds: a list of one-entry mappings
+    ([{Admins: platform-admin}]) is read as the mapping it was meant to be."""
+    if isinstance(value, Mapping):
+        return list(value.items())
+    if isinstance(value, list):
+        return [pair for item in value if isinstance(item, Mapping) for pair in item.items()]
+    return []
+
+
+def _role_map_shape(field: str, value: Any, example: str, placeholder_value: Any, head: str) -> RuleError:
+    """A role map that is not a mapping: its entries as the mapping they were meant to be, with the user's names."""
+    pairs = _pairs_of(value)
+    fixes = [Fix(field, "remove")]
+    if pairs:
+        for group, target in pairs:
+            if isinstance(target, Mapping):
+                fixes += [Fix(field, "set", role, path=(str(group), str(t))) for t, role in target.items()]
+            else:
+                fixes.append(Fix(field, "set", target, path=(str(group),)) if not isinstance(placeholder_value, tuple)
+                             else Fix(field, "set", target, path=(str(group), placeholder_value[0])))
+        shape = "{" + ", ".join(f"{g}: {t}" for g, t in pairs) + "}"
+    else:
+        roles = value if isinstance(value, list) else [value]
+        for role in [r for r in roles if isinstance(r, str)] or [None]:
+            if isinstance(placeholder_value, tuple):
+                fixes.append(Fix(field, "set", role or placeholder_value[1], path=(GROUP_PLACEHOLDER, placeholder_value[0])))
+            else:
+                fixes.append(Fix(field, "set", role or placeholder_value, path=(GROUP_PLACEHOLDER,)))
+        shape = example
+    return RuleError(f"{field} must map Okta groups (name or 00g... id) to {head}, e.g. {shape}, got {shown(value)}",
+                     fixes=fixes)
+
+
+def _group_key_problem(field: str, group: Any, entry: Any) -> tuple[str, list[Fix]] | None:
+    """A group key that is empty or padded: the fix moves its entry to the trimmed name (or drops it)."""
+    if isinstance(group, str) and group.strip() and group == group.strip() and len(group) <= OKTA_GROUP_NAME_MAX:
+        return None
+    fixes = [Fix(field, "remove", path=(str(group),))]
+    good = _group_name(group)
+    if good is not None:
+        if isinstance(entry, Mapping):
+            fixes += [Fix(field, "set", role, path=(good, str(t))) for t, role in entry.items()]
+        else:
+            fixes.append(Fix(field, "set", entry, path=(good,)))
+    return (f"{field}: {shown(group)} is not an Okta group name or id (empty, padded with spaces, or longer than "
+            f"{OKTA_GROUP_NAME_MAX} characters)", fixes)
+
+
+def _raise_all(found: list[tuple[str, list[Fix]]]) -> None:
+    if found:
+        raise RuleError("; ".join(m for m, _ in found), fixes=[f for _, fixes in found for f in fixes])
+
+
 def check_role_bindings(value: Any) -> list[tuple[str, str]]:
     """(group, role) pairs in the order given: the first matching group decides a user's role."""
     if not isinstance(value, Mapping):
-        raise ValueError(
-            "role_bindings must map Okta groups (name or 00g... id) to KubeSphere global roles, e.g. "
-            f"{{'KubeSphere Admins': 'platform-admin'}}, got {value!r}"
-        )
+        raise _role_map_shape("role_bindings", value, "{'KubeSphere Admins': 'platform-admin'}", "<global role>",
+                              "KubeSphere global roles")
+    found: list[tuple[str, list[Fix]]] = []
     pairs: list[tuple[str, str]] = []
     for group, role in value.items():
-        if not isinstance(group, str) or not group.strip() or group != group.strip():
-            raise ValueError(f"role_bindings: {group!r} is not an Okta group name or id (empty or padded with spaces)")
+        bad_group = _group_key_problem("role_bindings", group, role)
+        if bad_group:
+            found.append(bad_group)
+            continue
         if not isinstance(role, str) or not is_kubesphere_username(role):
-            raise ValueError(
+            meant = dns_subdomain(role) if isinstance(role, str) else None
+            found.append((
                 f"role_bindings: role {role!r} for group {group!r} is not a KubeSphere global role name "
-                "(lower-case DNS-1123, at most 63 characters, e.g. platform-admin, platform-regular)"
-            )
+                "(lower-case DNS-1123, at most 63 characters, e.g. platform-admin, platform-regular)",
+                [Fix("role_bindings", "set", meant if meant and is_kubesphere_username(meant) else "<global role>", path=(group,))],
+            ))
+            continue
         pairs.append((group, role))
+    _raise_all(found)
     return pairs
 
 
@@ -372,55 +578,104 @@ def check_scoped_role_bindings(value: Any, *, field: str) -> list[tuple[str, lis
     role}, as (group, [(target, role)]) in the order given (the first group a member is in wins)."""
     what, roles = SCOPED_ROLE_MAPS[field]
     example = "{'KS Team A': {'team-a': 'regular'}}" if what == "workspace" else "{'KS Team A': {'team-a-dev': 'operator'}}"
+    target_placeholder, role_placeholder = f"<{what}>", f"<{what.replace('namespace', 'project')} role>"
     if not isinstance(value, Mapping):
-        raise ValueError(f"{field} must map Okta groups (name or 00g... id) to {{{what}: role}}, e.g. {example}, got {value!r}")
+        raise _role_map_shape(field, value, example, (target_placeholder, role_placeholder), f"{{{what}: role}}")
+    found: list[tuple[str, list[Fix]]] = []
     pairs: list[tuple[str, list[tuple[str, str]]]] = []
     for group, targets in value.items():
-        _check_group_key(field, group)
+        bad_group = _group_key_problem(field, group, targets)
+        if bad_group:
+            found.append(bad_group)
+            continue
         if not isinstance(targets, Mapping) or not targets:
-            raise ValueError(f"{field}: group {group!r} must map to a non-empty {{{what}: role}} mapping, e.g. {example}, got {targets!r}")
+            fixes = [Fix(field, "remove", path=(group,))]
+            if isinstance(targets, str):  # a role where the {what: role} mapping belongs
+                fixes.append(Fix(field, "set", targets if _is_role_name(targets) else role_placeholder,
+                                 path=(group, target_placeholder)))
+                shape = f"{{{group}: {{{target_placeholder}: {targets}}}}}"
+            elif isinstance(targets, list):  # a list of workspaces or of {what: role} mappings
+                entries = _pairs_of(targets) or [(t, role_placeholder) for t in targets if isinstance(t, str)]
+                fixes += [Fix(field, "set", r, path=(group, dns_label(t) or target_placeholder)) for t, r in entries]
+                shape = f"{{{group}: {{{', '.join(f'{dns_label(t) or target_placeholder}: {r}' for t, r in entries)}}}}}"
+            else:
+                shape = f"{{{group}: {{{target_placeholder}: {role_placeholder}}}}}"
+            found.append((f"{field}: group {group!r} must map to a non-empty {{{what}: role}} mapping, e.g. {shape}, "
+                          f"got {shown(targets)}", fixes))
+            continue
         checked: list[tuple[str, str]] = []
         for target, role in targets.items():
             if not isinstance(target, str) or len(target) > 63 or not _DNS1123_LABEL.fullmatch(target):
-                raise ValueError(
+                meant = dns_label(target)
+                found.append((
                     f"{field}: {target!r} (group {group!r}) is not a KubeSphere {what} name (lower-case DNS-1123 "
-                    "label: letters, digits and '-', at most 63 characters)"
-                )
+                    "label: letters, digits and '-', at most 63 characters)",
+                    [Fix(field, "remove", path=(group, str(target))),
+                     Fix(field, "set", role if _is_role_name(role) else role_placeholder,
+                         path=(group, meant if meant and meant not in targets else target_placeholder))],
+                ))
+                continue
             if not _is_role_name(role):
-                raise ValueError(f"{field}: role {role!r} for {what} {target!r} (group {group!r}) is not a role name ({roles})")
+                meant = dns_subdomain(role)
+                found.append((f"{field}: role {role!r} for {what} {target!r} (group {group!r}) is not a role name ({roles})",
+                              [Fix(field, "set", meant if _is_role_name(meant) else role_placeholder, path=(group, target))]))
+                continue
             checked.append((target, role))
         pairs.append((group, checked))
+    _raise_all(found)
     return pairs
 
 
 def check_cluster_role_bindings(value: Any) -> list[tuple[str, str]]:
     """``cluster_role_bindings``: Okta group -> cluster role, as (group, role) in the order given."""
     if not isinstance(value, Mapping):
-        raise ValueError(
-            "cluster_role_bindings must map Okta groups (name or 00g... id) to a cluster role, e.g. "
-            f"{{'KS SRE': 'cluster-viewer'}}, got {value!r}"
-        )
+        raise _role_map_shape("cluster_role_bindings", value, "{'KS SRE': 'cluster-viewer'}", "<cluster role>",
+                              "a cluster role")
+    found: list[tuple[str, list[Fix]]] = []
     pairs: list[tuple[str, str]] = []
     for group, role in value.items():
-        _check_group_key("cluster_role_bindings", group)
+        bad_group = _group_key_problem("cluster_role_bindings", group, role)
+        if bad_group:
+            found.append(bad_group)
+            continue
         if not _is_role_name(role):
-            raise ValueError(
+            if isinstance(role, Mapping):  # a per-cluster or {role: ...} map: the one role name it holds
+                named = [r for r in role.values() if _is_role_name(r)] or [r for r in role if _is_role_name(r)]
+                meant = named[0] if len(set(named)) == 1 else None
+                shape = f" (one role for the group, e.g. {{{group}: {meant or '<cluster role>'}}}: the role applies to the cluster the stack writes to)"
+            else:
+                meant, shape = dns_subdomain(role), ""
+            found.append((
                 f"cluster_role_bindings: role {role!r} for group {group!r} is not a cluster role name "
-                "(cluster-admin, cluster-viewer or a custom ClusterRole)"
-            )
+                f"(cluster-admin, cluster-viewer or a custom ClusterRole){shape}",
+                [Fix("cluster_role_bindings", "set", meant if _is_role_name(meant) else "<cluster role>", path=(group,))],
+            ))
+            continue
         pairs.append((group, role))
+    _raise_all(found)
     return pairs
 
 
+def _meant_username(name: Any) -> str | None:
+    """The KubeSphere user name a reserved entry means: itself, or as the dns-safe format derives it."""
+    if isinstance(name, str) and is_kubesphere_username(name):
+        return name
+    from .usernames import mapped_login
+
+    derived = mapped_login(name.strip()) if isinstance(name, str) and name.strip() else None
+    return derived if derived and is_kubesphere_username(derived) else None
+
+
 def check_reserved_usernames(value: Any) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise ValueError(f"reserved_usernames must be a list of KubeSphere user names, got {value!r}")
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise _not_a_list("reserved_usernames", value, "KubeSphere user names", _meant_username)
     names = list(value)
     bad = [n for n in names if not isinstance(n, str) or not is_kubesphere_username(n)]
     if bad:
-        raise ValueError(
+        raise RuleError(
             f"reserved_usernames: {', '.join(map(repr, bad))} can never be a KubeSphere user name "
-            "(lower-case DNS-1123, at most 63 characters), so reserving it protects nothing"
+            "(lower-case DNS-1123, at most 63 characters), so reserving it protects nothing",
+            fixes=_bad_items("reserved_usernames", names, _meant_username),
         )
     return list(dict.fromkeys(names))
 
@@ -511,7 +766,7 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             "group_ids",
             "at least one Okta group must be allowed to use the app (group_ids and/or group_names): "
             "this project never opens the app to everyone in the org",
-            [Fix("group_names", "append", "KubeSphere Users")],
+            [Fix("group_names", "append", GROUP_PLACEHOLDER)],
         ))
     name = values.get("provider_name", DEFAULT_PROVIDER_NAME)
     if is_v4(version) and isinstance(name, str) and len(name) > V4_PROVIDER_NAME_MAX:
@@ -530,6 +785,13 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                     "kubesphere-config, not in the identity provider); remove it",
                     [Fix(field, "remove")],
                 ))
+    if is_v4(version) and values.get("adopt_existing_provider") is True:
+        problems.append(Problem(
+            "adopt_existing_provider",
+            "adopt_existing_provider applies to KubeSphere 3.x only (4.1 keeps each identity provider in its own "
+            "Secret, and KubeSphere refuses a second Secret for our provider name, so there is nothing to adopt); remove it",
+            [Fix("adopt_existing_provider", "remove")],
+        ))
     if values.get("sign_on_policy") is False and values.get("reauthenticate_every") is not None:
         problems.append(Problem(
             "reauthenticate_every",
@@ -577,7 +839,8 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
         role_bindings = values.get(field)
         if not isinstance(role_bindings, Mapping) or not role_bindings:
             continue
-        if values.get("mapping_method") != "lookup":
+        # An invalid mapping_method reports itself; its fix decides, so no second problem for it here.
+        if (values.get("mapping_method") or "auto") == "auto":
             problems.append(Problem(
                 field,
                 f"{field} pre-provisions each member as a KubeSphere User bound to their Okta identity, "
@@ -585,7 +848,10 @@ def _identity_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
                 [Fix("mapping_method", "set", "lookup")],
             ))
         allowed = set(_strings(values.get("group_ids"))) | set(_strings(values.get("group_names")))
-        outside = [g for g in role_bindings if isinstance(g, str) and g not in allowed]
+        lists = [values.get(f) for f in ("group_ids", "group_names") if values.get(f) is not None]
+        # A malformed group list reports itself, and its fix decides which groups are allowed.
+        outside = [] if any(not isinstance(v, list) for v in lists) else [
+            g for g in role_bindings if isinstance(g, str) and _group_name(g) == g and g not in allowed]
         if outside:
             problems.append(Problem(
                 field,
@@ -717,6 +983,9 @@ def integration_warnings(values: Mapping[str, Any]) -> list[str]:
 
 def problem_from_error(field: str, error: ValueError) -> Problem:
     """A failed check as a Problem; the corrected value, when the check knew it, is the fix."""
+    fixes = getattr(error, "fixes", ())
+    if fixes:
+        return Problem(field, str(error), [Fix(field, f.action, f.value, f.key, f.path) for f in fixes])
     suggestion = getattr(error, "suggestion", None)
     return Problem(field, str(error), [Fix(field, "set", suggestion)] if suggestion is not None else [])
 
@@ -741,6 +1010,6 @@ def integration_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     for field in _BOOLEAN_FIELDS:
         if field in values and values[field] is not None and not isinstance(values[field], bool):
             problems.append(Problem(field, f"{field} must be true or false, got {shown(values[field])}",
-                                    [Fix(field, "set", True)]))
+                                    [Fix(field, "set", meant_bool(values[field]))]))
     problems.extend(cross_field_problems(values))
     return problems
