@@ -18,6 +18,7 @@ from pathlib import Path  # noqa: E402
 
 from infra import plan  # noqa: E402
 from bench.workloads import MEMBER_STACK, peak_rss  # noqa: E402
+from kubesphere_okta import membership_model  # noqa: E402
 
 
 def state_bytes(recording) -> int:
@@ -47,7 +48,7 @@ def main(directory: str, report: str) -> int:
         "group_reads": tokens.count(plan.GET_GROUP),
         "member_reads": tokens.count(plan.GET_USERS),
         "resources": len(recording.resources),
-        "users": sum(1 for r in recording.kubesphere_objects() if r.type.endswith(":User")),
+        "users": sum(len(r.inputs.get("users") or {}) for r in recording.of_type(membership_model.USERS_TYPE)),
         "state_bytes": state_bytes(recording),
         "peak_rss": peak_rss(),
     }))

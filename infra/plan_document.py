@@ -344,14 +344,18 @@ _BINDING_SCOPES = {"GlobalRoleBinding": "global", "WorkspaceRoleBinding": "works
 _USER_REFERENCE = "iam.kubesphere.io/user-ref"
 
 
-def declared_bodies(resources: Iterable[PlannedResource]) -> list[dict[str, Any]]:
+def declared_bodies(resources: Iterable[PlannedResource], objects: Iterable[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Every KubeSphere object body the plan declares: a pulumi-kubernetes resource's inputs, or
-    each member of a keyed membership resource (``membership_model.declared_objects``)."""
+    each member of a keyed membership resource (``membership_model.declared_objects``, or the
+    document's ``objects`` when given: already expanded)."""
     bodies: list[dict[str, Any]] = []
     for r in resources:
         if r.type.startswith("kubernetes:") and isinstance(r.inputs, Mapping):
             bodies.append(r.inputs)
-        bodies += membership_model.declared_objects(r.type, r.inputs).values()
+        elif objects is None:
+            bodies += membership_model.declared_objects(r.type, r.inputs).values()
+    if objects is not None:
+        bodies += [o["inputs"] for o in objects]
     return bodies
 
 
@@ -372,13 +376,14 @@ def membership_changes(before: Iterable[PlannedResource], after: Iterable[Planne
     return lines
 
 
-def role_lines(resources: Iterable[PlannedResource], kept_by_kubesphere: Iterable[Mapping[str, str]] = ()) -> list[str]:
+def role_lines(resources: Iterable[PlannedResource], kept_by_kubesphere: Iterable[Mapping[str, str]] = (),
+               objects: Iterable[Mapping[str, Any]] | None = None) -> list[str]:
     """One line per KubeSphere user: every role the planned bindings give them, by scope
     (``global platform-regular; workspace team-a: team-a-regular; project team-a-dev: operator;
     cluster: cluster-viewer``), users sorted by name."""
     roles: dict[str, list[tuple[int, str]]] = {}
     order = list(_BINDING_SCOPES)
-    for body in declared_bodies(resources):
+    for body in declared_bodies(resources, objects):
         kind = body.get("kind") if isinstance(body, Mapping) else None
         if kind not in _BINDING_SCOPES:
             continue
@@ -419,7 +424,7 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
         summary,
         *_tree_lines(resources, destroy),
     ]
-    granted = role_lines(resources, plan.get("skippedObjects") or [])
+    granted = role_lines(resources, plan.get("skippedObjects") or [], plan.get("objects"))
     if granted:
         heading = (f"KubeSphere roles `pulumi destroy` takes away ({len(granted)} users; Users themselves are kept "
                    "unless pruneUsers):" if destroy else

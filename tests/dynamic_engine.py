@@ -19,7 +19,12 @@ from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 
 def _struct(props: dict):
-    return asyncio.run(rpc.serialize_properties(props, {}))
+    # Not asyncio.run: it would unset the event loop that tests running the mock runtime later use.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 class DynamicProviderProcess:

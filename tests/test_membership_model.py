@@ -199,3 +199,15 @@ def test_a_new_template_rewrites_every_object_that_is_ours():
     assert model.plan(declared("a", "b"), live, "Okta", prune=True).apply == ()
     rewritten = model.plan(declared("a", "b"), live, "Okta", prune=True, rewrite=True)
     assert [(w.key, w.force) for w in rewritten.apply] == [("a", True), ("b", True)]
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.fixed_dictionaries({"user": TEXT, "email": TEXT, "oktaId": TEXT, "role": TEXT, "target": TEXT}),
+       version=st.sampled_from(VERSIONS), scope=st.sampled_from(["users", *model.SCOPES]))
+def test_the_fast_filler_makes_exactly_what_fill_makes(values, version, scope):
+    template = (inputs.user_template(version, "Okta") if scope == "users"
+                else inputs.binding_template(version, scope, "Okta"))
+    assert model.filler(template)(values) == model.fill(template, values)

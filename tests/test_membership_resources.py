@@ -18,8 +18,8 @@ from tests.kubernetes_api_double import KubernetesApiDouble
 VERSION = "3.4"
 
 
-def provider(class_name: str) -> str:
-    return dynamic_registration.serialized_provider(type(membership_resources.portable_provider(class_name)))
+def provider() -> str:
+    return dynamic_registration.serialized_provider(type(membership_resources.portable_provider()))
 
 
 def people(*names: str) -> list[PlannedUser]:
@@ -27,7 +27,7 @@ def people(*names: str) -> list[PlannedUser]:
 
 
 def users_inputs(kubeconfig: str, names, *, prune: bool = False, adopt: bool = False) -> dict:
-    return {"__provider": provider("UsersProvider"), "provider_name": "Okta",
+    return {"__provider": provider(), "provider_name": "Okta",
             "template": inputs.user_template(VERSION, "Okta"), "users": inputs.users_map(people(*names)),
             "prune_users": prune, "kubeconfig": kubeconfig, "kube_context": None, "rebind_cluster": None,
             "adopt": adopt, "request_timeout": 5.0, "cluster": None, "kept": None}
@@ -35,7 +35,7 @@ def users_inputs(kubeconfig: str, names, *, prune: bool = False, adopt: bool = F
 
 def bindings_inputs(kubeconfig: str, names) -> dict:
     maps = inputs.bindings_maps(VERSION, people(*names), [])
-    return {"__provider": provider("RoleBindingsProvider"), "provider_name": "Okta", "scope": "global",
+    return {"__provider": provider(), "provider_name": "Okta", "scope": "global",
             "template": inputs.binding_template(VERSION, "global", "Okta"), "bindings": maps.get("global", {}),
             "kubeconfig": kubeconfig, "kube_context": None, "rebind_cluster": None, "adopt": False,
             "request_timeout": 5.0, "cluster": None, "kept": None}

@@ -16,9 +16,10 @@ providers carry it by value into ``python -m pulumi.dynamic`` (``membership_reso
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 #: The field manager of every write (``metadata.managedFields``, audit logs).
 FIELD_MANAGER = "kubesphere-okta"
@@ -71,18 +72,46 @@ def binding_values(username: str, fields: Mapping[str, Any]) -> dict[str, str]:
     return {"user": username, **{k: str(fields.get(k, "")) for k in BINDING_VALUES}}
 
 
+def filler(template: Mapping[str, Any]) -> Callable[[Mapping[str, str]], dict]:
+    """``fill`` for one template, for many members: the template is serialized once and each member's
+    values are put into the text (JSON-escaped), which the C JSON parser reads back; the same
+    result as ``fill``, about ten times faster (tests/test_membership_model.py checks both agree)."""
+    parts = _PLACEHOLDER.split(json.dumps(_plain_copy(template), separators=(",", ":")))
+    texts, names = parts[0::2], parts[1::2]
+
+    def filled(values: Mapping[str, str]) -> dict:
+        out = [texts[0]]
+        for name, text in zip(names, texts[1:]):
+            out.append(json.dumps(str(values[name]))[1:-1])
+            out.append(text)
+        return json.loads("".join(out))
+
+    return filled
+
+
+def _plain_copy(value: Any) -> Any:
+    """``value`` as plain dicts and lists (a policy pack hands in read-only mapping proxies)."""
+    if isinstance(value, Mapping):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [_plain_copy(v) for v in value]
+    return value
+
+
 def declared_users(template: Mapping[str, Any], users: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
     """Object key -> User body, one per username of ``users``."""
-    bodies = (fill(template, user_values(name, fields)) for name, fields in users.items())
+    make = filler(template)
+    bodies = (make(user_values(name, fields)) for name, fields in users.items())
     return {object_key(body): body for body in bodies}
 
 
 def declared_bindings(template: Mapping[str, Any], bindings: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, dict]:
     """Object key -> binding body, for every binding of every username of ``bindings``."""
+    make = filler(template)
     declared: dict[str, dict] = {}
     for username, objects in bindings.items():
         for key, fields in objects.items():
-            body = fill(template, binding_values(username, fields))
+            body = make(binding_values(username, fields))
             if object_key(body) != key:
                 raise ValueError(f"binding {key!r} of {username!r}: its template makes object {object_key(body)!r}")
             declared[key] = body

@@ -115,9 +115,36 @@ class _Cluster:
 
 
 class MembershipProvider(pulumi.dynamic.ResourceProvider):
-    """The provider of both keyed resources: ``members_key`` says which map the inputs hold."""
+    """The provider of both keyed resources (one class, so a program pickles one provider): the
+    inputs hold ``users`` (``KubeSphereUsers``) or ``bindings`` (``KubeSphereRoleBindings``)."""
 
     members_key = "users"
+
+    @staticmethod
+    def _for(props: Mapping[str, Any]) -> "MembershipProvider":
+        """A provider reading the map ``props`` hold. A new one per operation: the dynamic-provider
+        process shares one instance between resources whose operations run concurrently."""
+        provider = MembershipProvider()
+        provider.members_key = "users" if "users" in _plain(props) else "bindings"
+        return provider
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        return self._for(news)._check(olds, news)
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        return self._for(news)._diff(id_, olds, news)
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        return self._for(props)._create(props)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        return self._for(news)._update(id_, olds, news)
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        return self._for(props)._read(id_, props)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._for(props)._delete(id_, props)
 
     # --- what the inputs declare --------------------------------------------------------------
 
@@ -149,7 +176,7 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
             raise ClusterAccessError(str(error)) from None
         return _Cluster(session), live
 
-    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+    def _check(self, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
         olds_plain, news_plain = _plain(olds or {}), _plain(news)
         if any(_contains_unknown(news_plain.get(k)) for k in (*_CONNECTION, "template", self.members_key)):
             return pulumi.dynamic.CheckResult(news, [])
@@ -174,7 +201,7 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
             _unchecked(failures, recorded, error, self._what(news_plain))
         return pulumi.dynamic.CheckResult(news, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+    def _diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = _plain(olds), _plain(news)
         keys = (self.members_key, "template", "prune_users", "adopt", "provider_name", "kubeconfig", "kube_context")
         changed = _changed(olds, news, keys)
@@ -218,18 +245,18 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
         outs["kept"] = list(result.kept)
         return outs
 
-    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+    def _create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         props = _plain(props)
         identity, result = self._sync(props, props.get("cluster"), "write")
         return pulumi.dynamic.CreateResult(f"{props['provider_name']}/{self._kind(props)}", self._outs(props, identity, result))
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+    def _update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         olds, news = _plain(olds), _plain(news)
         # A new template (another release's labels or shape): apply every object, so fields we no longer declare go.
         identity, result = self._sync(news, olds.get("cluster"), "update", rewrite=olds.get("template") != news.get("template"))
         return pulumi.dynamic.UpdateResult(self._outs(news, identity, result))
 
-    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+    def _read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         props = _plain(props)
         cluster, _live = self._bound({**props, "rebind_cluster": None}, props.get("cluster"), "refresh")
         live = cluster.list(props["template"], self._selector())
@@ -239,17 +266,9 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
                                                  bindings=self.members_key == "bindings")
         return pulumi.dynamic.ReadResult(id_, outs)
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
+    def _delete(self, _id: str, props: dict[str, Any]) -> None:
         props = _plain(props)
         self._sync({**props, "rebind_cluster": None}, props.get("cluster"), "delete", declared={})
-
-
-class UsersProvider(MembershipProvider):
-    members_key = "users"
-
-
-class RoleBindingsProvider(MembershipProvider):
-    members_key = "bindings"
 
 
 def _connection(kubeconfig: Any, kube_context: Any, rebind_cluster: Any, adopt: bool, request_timeout: float) -> dict:
@@ -277,7 +296,7 @@ class KubeSphereUsers(pulumi.dynamic.Resource, module="kubesphere-okta", name="K
         props = {"provider_name": provider_name, "template": template, "users": users, "prune_users": prune_users,
                  **_connection(kubeconfig, kube_context, rebind_cluster, adopt, request_timeout)}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        dynamic_registration.register_dynamic(self, portable_provider("UsersProvider"), name, props, opts)
+        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
 
 
 class KubeSphereRoleBindings(pulumi.dynamic.Resource, module="kubesphere-okta", name="KubeSphereRoleBindings"):
@@ -296,9 +315,9 @@ class KubeSphereRoleBindings(pulumi.dynamic.Resource, module="kubesphere-okta", 
         props = {"provider_name": provider_name, "scope": scope, "template": template, "bindings": bindings,
                  **_connection(kubeconfig, kube_context, rebind_cluster, adopt, request_timeout)}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        dynamic_registration.register_dynamic(self, portable_provider("RoleBindingsProvider"), name, props, opts)
+        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
 
 
-def portable_provider(class_name: str) -> pulumi.dynamic.ResourceProvider:
+def portable_provider() -> pulumi.dynamic.ResourceProvider:
     """A provider the dynamic-provider process unpickles without this package (``dynamic_registration``)."""
-    return dynamic_registration.provider_namespace("membership_resources")[class_name]()
+    return dynamic_registration.provider_namespace("membership_resources")["MembershipProvider"]()
