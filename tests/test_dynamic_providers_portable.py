@@ -151,14 +151,15 @@ def stored_providers(version: str, kubeconfig: str) -> dict[str, dict]:
     return {r.name: r.inputs for r in rec.resources if r.type == DYNAMIC or r.type in membership_model.KEYED_TYPES}
 
 
-#: The package modules whose code each stored provider carries (by value): its own module and
-#: the shared cluster access (``dynamic_registration`` copies them under ``__main__``).
+#: The package modules whose code each stored provider carries (by value): its own module, the
+#: shared cluster access and kubeconfig resolution (``dynamic_registration`` copies them under ``__main__``).
 CARRIED = {
-    "ks-identity-provider": ("kubesphere_v3", "cluster_access", "cluster_binding", "cluster_configuration"),
-    "ks-cluster": ("cluster_guard", "cluster_access", "cluster_binding"),
-    "ks-cluster-release": ("cluster_guard", "cluster_access", "cluster_binding"),
-    "ks-role-references": ("kubesphere_role_check", "cluster_access", "kubesphere_roles"),
-    **{name: ("membership_resources", "membership_model", "cluster_access", "cluster_binding")
+    "ks-identity-provider": ("kubesphere_v3", "cluster_access", "kubeconfig_loading", "cluster_binding",
+                             "cluster_configuration"),
+    "ks-cluster": ("cluster_guard", "cluster_access", "kubeconfig_loading", "cluster_binding"),
+    "ks-cluster-release": ("cluster_guard", "cluster_access", "kubeconfig_loading", "cluster_binding"),
+    "ks-role-references": ("kubesphere_role_check", "cluster_access", "kubeconfig_loading", "kubesphere_roles"),
+    **{name: ("membership_resources", "membership_model", "cluster_access", "kubeconfig_loading", "cluster_binding")
        for name in ("ks-users", "ks-global-role-bindings", "ks-workspace-role-bindings")},
 }
 

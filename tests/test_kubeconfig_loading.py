@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,7 +31,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kubesphere_okta.kubeconfig_loading import KubeconfigError, decode_problem, resolve_kubeconfig
+from kubesphere_okta.kubeconfig_loading import (
+    KubeconfigError,
+    decode_problem,
+    exec_credential,
+    exec_info,
+    id_token_usable,
+    resolve_kubeconfig,
+)
 
 KUBECTL_PACKAGE = "kubernetes-client"
 NAMES = ("a", "b", "c")
@@ -391,3 +399,177 @@ def test_a_file_client_go_cannot_load_is_refused_as_kubectl_refuses_it(case, tmp
     with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/config"):
         resolve_kubeconfig(None, "ctx", {"KUBECONFIG": str(tmp_path / "config")}, str(tmp_path))
     assert decode_problem(BROKEN[case]) is not None
+
+
+# --- the checks of the chosen user and of each file, one branch each ----------------------------------
+
+USER_PROBLEMS = {
+    "certificate file and data": ({"client-certificate": "/c", "client-certificate-data": "YQ==", "client-key": "/k"},
+                                  "both client-certificate and client-certificate-data"),
+    "key file and data": ({"client-certificate-data": "YQ==", "client-key": "/k", "client-key-data": "YQ=="},
+                          "both client-key and client-key-data"),
+    "exec without command": ({"exec": {"apiVersion": "v1"}}, "exec has no command"),
+    "exec with an unknown mode": ({"exec": {"command": "a", "apiVersion": "v1", "interactiveMode": "Sometimes"}},
+                                  "interactiveMode 'Sometimes' is not Never, IfAvailable or Always"),
+    "exec env without a name": ({"exec": {"command": "a", "apiVersion": "v1", "env": [{"value": "x"}]}},
+                                "an exec env entry has no name"),
+    "groups without a user": ({"token": "t", "as-groups": ["admins"]}, "without impersonating a user"),
+    "password alone with a token": ({"token": "t", "password": "p"}, "both a token and a username/password"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(USER_PROBLEMS))
+def test_each_check_client_go_makes_of_the_chosen_user(case, tmp_path):
+    user, expected = USER_PROBLEMS[case]
+    with pytest.raises(KubeconfigError, match=re.escape(f"user 'user' {expected}") + "|" + re.escape(expected)):
+        resolve_kubeconfig(kubeconfig("ctx", server="https://x", user=user), None, {}, str(tmp_path))
+
+
+@pytest.mark.parametrize("user", [
+    {"client-certificate-data": "YQ==", "client-key-data": "YQ=="},
+    {"client-certificate": "/c", "client-key": "/k"},
+    {"username": "u", "password": "p"},
+    {"exec": {"command": "a", "apiVersion": "v1", "interactiveMode": "Always", "env": [{"name": "A", "value": "1"}]}},
+    {"token": "t", "as": "jane", "as-groups": ["admins"], "as-uid": "1"},
+    {"auth-provider": {"name": "oidc", "config": {"client-id": "k"}}},
+])
+def test_users_client_go_accepts_are_accepted_as_they_are(user, tmp_path):
+    assert resolve_kubeconfig(kubeconfig("ctx", server="https://x", user=user), None, {}, str(tmp_path)).user_entry == user
+
+
+def test_a_user_on_a_context_that_is_not_chosen_is_not_checked(tmp_path):
+    text = kubeconfig("ctx", server="https://x").replace("users:\n", "users:\n- name: broken\n  user: {token: t, password: p}\n")
+    assert resolve_kubeconfig(text, None, {}, str(tmp_path)).user == "user"
+
+
+FILE_PROBLEMS = {
+    "current-context not a string": ("current-context: [a]\n", "current-context must be a string"),
+    "an entry that is not a mapping": ("clusters: [5]\n", "clusters[0] must be a mapping with name and cluster"),
+    "a name that is not a string": ("clusters: [{name: 5, cluster: {}}]\n", "clusters[0].name must be a string"),
+    "a body that is not a mapping": ("users: [{name: u, user: 5}]\n", "user 'u' (users[0].user) must be a mapping"),
+    "another apiVersion": ("apiVersion: v2\n", "has apiVersion 'v2': a kubeconfig has apiVersion: v1"),
+    "groups not strings": ("users: [{name: u, user: {as-groups: [1]}}]\n", "as-groups must be a list of strings"),
+    "extra not lists": ("users: [{name: u, user: {as-user-extra: {a: b}}}]\n", "as-user-extra must map names to lists"),
+    "auth-provider not a mapping": ("users: [{name: u, user: {auth-provider: x}}]\n", "auth-provider must be a mapping"),
+    "auth-provider name not a string": ("users: [{name: u, user: {auth-provider: {name: 5}}}]\n",
+                                        "auth-provider: name must be a string"),
+    "auth-provider config not strings": ("users: [{name: u, user: {auth-provider: {name: oidc, config: {a: 1}}}}]\n",
+                                         "auth-provider.config must map names to strings"),
+    "exec not a mapping": ("users: [{name: u, user: {exec: ls}}]\n", "exec must be a mapping"),
+    "exec args not strings": ("users: [{name: u, user: {exec: {command: a, args: [1]}}}]\n",
+                              "exec: args must be a list of strings"),
+    "exec env values not strings": ("users: [{name: u, user: {exec: {command: a, env: [{name: A, value: 1}]}}}]\n",
+                                    "exec.env must be a list of {name, value} strings"),
+    "a boolean as a string": ("clusters: [{name: c, cluster: {disable-compression: 'no'}}]\n",
+                              "disable-compression must be a boolean"),
+    "not UTF-8": (b"clusters: [{name: \xff}]\n", "is not UTF-8 text"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_PROBLEMS))
+def test_each_decoding_check_names_the_field(case, tmp_path):
+    text, expected = FILE_PROBLEMS[case]
+    path = tmp_path / "config"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(KubeconfigError) as raised:
+        resolve_kubeconfig(None, None, {"KUBECONFIG": str(path)}, str(tmp_path))
+    assert expected in str(raised.value) and str(raised.value).startswith(f"kubeconfig file {path}")
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "clusters:\nusers:\ncontexts:\n",
+                                  "clusters: [null]\nusers: [{name: u}]\ncontexts: [{name: c, context: null}]\n"])
+def test_empty_files_and_null_entries_load_as_client_go_loads_them(text, tmp_path):
+    (tmp_path / "empty").write_text(text)
+    (tmp_path / "real").write_text(kubeconfig("ctx", server="https://real.example"))
+    listed = f"{tmp_path}/empty:{tmp_path}/real"
+    assert resolve_kubeconfig(None, None, {"KUBECONFIG": listed}, str(tmp_path)).server == "https://real.example"
+    assert decode_problem(text) is None
+
+
+def test_a_context_that_names_no_cluster_says_so(tmp_path):
+    text = kubeconfig("ctx", server="https://x").replace("    cluster: cluster\n", "")
+    with pytest.raises(KubeconfigError, match=r"context 'ctx' \(current-context\) names no cluster"):
+        resolve_kubeconfig(text, None, {}, str(tmp_path))
+
+
+def test_a_kubeconfig_without_contexts_in_the_environment_says_what_to_set(tmp_path):
+    (tmp_path / "config").write_text("clusters: []\n")
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/config: no kubeconfig context to use"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/config"}, str(tmp_path))
+    with pytest.raises(KubeconfigError, match=r"defines no context: give a kubeconfig with a context"):
+        resolve_kubeconfig("clusters: []\n", None, {}, str(tmp_path))
+
+
+def test_kubeconfig_as_the_home_folder_itself(tmp_path):
+    # "~" alone is the home folder (pulumi-kubernetes expands it too): a folder, not a kubeconfig
+    with pytest.raises(KubeconfigError, match="neither the path of an existing file nor kubeconfig contents"):
+        resolve_kubeconfig("~", None, {}, str(tmp_path))
+    assert resolve_kubeconfig("~", None, {}, str(tmp_path), is_file=lambda p: p == str(tmp_path),
+                              read_file=lambda p: kubeconfig("ctx", server="https://home").encode()).server == "https://home"
+
+
+def test_a_one_line_json_kubeconfig_is_contents(tmp_path):
+    text = json.dumps(yaml.safe_load(kubeconfig("ctx", server="https://json.example")))
+    assert resolve_kubeconfig(text, None, {}, str(tmp_path)).server == "https://json.example"
+
+
+def test_the_resolved_kubeconfig_is_one_context_for_the_client(tmp_path):
+    text = kubeconfig("ctx", server="https://x", user={"token": "t"}).replace(
+        "clusters:\n", "clusters:\n- name: other\n  cluster: {server: https://other}\n")
+    resolved = resolve_kubeconfig(text, None, {}, str(tmp_path))
+    assert resolved.kubeconfig == {
+        "apiVersion": "v1", "kind": "Config", "current-context": "ctx",
+        "contexts": [{"name": "ctx", "context": {"cluster": "cluster", "user": "user"}}],
+        "clusters": [{"name": "cluster", "cluster": {"server": "https://x"}}],
+        "users": [{"name": "user", "user": {"token": "t"}}],
+    }
+    assert (resolved.origin, resolved.files, resolved.in_cluster) == (
+        "the kubeconfig contents given (kubeconfig / kubernetes:kubeconfig)", (), False)
+
+
+# --- credentials: what a plugin answered, whether an id-token is still good ------------------------------
+
+PLUGIN = {"command": "aws", "apiVersion": "client.authentication.k8s.io/v1"}
+
+
+def test_exec_info_says_not_interactive_and_gives_the_cluster_only_when_asked():
+    cluster = {"server": "https://x", "certificate-authority-data": "Y2E=", "tls-server-name": "k", "proxy-url": "",
+               "insecure-skip-tls-verify": False}
+    assert json.loads(exec_info(PLUGIN, cluster)) == {
+        "apiVersion": PLUGIN["apiVersion"], "kind": "ExecCredential", "spec": {"interactive": False}}
+    assert json.loads(exec_info({**PLUGIN, "provideClusterInfo": True}, cluster))["spec"]["cluster"] == {
+        "server": "https://x", "certificate-authority-data": "Y2E=", "tls-server-name": "k"}
+
+
+def test_a_plugins_client_certificate_becomes_base64_data():
+    answer = {"apiVersion": PLUGIN["apiVersion"], "kind": "ExecCredential",
+              "status": {"clientCertificateData": "CERT", "clientKeyData": "KEY"}}
+    assert exec_credential(json.dumps(answer).encode(), PLUGIN) == {
+        "client-certificate-data": base64.b64encode(b"CERT").decode(), "client-key-data": base64.b64encode(b"KEY").decode()}
+    answer["status"]["token"] = "tok"
+    assert exec_credential(json.dumps(answer).encode(), PLUGIN) == {"token": "tok"}
+    for status in ({"clientCertificateData": "CERT"}, {"clientKeyData": "KEY"}, {"token": ""}, {"token": 5}):
+        with pytest.raises(KubeconfigError, match="neither a token nor a client certificate and key"):
+            exec_credential(json.dumps({**answer, "status": status}).encode(), PLUGIN)
+    for broken, expected in ((b"\xff", "printed no ExecCredential JSON"), (b"[]", "something other than an ExecCredential"),
+                             (json.dumps({**answer, "status": None}).encode(), "answered without a status")):
+        with pytest.raises(KubeconfigError, match=expected):
+            exec_credential(broken, PLUGIN)
+
+
+def token_with(payload: Any) -> str:
+    return "h." + base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=") + ".s"
+
+
+def test_an_id_token_is_good_until_ten_seconds_before_it_expires():
+    assert id_token_usable(token_with({"exp": 1000}), 989.9)
+    assert not id_token_usable(token_with({"exp": 1000}), 990)
+    assert not id_token_usable(token_with({"exp": 1000}), 2000)
+    assert id_token_usable(token_with({"exp": 1000.5}), 980)
+    for payload in ({}, {"exp": "1000"}, {"exp": True}, [1000]):
+        assert not id_token_usable(token_with(payload), 0)
+    assert not id_token_usable("", 0) and not id_token_usable(None, 0)
+    with pytest.raises(KubeconfigError, match="is not a JWT"):
+        id_token_usable("opaque-token", 0)
+    with pytest.raises(KubeconfigError, match="unreadable payload"):
+        id_token_usable("h.!!!.s", 0)

@@ -73,8 +73,30 @@ def test_the_sync_does_not_queue_behind_an_unfinished_deploy():
     gate = SYNC["jobs"]["deploy-idle"]
     assert "concurrency" not in gate and "concurrency" not in SYNC  # the gate itself never queues in the group
     assert SYNC_JOB["needs"] == "deploy-idle" and "needs.deploy-idle.outputs.idle == 'true'" in SYNC_JOB["if"]
-    assert "gh run list --workflow deploy.yml" in gate["steps"][0]["run"]
+    check = next(s for s in gate["steps"] if s.get("id") == "deploys")
+    # The one check the preview and drift workflows share, answering at once (the next schedule retries).
+    assert check["run"] == "bash .github/scripts/deploy-idle.sh" and check["env"]["WAIT_SECONDS"] == "0"
+    assert "gh run list --workflow deploy.yml" in (ROOT / ".github" / "scripts" / "deploy-idle.sh").read_text()
     assert SYNC["permissions"]["actions"] == "read"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash, as the GitHub runner has")
+def test_a_stack_without_secrets_is_skipped_cleanly(tmp_path):
+    # A new repository has not set them yet: no failed run every 15 minutes, no issue.
+    check = step("Are this stack's secrets set?")
+    assert check["env"]["MODE"] == "sync" and check["run"] == "bash .github/scripts/stack-secrets-available.sh"
+    output = tmp_path / "github_output"
+    output.write_text("")
+    done = subprocess.run(["bash", str(ROOT / ".github" / "scripts" / "stack-secrets-available.sh")],
+                          env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(output), "STACK": "prod", "MODE": "sync"},
+                          capture_output=True, text=True, timeout=30)
+    assert (done.returncode, output.read_text()) == (0, "available=false\n")
+    assert done.stdout.startswith("::notice title=Membership sync of prod skipped::") and "KUBECONFIG_PROD" in done.stdout
+    steps = SYNC_JOB["steps"]
+    for later in steps[steps.index(check) + 1:]:
+        condition = later.get("if", "")
+        assert condition == "steps.secrets.outputs.available == 'true'" or condition.startswith("steps.classify.") \
+            or condition == "failure()", later.get("name")
 
 
 def test_every_sync_job_has_a_timeout():

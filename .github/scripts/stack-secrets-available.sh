@@ -8,6 +8,7 @@
 #     PREVIEW_SKIP_FORKS=true is skipped, with a notice, instead.
 #   MODE=drift: the nightly check skips the stack with a notice (a new repository has no secrets yet):
 #     no failure, no drift issue.
+#   MODE=sync: the membership sync skips the stack the same way: no failure, no sync issue.
 # Reads STACK, MODE, FORK, SKIP_FORKS, KUBECONFIG_CONTENT, OKTA_API_TOKEN, PULUMI_ACCESS_TOKEN,
 # PULUMI_CONFIG_PASSPHRASE.
 set -euo pipefail
@@ -27,6 +28,10 @@ case "${MODE:-preview}" in
     echo "::notice title=Drift check of ${STACK} skipped::This run has no ${list}: set them (docs/review-loop.md) to check stack ${STACK} for drift. Nothing was checked; no issue is opened."
     echo "available=false" >> "$GITHUB_OUTPUT"
     ;;
+  sync)
+    echo "::notice title=Membership sync of ${STACK} skipped::This run has no ${list}: set them on the '${STACK}' environment (docs/membership-sync.md) to sync stack ${STACK}. Nothing was previewed or applied; no issue is opened."
+    echo "available=false" >> "$GITHUB_OUTPUT"
+    ;;
   preview)
     if [ "${FORK:-false}" = "true" ] && [ "${SKIP_FORKS:-}" = "true" ]; then
       echo "::notice title=Preview of ${STACK} skipped (fork)::Pull requests from forks get no secrets, and this repository set PREVIEW_SKIP_FORKS=true: this check passes WITHOUT a preview. A maintainer previews the change by pushing it to a branch of this repository (docs/review-loop.md)."
@@ -38,7 +43,7 @@ case "${MODE:-preview}" in
     fi
     ;;
   *)
-    echo "::error::unknown MODE '${MODE}' (preview or drift)"
+    echo "::error::unknown MODE '${MODE}' (preview, drift or sync)"
     exit 2
     ;;
 esac
