@@ -356,7 +356,15 @@ def membership_only(args: argparse.Namespace, config: stack_files.StackConfig, b
         membership_sync.preview_from_offline_plans(before, after, args.stack), None, prune_users=prune_users,
         threshold=membership_sync.BurstThreshold(args.max_leavers_percent), check_cluster=False)
     print(verdict.summary(args.stack), end="")
+    changes = plan_document.membership_changes(_planned(before), _planned(after))
+    if changes:
+        print(f"\nRoles gained (+) and lost (-), per user ({len(changes)}):", *changes, sep="\n")
     return {"refused": 3, "held": 4}.get(verdict.outcome, 0)
+
+
+def _planned(entries: list[dict[str, Any]]) -> list[plan_document.PlannedResource]:
+    """The ``resources`` of a JSON plan as ``PlannedResource``s (what ``role_lines`` reads)."""
+    return [plan_document.PlannedResource(e["type"], e["name"], e.get("parent"), e.get("inputs") or {}) for e in entries]
 
 
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:

@@ -573,3 +573,20 @@ def test_an_id_token_is_good_until_ten_seconds_before_it_expires():
         id_token_usable("opaque-token", 0)
     with pytest.raises(KubeconfigError, match="unreadable payload"):
         id_token_usable("h.!!!.s", 0)
+
+
+def test_the_files_read_are_listed_once_in_kubeconfig_order_without_the_missing_ones(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).write_text(kubeconfig("ctx", server=f"https://{name}.example"))
+    listed = f"{tmp_path}/b::{tmp_path}/missing:{tmp_path}/a:{tmp_path}/b"
+    resolved = resolve_kubeconfig(None, None, {"KUBECONFIG": listed}, str(tmp_path))
+    assert resolved.files == (f"{tmp_path}/b", f"{tmp_path}/a") and resolved.server == "https://b.example"
+    assert resolved.origin == f"kubeconfig files {tmp_path}/b, {tmp_path}/a"
+
+
+@pytest.mark.parametrize("env", [{"KUBERNETES_SERVICE_HOST": "10.0.0.1"}, {"KUBERNETES_SERVICE_PORT": "443"},
+                                 {"KUBERNETES_SERVICE_HOST": "", "KUBERNETES_SERVICE_PORT": "443"}])
+def test_in_cluster_needs_both_service_variables(env, tmp_path):
+    with pytest.raises(KubeconfigError, match="not a pod with a service account"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": str(tmp_path / "none"), **env}, str(tmp_path),
+                           is_file=lambda p: True)

@@ -98,3 +98,12 @@ def test_a_baseline_of_another_stack_or_operation_is_a_usage_error(capsys, tmp_p
     with pytest.raises(SystemExit) as exited:
         plan.main(["--stack", "prod", "--okta-members", str(EXAMPLE_MEMBERS), "--membership-only", str(path)])
     assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_change_lists_each_role_gained_or_lost_per_user_not_every_member(capsys, tmp_path):
+    before_members = members_file(tmp_path, "before.yaml", {"KubeSphere Admins": range(2), "KubeSphere Developers": range(40)})
+    after = members_file(tmp_path, "after.yaml", {"KubeSphere Admins": range(2), "KubeSphere Developers": range(1, 41)})
+    code, out, _ = run_plan(capsys, "--stack", "prod", "--okta-members", str(after), "--membership-only", str(before_members))
+    assert code == 0
+    changes = out.split("Roles gained (+) and lost (-), per user (2):\n", 1)[1].splitlines()
+    assert changes == ["  - m0.kd.example.com: global platform-regular", "  + m40.kd.example.com: global platform-regular"]
