@@ -205,6 +205,18 @@ def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
+def read_state(path: Path) -> list[dict[str, Any]]:
+    """``--state``: the output of `pulumi stack export` (JSON)."""
+    try:
+        document = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"{path.name} is not JSON ({error}); give the output of `pulumi stack export`") from None
+    try:
+        return plan_document.state_resources(document)
+    except ValueError as error:
+        raise InvalidInput(f"{path.name} {error}") from None
+
+
 def read_members(path: Path) -> dict[str, list[dict[str, Any]]]:
     """``--okta-members``: {group name or id: [{id, login, email}, ...]}, as Okta would list them."""
     document = _load_yaml(path)
@@ -377,6 +389,11 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
         "--config", "-c", action="append", default=[], metavar="KEY=VALUE",
         help="override one config value of the stack file, as `pulumi preview --config` does (repeatable)",
     )
+    parser.add_argument(
+        "--state", type=Path, metavar="FILE",
+        help="the stack's state as `pulumi stack export` writes it: warn about what it shows "
+             "(a cluster guard missing while KubeSphere objects remain)",
+    )
     parser.add_argument("--destroy", action="store_true", help="show what `pulumi destroy` leaves instead")
     parser.add_argument(
         "--membership-only", type=Path, metavar="BEFORE",
@@ -409,10 +426,10 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
     if not 0 <= args.max_leavers_percent <= 100:
         usage.append(f"--max-leavers-percent must be within 0..100, got {args.max_leavers_percent:g}")
     for option, path in (("--cluster-configuration", args.cluster_configuration), ("--okta-members", args.okta_members),
-                         ("--membership-only", args.membership_only)):
+                         ("--membership-only", args.membership_only), ("--state", args.state)):
         if path and not path.is_file():
             usage.append(f"{option}: no such file {path}")
-    live, members, baseline = None, None, None
+    live, members, baseline, state = None, None, None, []
     members_warnings: list[str] = []
     if not usage:  # the files' contents are part of the command line: a wrong one is a usage error too
         try:
@@ -428,6 +445,10 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
             usage.append(f"--okta-members: {error}")
         if members is not None:
             members_warnings = members_file_problems(set(members), mapped_groups(config), args.okta_members.name, config)
+        try:
+            state = read_state(args.state) if args.state else []
+        except InvalidInput as error:
+            usage.append(f"--state: {error}")
         try:
             baseline = read_baseline(args.membership_only, args.stack) if args.membership_only else None
         except InvalidInput as error:
@@ -450,6 +471,7 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
 
         resources = planned_resources(recording, config.stack, config.project)
         warnings = list(dict.fromkeys([*config.warnings, *members_warnings, *recording.warnings]))
+        warnings += plan_document.missing_guard_warnings(state)
         if args.destroy:
             warnings += plan_document.destroy_warnings(resources, args.stack, UNPROTECT_HINTS)
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),

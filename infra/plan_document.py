@@ -214,6 +214,59 @@ def destroy_warnings(resources: Iterable[PlannedResource], stack: str, unprotect
     return warnings
 
 
+# --- what the stack's state says (``--state``: the output of `pulumi stack export`) ------------------
+
+#: The component's type token and the Pulumi types of what it writes to the cluster.
+COMPONENT_TYPE = "kubesphere-okta:index:KubeSphereOktaIntegration"
+DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+#: The two cluster guards of a component named N: N-cluster and N-cluster-release (docs/cluster-binding.md).
+GUARD_SUFFIXES = ("-cluster", "-cluster-release")
+
+
+def state_resources(document: Any) -> list[Mapping[str, Any]]:
+    """The resources of a `pulumi stack export` document; ValueError naming what is wrong."""
+    deployment = document.get("deployment") if isinstance(document, Mapping) else None
+    resources = deployment.get("resources") if isinstance(deployment, Mapping) else None
+    if resources is None and isinstance(deployment, Mapping):
+        return []  # a stack that was never deployed exports no resources
+    if not isinstance(resources, list) or not all(
+            isinstance(r, Mapping) and isinstance(r.get("urn"), str) and isinstance(r.get("type"), str) for r in resources):
+        raise ValueError("is not the output of `pulumi stack export` (expected deployment.resources: a list of "
+                         "resources, each with a urn and a type)")
+    return list(resources)
+
+
+def _name(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def missing_guard_warnings(resources: Iterable[Mapping[str, Any]]) -> list[str]:
+    """A component whose state still holds KubeSphere objects written by pulumi-kubernetes but lacks
+    one of its cluster guards (removed with `pulumi state delete`): nothing checks the cluster for
+    those objects any more, and the next `pulumi up` binds a new guard to whatever cluster it reaches."""
+    resources = list(resources)
+    warnings = []
+    for component in resources:
+        if component.get("type") != COMPONENT_TYPE:
+            continue
+        name = _name(component["urn"])
+        children = [r for r in resources if r.get("parent") == component["urn"]]
+        objects = [r for r in children if r["type"].startswith("kubernetes:")]
+        present = {_name(r["urn"]) for r in children if r["type"] == DYNAMIC_TYPE}
+        missing = [name + suffix for suffix in GUARD_SUFFIXES if name + suffix not in present]
+        if not objects or not missing:
+            continue
+        warnings.append(
+            f"the state of {name!r} holds {len(objects)} KubeSphere object(s) written by pulumi-kubernetes but no "
+            f"cluster guard {' or '.join(repr(m) for m in missing)} (removed with `pulumi state delete`?): nothing "
+            "refuses another cluster for them now, and the next `pulumi up` binds a new guard to whatever cluster "
+            "the kubeconfig reaches. Before it, check that `kubectl config current-context` (or "
+            "kubernetes:context / kubernetes:kubeconfig) reaches this stack's cluster; or put the guard back with "
+            "`pulumi stack import` of an export taken before it was deleted (docs/cluster-binding.md, limits)."
+        )
+    return warnings
+
+
 def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange,
              skipped_members: Iterable[Mapping[str, str]] = (), *,
              destroy: bool = False, warnings: Iterable[str] = (),

@@ -61,6 +61,10 @@ class Target:
 TARGETS: dict[str, Target] = {
     "cluster_configuration": Target(("tests/test_cluster_configuration.py",), 100.0),
     "usernames": Target(("tests/test_usernames.py",), 100.0),
+    # The 3.x entry's ledger: what it holds on a cluster and what goes back (docs/cluster-binding.md).
+    "entry_ledger": Target(("tests/test_entry_ledger.py",), 100.0),
+    # What a check does when it cannot read the cluster (docs/cluster-binding.md).
+    "cluster_check": Target(("tests/test_cluster_check.py",), 100.0),
     # client-go's kubeconfig loading rules, held to kubectl (the oracle tests need kubectl), and the
     # credential answers it reads (exec plugins, OIDC id-tokens).
     "kubeconfig_loading": Target(("tests/test_kubeconfig_loading.py", "tests/test_cluster_access_deadlines.py"), 100.0),

@@ -8,14 +8,17 @@ missing, as for custom resources); ``fieldManager`` query parameters are recorde
 
 * the ks-installer ClusterConfiguration (``object``; absent when None);
 * Namespace ``kube-system`` (its uid identifies the cluster: ``cluster_uid``);
-* Secrets in ``kubesphere-system`` (``secrets``), listable with a ``labelSelector`` of ``k=v``;
+* Secrets in ``kubesphere-system`` (``secrets``), listable with a ``labelSelector`` of ``k=v``, and
+  created with POST (as pulumi-kubernetes creates the 4.1 identity-provider Secret);
 * KubeSphere Users and role bindings (``store``: GET, LIST, server-side apply, DELETE;
-  tests/kubernetes_objects.py).
+  tests/kubernetes_objects.py);
+* any other collection a test fills in (``collections``: path to items), for the role check's LISTs.
 
 It requires the bearer token of the kubeconfig it hands out, records every request, lets a test act
 between a read and a write (``before_write``), and simulates broken networks: ``drop_put_responses``
 applies a PUT and then closes the connection without answering; ``black_hole`` accepts connections
-and never answers.
+and never answers; ``forbidden`` answers 403 (as RBAC does) to GETs of the paths it holds, while
+writes still go through (a user allowed to write Secrets but not to read Namespaces).
 """
 
 from __future__ import annotations
@@ -68,6 +71,10 @@ class KubernetesApiDouble:
         self.drop_put_responses = 0
         #: Accept connections, read the request, never answer.
         self.black_hole = False
+        #: Paths (or path prefixes ending in "/") whose GET is answered 403 Forbidden.
+        self.forbidden: set[str] = set()
+        #: Collections a test serves for LIST: path -> items.
+        self.collections: dict[str, list[dict]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -98,6 +105,14 @@ class KubernetesApiDouble:
         with self._lock:
             change(self.object)
             self._bump(self.object)
+
+    def replace(self, obj: Optional[dict]) -> None:
+        """Another writer replaced the whole object (a new uid when there was none)."""
+        with self._lock:
+            self.object = copy.deepcopy(obj)
+            if self.object is not None:
+                self.object.setdefault("metadata", {})["uid"] = str(uuid.uuid4())
+                self._bump(self.object)
 
     def add_secret(self, name: str, body: dict) -> None:
         with self._lock:
@@ -166,8 +181,15 @@ class KubernetesApiDouble:
                 parts = urlsplit(self.path)
                 path, query = parts.path, parse_qs(parts.query)
                 double.requests.append(("GET", path))
+                if any(path == f or (f.endswith("/") and path.startswith(f)) for f in double.forbidden):
+                    self._send(403, _status(403, "Forbidden", f'User "tester" cannot get resource at {path}'))
+                    return
                 with double._lock:
-                    if path == PATH:
+                    if path in double.collections:
+                        self._send(200, {"apiVersion": "v1", "kind": "List",
+                                         "metadata": {"resourceVersion": str(double.resource_version)},
+                                         "items": copy.deepcopy(double.collections[path])})
+                    elif path == PATH:
                         double.gets += 1
                         if double.fail_gets_with:
                             code, message = double.fail_gets_with
@@ -197,6 +219,27 @@ class KubernetesApiDouble:
                             self._send(200, {"apiVersion": "v1", "kind": "Secret", **secret})
                     elif not self._store("GET", path, query, b""):
                         self._not_found()
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if self._hold() or not self._authorised():
+                    return
+                path = urlsplit(self.path).path
+                double.requests.append(("POST", path))
+                if path != SECRETS_PATH:
+                    self._send(405, _status(405, "MethodNotAllowed", "the server does not allow this method"))
+                    return
+                body = json.loads(raw)
+                name = (body.get("metadata") or {}).get("name")
+                with double._lock:
+                    if name in double.secrets:
+                        self._send(409, _status(409, "AlreadyExists", f'secrets "{name}" already exists'))
+                        return
+                    double.writes.append(raw)
+                body.pop("apiVersion", None)
+                body.pop("kind", None)
+                double.add_secret(name, body)
+                self._send(201, {"apiVersion": "v1", "kind": "Secret", **double.secrets[name]})
 
             def _store(self, method: str, path: str, query: dict, raw: bytes) -> bool:
                 """Answer from ``double.store`` (Users, role bindings); False when it does not serve ``path``."""

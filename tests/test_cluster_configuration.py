@@ -16,10 +16,12 @@ from kubesphere_okta.cluster_configuration import (
     find_identity_provider,
     identity_provider_names,
     needs_write,
+    oauth_options_of as options_of,
     oauth_options_before,
     remove_identity_provider,
     restore_oauth_options,
     upsert_identity_provider,
+    with_oauth_options,
 )
 from kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry, v3_oauth_options
 
@@ -561,3 +563,47 @@ def test_an_entry_that_is_not_a_mapping_is_refused_naming_its_kind():
 def test_entry_without_a_name_is_a_programming_error():
     with pytest.raises(ValueError, match="non-empty name"):
         upsert_identity_provider(load("cluster-configuration.yaml"), {"type": "OIDCIdentityProvider"})
+
+
+# --- token lifetimes set and removed by key ------------------------------------------------------
+
+ABSENT = object()
+
+
+def test_with_oauth_options_sets_and_removes_keys_and_keeps_everything_else():
+    original = load("cluster-configuration-ldap-github.yaml")
+    options = original["spec"]["authentication"]["oauthOptions"]
+    changed = with_oauth_options(original, {"accessTokenMaxAge": "1h", "accessTokenInactivityTimeout": ABSENT}, ABSENT)
+    assert original["spec"]["authentication"]["oauthOptions"] == options  # input untouched
+    new = changed["spec"]["authentication"]["oauthOptions"]
+    assert new["accessTokenMaxAge"] == "1h" and "accessTokenInactivityTimeout" not in new
+    assert list(new) == [k for k in options if k != "accessTokenInactivityTimeout"]
+    assert options_of(changed) == new and options_of(changed) is not new
+    assert with_oauth_options(original, {}, ABSENT) == original
+
+
+def test_with_oauth_options_removing_the_last_key_drops_the_containers_it_emptied():
+    obj = {"spec": {"authentication": {"oauthOptions": {"accessTokenMaxAge": "1h"}}, "other": 1}}
+    assert with_oauth_options(obj, {"accessTokenMaxAge": ABSENT}, ABSENT) == {"spec": {"other": 1}}
+    kept = {"spec": {"authentication": {"jwtSecret": "", "oauthOptions": {"accessTokenMaxAge": "1h"}}}}
+    assert with_oauth_options(kept, {"accessTokenMaxAge": ABSENT}, ABSENT) == {"spec": {"authentication": {"jwtSecret": ""}}}
+    listed = {"spec": {"authentication": {"oauthOptions": {"accessTokenMaxAge": "1h", "identityProviders": []}}}}
+    assert with_oauth_options(listed, {"accessTokenMaxAge": ABSENT}, ABSENT) == {
+        "spec": {"authentication": {"oauthOptions": {"identityProviders": []}}}}
+
+
+def test_with_oauth_options_removing_an_absent_key_changes_nothing_and_setting_creates_containers():
+    bare = {"spec": {}}
+    assert with_oauth_options(bare, {"accessTokenMaxAge": ABSENT}, ABSENT) == {"spec": {}}
+    assert with_oauth_options(bare, {"accessTokenMaxAge": 7200}, ABSENT) == {
+        "spec": {"authentication": {"oauthOptions": {"accessTokenMaxAge": 7200}}}}
+    assert options_of(bare) == {}
+
+
+def test_with_oauth_options_refuses_the_provider_list_and_a_malformed_object():
+    with pytest.raises(ValueError, match="identityProviders"):
+        with_oauth_options({"spec": {}}, {"identityProviders": []}, ABSENT)
+    with pytest.raises(MalformedClusterConfiguration):
+        with_oauth_options({"spec": {"authentication": []}}, {"accessTokenMaxAge": "1h"}, ABSENT)
+    with pytest.raises(MalformedClusterConfiguration):
+        options_of({"spec": {"authentication": {"oauthOptions": 3}}})

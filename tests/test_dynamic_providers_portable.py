@@ -155,10 +155,11 @@ def stored_providers(version: str, kubeconfig: str) -> dict[str, dict]:
 #: shared cluster access and kubeconfig resolution (``dynamic_registration`` copies them under ``__main__``).
 CARRIED = {
     "ks-identity-provider": ("kubesphere_v3", "cluster_access", "kubeconfig_loading", "cluster_binding",
-                             "cluster_configuration"),
-    "ks-cluster": ("cluster_guard", "cluster_access", "kubeconfig_loading", "cluster_binding"),
-    "ks-cluster-release": ("cluster_guard", "cluster_access", "kubeconfig_loading", "cluster_binding"),
-    "ks-role-references": ("kubesphere_role_check", "cluster_access", "kubeconfig_loading", "kubesphere_roles"),
+                             "cluster_configuration", "entry_ledger", "cluster_check"),
+    "ks-cluster": ("cluster_guard", "cluster_access", "kubeconfig_loading", "cluster_binding", "cluster_check"),
+    "ks-cluster-release": ("cluster_guard", "cluster_access", "kubeconfig_loading", "cluster_binding", "cluster_check"),
+    "ks-role-references": ("kubesphere_role_check", "cluster_access", "kubeconfig_loading", "kubesphere_roles",
+                           "cluster_check"),
     **{name: ("membership_resources", "membership_model", "cluster_access", "kubeconfig_loading", "cluster_binding")
        for name in ("ks-users", "ks-global-role-bindings", "ks-workspace-role-bindings")},
 }
@@ -192,9 +193,16 @@ def test_every_stored_provider_runs_up_and_destroy_without_the_package(dynamic_p
         for name in order:
             inputs, failures = engine.check({}, providers[name])
             if name == "ks-role-references":
-                # It ran kubesphere_roles' checks: the stand-in cluster has no workspace team-a.
+                # It ran kubesphere_roles' checks: the stand-in cluster has no workspace team-a ...
                 assert any("workspace 'team-a' does not exist" in f for f in failures), failures
-                inputs = providers[name]
+                # ... and create reads them again (it refuses what check refused): serve them.
+                tenant = "v1alpha2" if version == "3.4" else "v1beta1"
+                cluster.collections = {
+                    f"/apis/tenant.kubesphere.io/{tenant}/workspacetemplates": [{"metadata": {"name": "team-a"}}],
+                    f"/apis/iam.kubesphere.io/{tenant}/workspaceroles": [
+                        {"metadata": {"name": "team-a-admin", "labels": {"kubesphere.io/workspace": "team-a"}}}]}
+                inputs, failures = engine.check({}, providers[name])
+                assert failures == [], failures
             else:
                 assert failures == [], (name, failures)
             created[name] = (inputs, *engine.create(inputs))
@@ -209,6 +217,7 @@ def test_every_stored_provider_runs_up_and_destroy_without_the_package(dynamic_p
         for name in reversed(order):  # pulumi destroy: dependents first, with the state's outputs
             _inputs, id_, outputs = created[name]
             engine.delete(id_, outputs)
+        cluster.collections = {}
         if version == "3.4":
             assert not any(p["name"] == "Okta" for p in
                            cluster.object["spec"]["authentication"]["oauthOptions"]["identityProviders"])

@@ -19,6 +19,8 @@ from tests.kubernetes_api_double import KubernetesApiDouble
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kubesphere-v3.4.1"
 SECRET = "okta-client-secret-value"
+#: The id create gives the entry, and so the id the engine passes to update, read and delete.
+ID = "kubesphere-system/ks-installer/Okta"
 
 
 def fixture(name: str = "cluster-configuration-ldap-github.yaml") -> dict:
@@ -83,20 +85,27 @@ def test_every_write_carries_the_resource_version_it_read(provider, ldap_github)
 
 def test_update_with_nothing_changed_makes_zero_writes(provider, ldap_github):
     outs = provider.create(props(ldap_github)).outs
-    provider.update("id", as_engine_passes(outs), props(ldap_github))
+    provider.update(ID, as_engine_passes(outs), props(ldap_github))
     assert len(ldap_github.writes) == 1
 
 
-def test_create_when_the_entry_is_already_as_desired_makes_zero_writes(provider, ldap_github):
+def test_create_when_the_entry_is_already_as_desired_changes_no_spec_and_then_nothing(provider, ldap_github):
+    """ks-installer re-runs on a spec write only: the one write records, in our annotation, that
+    the entry is ours (entry_ledger); the same create again (a lost checkpoint) writes nothing."""
+    import json
+
     ldap_github.edit(lambda o: providers_in(ldap_github).append(entry()))
+    spec = ldap_github.spec_bytes()
     provider.create(props(ldap_github))
-    assert ldap_github.writes == []
+    assert len(ldap_github.writes) == 1 and json.dumps(json.loads(ldap_github.writes[0])["spec"]) == spec
+    provider.create(props(ldap_github))
+    assert len(ldap_github.writes) == 1
 
 
 def test_update_replaces_only_our_entry_in_place(provider, ldap_github):
     outs = provider.create(props(ldap_github)).outs
     before = everything_but_our_entry(ldap_github.object)
-    provider.update("id", as_engine_passes(outs), props(ldap_github, entry=entry(mapping_method="lookup")))
+    provider.update(ID, as_engine_passes(outs), props(ldap_github, entry=entry(mapping_method="lookup")))
     assert [p["name"] for p in providers_in(ldap_github)] == ["LDAP", "github", "Okta"]
     assert providers_in(ldap_github)[2]["mappingMethod"] == "lookup"
     assert everything_but_our_entry(ldap_github.object) == before
@@ -126,31 +135,31 @@ def test_lifecycle_create_update_noop_refresh_delete_leaves_the_spec_byte_for_by
     original = json.dumps(fixture()["spec"])
     outs = provider.create(props(ldap_github, oauth_options={"accessTokenInactivityTimeout": "30m"})).outs
     news = props(ldap_github, entry=entry(scopes=("openid", "email")), oauth_options={"accessTokenInactivityTimeout": "30m"})
-    outs = provider.update("id", as_engine_passes(outs), news).outs
-    outs = provider.update("id", as_engine_passes(outs), news).outs
+    outs = provider.update(ID, as_engine_passes(outs), news).outs
+    outs = provider.update(ID, as_engine_passes(outs), news).outs
     writes_before_refresh = len(ldap_github.writes)
-    refreshed = provider.read("id", as_engine_passes(outs)).outs
-    assert not provider.diff("id", as_engine_passes(refreshed), news).changes
-    provider.delete("id", as_engine_passes(refreshed))
+    refreshed = provider.read(ID, as_engine_passes(outs)).outs
+    assert not provider.diff(ID, as_engine_passes(refreshed), news).changes
+    provider.delete(ID, as_engine_passes(refreshed))
     assert writes_before_refresh == 2 and len(ldap_github.writes) == 3
     assert json.dumps(ldap_github.object["spec"]) == original
 
 
 def test_delete_removes_only_our_entry(provider, ldap_github):
     outs = provider.create(props(ldap_github)).outs
-    provider.delete("id", as_engine_passes(outs))
+    provider.delete(ID, as_engine_passes(outs))
     assert [p["name"] for p in providers_in(ldap_github)] == ["LDAP", "github"]
     assert ldap_github.object["spec"] == fixture()["spec"]
 
 
 def test_delete_when_our_entry_is_already_gone_succeeds_without_writing(provider, ldap_github):
-    provider.delete("id", props(ldap_github))
+    provider.delete(ID, props(ldap_github))
     assert ldap_github.writes == []
 
 
 def test_delete_when_the_cluster_configuration_is_gone_succeeds():
     with KubernetesApiDouble(None) as double:
-        ClusterConfigurationProvider().delete("id", props(double))
+        ClusterConfigurationProvider().delete(ID, props(double))
         assert double.writes == [] and double.rejected_writes == []
 
 
@@ -202,20 +211,20 @@ def test_refresh_reports_an_entry_edited_in_the_cluster_and_diff_shows_it(provid
     news = props(ldap_github)
     outs = provider.create(news).outs
     ldap_github.edit(lambda o: providers_in(ldap_github)[2].update(mappingMethod="lookup"))
-    refreshed = provider.read("id", as_engine_passes(outs))
-    assert refreshed.id == "id"
+    refreshed = provider.read(ID, as_engine_passes(outs))
+    assert refreshed.id == ID
     assert refreshed.outs["entry"]["mappingMethod"] == "lookup"
-    assert provider.diff("id", as_engine_passes(refreshed.outs), news).changes
+    assert provider.diff(ID, as_engine_passes(refreshed.outs), news).changes
 
 
 def test_refresh_reports_a_removed_entry_and_the_next_update_puts_it_back(provider, ldap_github):
     news = props(ldap_github)
     outs = provider.create(news).outs
     ldap_github.edit(lambda o: providers_in(ldap_github).pop())
-    refreshed = as_engine_passes(provider.read("id", as_engine_passes(outs)).outs)
+    refreshed = as_engine_passes(provider.read(ID, as_engine_passes(outs)).outs)
     assert "entry" not in refreshed
-    assert provider.diff("id", refreshed, news).changes
-    provider.update("id", refreshed, news)
+    assert provider.diff(ID, refreshed, news).changes
+    provider.update(ID, refreshed, news)
     assert providers_in(ldap_github)[2] == entry()
 
 
@@ -224,25 +233,25 @@ def test_changes_to_other_providers_never_show_in_our_diff(provider, ldap_github
     outs = provider.create(news).outs
     ldap_github.edit(lambda o: providers_in(ldap_github)[0]["provider"].update(host="10.0.0.1:389"))
     ldap_github.edit(lambda o: o["spec"]["devops"].update(enabled=True))
-    refreshed = provider.read("id", as_engine_passes(outs)).outs
-    assert not provider.diff("id", as_engine_passes(refreshed), news).changes
+    refreshed = provider.read(ID, as_engine_passes(outs)).outs
+    assert not provider.diff(ID, as_engine_passes(refreshed), news).changes
 
 
 def test_a_changed_client_secret_is_a_diff(provider, ldap_github):
     outs = provider.create(props(ldap_github)).outs
-    assert provider.diff("id", as_engine_passes(outs), props(ldap_github, entry=entry("rotated-secret"))).changes
+    assert provider.diff(ID, as_engine_passes(outs), props(ldap_github, entry=entry("rotated-secret"))).changes
 
 
 def test_an_unknown_entry_during_preview_is_a_diff(provider, ldap_github):
     from pulumi.output import Unknown
 
     outs = provider.create(props(ldap_github)).outs
-    assert provider.diff("id", as_engine_passes(outs), props(ldap_github, entry=Unknown())).changes
+    assert provider.diff(ID, as_engine_passes(outs), props(ldap_github, entry=Unknown())).changes
 
 
 def test_renaming_moves_our_entry_in_one_write(provider, ldap_github):
     outs = provider.create(props(ldap_github)).outs
-    provider.update("id", as_engine_passes(outs), props(ldap_github, provider_name="OktaSSO",
+    provider.update(ID, as_engine_passes(outs), props(ldap_github, provider_name="OktaSSO",
                                                           entry={**entry(), "name": "OktaSSO"}))
     assert [p["name"] for p in providers_in(ldap_github)] == ["LDAP", "github", "OktaSSO"]
     assert len(ldap_github.writes) == 2
@@ -254,21 +263,21 @@ def test_a_token_lifetime_someone_else_set_is_put_back_on_delete(provider, ldap_
     outs = provider.create(props(ldap_github, oauth_options={"accessTokenMaxAge": "1h"})).outs
     assert options()["accessTokenMaxAge"] == "1h"
     assert outs["oauth_options_before"] == {"accessTokenMaxAge": "2h"}
-    provider.delete("id", as_engine_passes(outs))
+    provider.delete(ID, as_engine_passes(outs))
     assert options()["accessTokenMaxAge"] == "2h"
     assert ldap_github.object["spec"] == fixture()["spec"]
 
 
 def test_a_token_lifetime_dropped_from_the_config_is_put_back_on_update(provider, ldap_github):
     outs = provider.create(props(ldap_github, oauth_options={"accessTokenMaxAge": "1h"})).outs
-    provider.update("id", as_engine_passes(outs), props(ldap_github))
+    provider.update(ID, as_engine_passes(outs), props(ldap_github))
     assert ldap_github.object["spec"]["authentication"]["oauthOptions"]["accessTokenMaxAge"] == "2h"
 
 
 def test_a_token_lifetime_changed_by_someone_after_us_is_left_alone_on_delete(provider, ldap_github):
     outs = provider.create(props(ldap_github, oauth_options={"accessTokenMaxAge": "1h"})).outs
     ldap_github.edit(lambda o: o["spec"]["authentication"]["oauthOptions"].update(accessTokenMaxAge="8h"))
-    provider.delete("id", as_engine_passes(outs))
+    provider.delete(ID, as_engine_passes(outs))
     assert ldap_github.object["spec"]["authentication"]["oauthOptions"]["accessTokenMaxAge"] == "8h"
 
 
@@ -277,7 +286,7 @@ def test_shipped_configuration_gets_the_entry_where_kubesphere_reads_it_and_lose
         outs = provider.create(props(double)).outs
         assert double.object["spec"]["authentication"] == {
             "jwtSecret": "", "oauthOptions": {"identityProviders": [entry()]}}
-        provider.delete("id", as_engine_passes(outs))
+        provider.delete(ID, as_engine_passes(outs))
         assert json.dumps(double.object["spec"]) == json.dumps(fixture("cluster-configuration.yaml")["spec"])
 
 

@@ -264,10 +264,18 @@ def test_v3_preview_check_reads_the_v3_apis():
     assert len(failures) == 1 and "WorkspaceRole 'team-a-regular' for workspace 'team-a' does not exist" in failures[0].reason
 
 
-def test_preview_check_passes_silently_when_no_cluster_can_be_reached():
+def test_preview_goes_on_when_no_cluster_can_be_reached_but_marks_the_check_unverified(capsys):
+    """Never a silent pass: diff then reports a change, so `pulumi up` calls update, which reads
+    the cluster again and refuses (tests/test_fail_closed.py drives that over gRPC)."""
     rec = plan("4.1.3")
     props = dict(rec.named("ks-role-references").inputs, kubeconfig=None, kube_context="no-such-context")
-    assert kubesphere_role_check.RoleReferencesProvider().check({}, props).failures == []
+    provider = kubesphere_role_check.RoleReferencesProvider()
+    checked = provider.check({}, props)
+    assert checked.failures == [] and checked.inputs["cluster_unverified"]
+    assert provider.diff("role-references", dict(props), checked.inputs).changes
+    assert "warning: the workspaces, projects and roles the role bindings name" in capsys.readouterr().err
+    with pytest.raises(kubesphere_role_check.RoleReferencesRefused, match="Nothing was written"):
+        provider.update("role-references", dict(props), checked.inputs)
 
 
 def test_the_check_provider_unpickles_in_a_fresh_interpreter_outside_the_repository(tmp_path):

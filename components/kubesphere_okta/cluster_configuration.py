@@ -268,6 +268,34 @@ def restore_oauth_options(cluster_configuration: dict, set_by_us: Mapping[str, A
     return result
 
 
+def oauth_options_of(cluster_configuration: dict) -> dict:
+    """The ``oauthOptions`` mapping as it is (a copy; empty when missing)."""
+    _, oauth_options = _containers(cluster_configuration)
+    return copy.deepcopy(dict(oauth_options or {}))
+
+
+def with_oauth_options(cluster_configuration: dict, changes: Mapping[str, Any], absent: Any) -> dict:
+    """A new object with each key of ``changes`` set to its value in ``oauthOptions``, or removed
+    where the value is ``absent``; containers the removals left empty go too."""
+    if PATH[-1] in changes:
+        raise ValueError("oauth options must not hold identityProviders: the entry is merged by name, never replaced as a list")
+    _, oauth_options = _containers(cluster_configuration)
+    present = oauth_options or {}
+    effective = {k: v for k, v in changes.items() if v is not absent or k in present}
+    result = copy.deepcopy(cluster_configuration)
+    if not effective:
+        return result
+    options = _oauth_options_of(result)
+    for key, value in effective.items():
+        if value is absent:
+            del options[key]
+        else:
+            options[key] = copy.deepcopy(value)
+    if not options:
+        _prune(result, list_emptied=False)
+    return result
+
+
 def needs_write(current: dict, desired: dict) -> bool:
     """True when ``desired`` differs from ``current`` as data: ks-installer re-runs on every spec
     write (minutes), so a write that changes nothing must not be made."""

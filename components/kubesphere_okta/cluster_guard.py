@@ -3,7 +3,9 @@
 ``ClusterGuard`` is a Pulumi dynamic resource that writes nothing to the cluster. It reads the
 identity of the cluster its kubeconfig reaches (``cluster_access.Session.identity``: the uid of
 the ``kube-system`` Namespace), records it on create, and refuses, in check (preview and up),
-update, read and delete, a cluster with another identity (``cluster_binding``). The component
+update, read and delete, a cluster with another identity (``cluster_binding``). A check that
+cannot read the identity marks its inputs unverified (``cluster_check``), so ``pulumi up`` calls
+update, which reads it again and refuses unless it is the bound cluster. The component
 registers two per integration (``cluster.KubeSphereCluster``): one every KubeSphere object
 depends on, and one that depends on all of them, so that ``pulumi destroy`` deletes it first.
 See docs/cluster-binding.md.
@@ -20,7 +22,8 @@ import pulumi
 import pulumi.dynamic
 
 from . import cluster_binding as binding
-from .cluster_access import REQUEST_TIMEOUT_SECONDS, ClusterAccessError, Session, _changed, _contains_unknown, _plain, _unchecked, _warn
+from . import cluster_check
+from .cluster_access import REQUEST_TIMEOUT_SECONDS, ClusterAccessError, ClusterUnreachable, Session, _changed, _contains_unknown, _plain, _warn
 from . import dynamic_registration
 
 
@@ -75,21 +78,31 @@ class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
         failures = []
         try:
             session, live = self._identity(news_plain)
-            decision = binding.decide(recorded, live, news_plain.get("rebind_cluster"))
-            if decision == "mismatch":
-                message = binding.mismatch_message(self._what(news_plain), "update", recorded, live)
-                return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", message)])
-            news = dict(news)
-            news["cluster"] = binding.updated(recorded, live) if decision == "same" else live
+        except ClusterAccessError as error:
+            # Not read: never a same step (objects depending on the guard would be written
+            # unchecked). Marked unverified, diff reports a change and the engine calls update
+            # during `pulumi up`, which reads again and refuses (docs/cluster-binding.md).
+            if cluster_check.fails_at_check(not olds_plain, isinstance(error, ClusterUnreachable)):
+                return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", str(error))])
+            _warn(cluster_check.preview_warning(self._what(news_plain), str(error)))
+            return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, recorded, str(error)), [])
+        decision = binding.decide(recorded, live, news_plain.get("rebind_cluster"))
+        if decision == "mismatch":
+            message = binding.mismatch_message(self._what(news_plain), "update", recorded, live)
+            return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", message)])
+        news = cluster_check.verified_inputs(news, binding.updated(recorded, live) if decision == "same" else live)
+        try:
             for problem in self._secret_problems(session, olds_plain, news_plain):
                 failures.append(pulumi.dynamic.CheckFailure("provider_name", problem))
         except ClusterAccessError as error:
-            _unchecked(failures, recorded, error, self._what(news_plain))
+            _warn(f"{self._what(news_plain)}: {error} (`pulumi up` fails if KubeSphere refuses the Secret)")
         return pulumi.dynamic.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = _plain(olds), _plain(news)
         changed = _changed(olds, news, ("kubeconfig", "kube_context", "provider_name", "secret_name"))
+        if cluster_check.unverified(news):
+            changed.append(cluster_check.UNVERIFIED)  # update reads the cluster again (see check)
         cluster = news.get("cluster")
         if binding.is_identity(cluster):
             recorded = olds.get("cluster")
@@ -98,7 +111,10 @@ class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def _bind(self, planned: Any, news: Mapping[str, Any], verb: str) -> dict:
-        session, live = self._identity(news)
+        try:
+            session, live = self._identity(news)
+        except ClusterAccessError as error:
+            raise ClusterAccessError(cluster_check.unreadable_message(self._what(news), verb, str(error))) from None
         try:
             binding.check(self._what(news), verb, planned, live, news.get("rebind_cluster"))
         except binding.ClusterMismatch as error:

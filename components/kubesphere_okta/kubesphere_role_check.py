@@ -9,9 +9,11 @@ cluster: create/update only record the references, delete does nothing. Every bi
 component declares depends on it, so on ``up`` no binding is written before the check passed.
 
 The reads are a few LISTs (WorkspaceTemplates, WorkspaceRoles, ClusterRoles, and per named project
-its Namespace and Roles), never one per member. When the cluster cannot be reached during the check
-(no kubeconfig on the machine running the preview, say), the check passes with nothing read; the
-bindings' own creation then fails with the Kubernetes provider's error.
+its Namespace and Roles), never one per member. When the cluster cannot be read during the check (403, no answer, a kubeconfig that cannot be
+resolved), the check does not pass silently: it warns, naming the API server, and marks its inputs
+unverified (``cluster_check``), so diff reports a change and ``pulumi up`` calls update, which
+reads the cluster again and refuses before any binding is written. ``create`` and ``update`` read
+it again in any case and refuse what the check would refuse.
 
 The provider is stored in the state BY VALUE, like the 3.x entry's (``dynamic_registration``): the
 dynamic-provider process (``python -m pulumi.dynamic``) must unpickle it where ``kubesphere_okta``
@@ -33,11 +35,16 @@ import pulumi.dynamic
 from . import kubesphere_iam, kubesphere_roles
 from .kubesphere_roles import ClusterView, Reference
 # The engine's wrappers and unknowns, read the way the 3.x entry's provider reads them.
-from .cluster_access import ClusterAccessError, Session, _contains_unknown, _plain
+from .cluster_access import ClusterAccessError, Session, _contains_unknown, _plain, _warn
+from . import cluster_check
 from . import dynamic_registration
 
 class ClusterUnreachable(Exception):
-    """The check could not read the cluster; it then passes (see the module docstring)."""
+    """The cluster could not be read (see the module docstring: preview warns, up refuses)."""
+
+
+class RoleReferencesRefused(Exception):
+    """``pulumi up`` stops before any binding is written (message is safe to show)."""
 
 
 def references_from(props: Mapping[str, Any]) -> list[Reference]:
@@ -65,12 +72,18 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
             raise ClusterUnreachable(f"{what}: {type(error).__name__}") from None
 
     def read_cluster(self, props: Mapping[str, Any]) -> ClusterView:
-        from kubernetes import client as k8s
-
         try:
             session = Session(props)  # per-request and per-operation deadlines (request_timeout)
         except ClusterAccessError as error:  # no kubeconfig here, or its credential plugin failed
             raise ClusterUnreachable(str(error)) from None
+        try:
+            return self._read_view(session, props)
+        except ClusterUnreachable as error:
+            raise ClusterUnreachable(f"the API server at {session.server}: {error}") from None
+
+    def _read_view(self, session, props: Mapping[str, Any]) -> ClusterView:
+        from kubernetes import client as k8s
+
         api = session.client
         custom, core = k8s.CustomObjectsApi(api), k8s.CoreV1Api(api)
         plan = props["read_plan"]
@@ -133,20 +146,46 @@ class RoleReferencesProvider(pulumi.dynamic.ResourceProvider):
             return pulumi.dynamic.CheckResult(news, [])
         try:
             cluster = self.read_cluster(props)
-        except ClusterUnreachable:
-            return pulumi.dynamic.CheckResult(news, [])
-        return pulumi.dynamic.CheckResult(news, cluster_problems(props, cluster))
+        except ClusterUnreachable as error:
+            # Not read: a preview goes on with a warning, but never as a same step (the bindings
+            # depending on this check would be written unchecked): marked unverified, diff reports
+            # a change and the engine calls update during `pulumi up`, which reads again (cluster_check).
+            _warn(cluster_check.preview_warning(self._what(), str(error)))
+            return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, None, str(error)), [])
+        return pulumi.dynamic.CheckResult(cluster_check.cleared(news), cluster_problems(props, cluster))
+
+    @staticmethod
+    def _what() -> str:
+        return "the workspaces, projects and roles the role bindings name"
+
+    def _verify(self, props: Mapping[str, Any]) -> dict:
+        """Read the cluster again before any binding is written: refuse when it cannot be read or a
+        reference is missing. The outputs: the inputs, without the engine's keys or the marker."""
+        props = _plain(props)
+        try:
+            cluster = self.read_cluster(props)
+        except ClusterUnreachable as error:
+            raise RoleReferencesRefused(
+                f"refusing to write the role bindings: {self._what()} could not be read ({error}), so a binding "
+                "that would grant nothing cannot be told apart. Nothing was written. The kubeconfig's user needs "
+                "get and list on them (workspacetemplates, workspaceroles, roles, clusterroles and the namespaces).") from None
+        problems = cluster_problems(props, cluster)
+        if problems:
+            raise RoleReferencesRefused("refusing to write the role bindings. Nothing was written. "
+                                        + " ".join(f"{p.property}: {p.reason}" for p in problems))
+        return {k: v for k, v in cluster_check.cleared(props).items() if not k.startswith("__")}
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         keys = ("references", "kubesphere_version", "kube_context")
         olds, news = _plain(olds), _plain(news)
-        return pulumi.dynamic.DiffResult(changes=any(olds.get(k) != news.get(k) for k in keys))
+        return pulumi.dynamic.DiffResult(
+            changes=cluster_check.unverified(news) or any(olds.get(k) != news.get(k) for k in keys))
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        return pulumi.dynamic.CreateResult("role-references", {k: v for k, v in props.items() if not k.startswith("__")})
+        return pulumi.dynamic.CreateResult("role-references", self._verify(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        return pulumi.dynamic.UpdateResult({k: v for k, v in news.items() if not k.startswith("__")})
+        return pulumi.dynamic.UpdateResult(self._verify(news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None

@@ -11,9 +11,9 @@ cluster and is sent back exactly as it was read (docs/kubesphere-okta-facts.md, 
   when anyone wrote in between; we then read again and merge again, a bounded number of times.
   Nothing is written when the object already holds what we want: every spec write makes
   ks-installer re-run for minutes.
-* delete: remove our entry by name (and put back the token lifetimes we changed, where they still
-  hold our values); already gone, or no ClusterConfiguration at all, is success. The object
-  itself is never deleted.
+* delete: remove our entry (or put back the entry we adopted, exactly as it was read) and give
+  back the token lifetimes we set; already gone, or no ClusterConfiguration at all, is success.
+  The object itself is never deleted.
 * read (refresh): reports our entry as it is in the cluster, so edits and removals show as drift.
 * diff: compares only what we own (our entry, our token lifetimes, name, cluster access).
 * check (also during preview): refuses a cluster without the ClusterConfiguration, or with one
@@ -25,11 +25,14 @@ Cluster binding, ownership and lost responses (docs/cluster-binding.md):
   ``kube-system`` Namespace uid); it is recorded in state (``cluster``) on the first write, and
   check, update, read and delete refuse when a later run reaches a cluster with another uid
   (``cluster_binding``);
-* an entry with our name that this stack did not write (other type, issuer or client id) is
-  refused unless ``adopt`` is set; an adopted entry is kept in state and put back on delete;
-* the token lifetimes to restore are captured once, before our first write, and kept in an
-  annotation of the ClusterConfiguration written together with that write, so a retried create
-  (lost response, lost checkpoint) never mistakes our own value for the cluster's;
+* an entry with our name that this stack did not write (other type, issuer or client id than we
+  write now or last wrote) is refused at every write unless ``adopt`` is set;
+* what the entry holds on the cluster (its name, its identity, an adopted entry, the token
+  lifetimes below ours) is kept in our annotation of the ClusterConfiguration, written in the same
+  PUT as what it describes (``entry_ledger``), so a lost answer, a lost checkpoint or a rename in
+  between never makes a later write or delete forget it;
+* a check that cannot read the cluster marks its inputs unverified (``cluster_check``): update
+  then reads it again during ``pulumi up`` and refuses unless it is the bound cluster;
 * every request has one total deadline (``request_timeout``), with the client's own retries
   turned off, and writes carry the field manager ``kubesphere-okta`` (``cluster_access``).
 
@@ -55,15 +58,17 @@ import pulumi
 import pulumi.dynamic
 
 from . import cluster_binding as binding
+from . import cluster_check
 from . import cluster_configuration as cc
-from .cluster_access import FIELD_MANAGER, REQUEST_TIMEOUT_SECONDS, ClusterAccessError, ClusterUnreachable, Session, _changed, _contains_unknown, _plain, _scrub, _unchecked, api_error
+from . import entry_ledger as ledger
+from .cluster_access import FIELD_MANAGER, REQUEST_TIMEOUT_SECONDS, ClusterAccessError, ClusterUnreachable, Session, _changed, _contains_unknown, _plain, _scrub, _warn, api_error
 from . import dynamic_registration
 
 #: Seconds to wait before each retry after a 409 Conflict; its length bounds the retries.
 RETRY_DELAYS_SECONDS: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 4.0)
-#: Annotation of the ClusterConfiguration holding, per provider name, the token lifetimes as they
-#: were before our first write (JSON), so they are captured once whatever is retried.
-RESTORE_ANNOTATION = "kubesphere-okta.io/oauth-options-before"
+#: Annotation of the ClusterConfiguration holding the ledger of what each entry holds there and
+#: what goes back (``entry_ledger``), written in the same PUT as what it describes.
+RESTORE_ANNOTATION = ledger.ANNOTATION
 
 _OWNED_KEYS = ("provider_name", "entry", "oauth_options", "kubeconfig", "kube_context")
 _OBJECT = f"ClusterConfiguration {cc.NAMESPACE}/{cc.NAME}"
@@ -73,6 +78,10 @@ ClusterConfigurationError = ClusterAccessError
 
 class ClusterConfigurationNotFound(ClusterConfigurationError):
     pass
+
+
+class ClusterConfigurationMalformed(ClusterConfigurationError):
+    """The object, or our annotation on it, is not shaped as KubeSphere and this project write it."""
 
 
 def _not_found_message(kube_context: Optional[str]) -> str:
@@ -143,38 +152,28 @@ def _api_error(what: str, error: Any, secrets: list[str], hint: str = "") -> Clu
     return api_error(what, error, secrets, hint)
 
 
-# --- the restore record (token lifetimes before our first write) --------------------------------
+# --- the ledger of what the entry holds on the cluster ------------------------------------------
 
 
-def _restore_records(obj: Mapping[str, Any]) -> dict:
-    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+def _ledger(current: Any, owner: str, state_name: Optional[str]) -> dict:
+    """The ledger of ``current`` (``entry_ledger``), its junk a ``ClusterConfigurationError``."""
     try:
-        records = json.loads(annotations.get(RESTORE_ANNOTATION) or "{}")
+        cc.check(current, state_name or "")
+        return ledger.read(current, owner=owner, name=state_name or "")
+    except (cc.MalformedClusterConfiguration, ledger.LedgerError) as error:
+        raise ClusterConfigurationMalformed(str(error)) from None
+
+
+def _state_adopted(props: Mapping[str, Any]) -> Optional[dict]:
+    """The adopted entry a state of a release before the ledger kept (a mapping), or None."""
+    text = ledger.adopted_from_state(props.get("adopted_entry"))
+    if text is None:
+        return None
+    try:
+        found = json.loads(text)
     except ValueError:
-        return {}
-    return records if isinstance(records, dict) else {}
-
-
-def _with_restore_record(obj: dict, name: str, record: Optional[dict], drop: Optional[str] = None) -> dict:
-    """``obj`` (already a copy) with the record of ``name`` set (or removed when empty/None)."""
-    records = _restore_records(obj)
-    if drop:
-        records.pop(drop, None)
-    if record and (record.get("keys") or []):
-        records[name] = record
-    else:
-        records.pop(name, None)
-    metadata = obj.setdefault("metadata", {})
-    annotations = dict(metadata.get("annotations") or {})
-    if records:
-        annotations[RESTORE_ANNOTATION] = json.dumps(records, sort_keys=True)
-    else:
-        annotations.pop(RESTORE_ANNOTATION, None)
-    if annotations:
-        metadata["annotations"] = annotations
-    else:
-        metadata.pop("annotations", None)
-    return obj
+        return None
+    return found if isinstance(found, dict) and isinstance(found.get("name"), str) else None
 
 
 class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
@@ -187,14 +186,20 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
     def _session(self, props: Mapping[str, Any]) -> _Session:
         return _Session(props)
 
-    def _bound(self, session: _Session, recorded: Any, rebind: Any, verb: str) -> tuple[dict, str]:
-        """The identity of the cluster reached, and how it relates to the recorded one (refuses a mismatch)."""
-        live = session.identity()
+    def _bound(self, props: Mapping[str, Any], recorded: Any, rebind: Any, verb: str) -> tuple[_Session, dict, str]:
+        """A session to the cluster reached, its identity, and how it relates to the recorded one
+        (refuses a mismatch, and a cluster whose identity cannot be read)."""
+        what = f"the identity provider entry in {_OBJECT}"
         try:
-            decision = binding.check(f"the identity provider entry in {_OBJECT}", verb, recorded, live, rebind)
+            session = self._session(props)
+            live = session.identity()
+        except ClusterConfigurationError as error:
+            raise ClusterConfigurationError(cluster_check.unreadable_message(what, verb, str(error))) from None
+        try:
+            decision = binding.check(what, verb, recorded, live, rebind)
         except binding.ClusterMismatch as error:
             raise ClusterConfigurationError(str(error)) from None
-        return live, decision
+        return session, live, decision
 
     def _merge_and_write(self, session: _Session, merge, *, missing_ok: bool) -> tuple[Optional[dict], int]:
         """Read, ``merge(object) -> desired object``, write if it changed; retry on 409.
@@ -210,7 +215,7 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
                 raise ClusterConfigurationNotFound(_not_found_message(session.props.get("kube_context")))
             try:
                 desired = merge(current)
-            except cc.MalformedClusterConfiguration as error:
+            except (cc.MalformedClusterConfiguration, ledger.LedgerError, ValueError) as error:
                 raise ClusterConfigurationError(str(error)) from None
             if not cc.needs_write(current, desired):
                 return current, 0
@@ -224,94 +229,67 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
             "update again when the installer is idle."
         )
 
-    # --- ownership ----------------------------------------------------------------------------
+    # --- the merge for one write --------------------------------------------------------------
 
     @staticmethod
-    def _foreign(current: dict, news: Mapping[str, Any], *, client_id_known: bool = True) -> Optional[dict]:
-        """The entry with our name when it is someone else's (None when absent or ours)."""
-        existing = cc.find_identity_provider(current, news["provider_name"])
-        entry = news.get("entry")
-        if existing is None or not isinstance(entry, Mapping):
-            return None
-        return existing if binding.entry_differences(existing, entry, client_id_known=client_id_known) else None
+    def _plan(current: dict, olds: Mapping[str, Any], news: Mapping[str, Any], *, owner: str, trusted: bool,
+              client_id_known: bool = True) -> tuple[dict, dict]:
+        """The object after writing ``news`` over ``current``, and the ledger written with it.
 
-    def _ownership_problem(self, olds: Mapping[str, Any], news: Mapping[str, Any], current: dict, *,
-                           fresh: bool, client_id_known: bool = True) -> Optional[str]:
-        """Why writing ``news`` would take an entry this stack does not own (None when it would not)."""
-        name = news["provider_name"]
-        old_name = None if fresh else olds.get("provider_name")
-        if not fresh and old_name == name:
-            return None  # ours since the first write (edits by others are drift we put right)
-        foreign = self._foreign(current, news, client_id_known=client_id_known)
-        if foreign is None:
-            return None
-        differences = binding.entry_differences(foreign, news["entry"], client_id_known=client_id_known)
-        if old_name and old_name != name:
-            return binding.foreign_entry_message(name, differences, renaming_from=old_name)
-        if news.get("adopt"):
-            return None
-        return binding.foreign_entry_message(name, differences)
-
-    # --- the merge for one operation --------------------------------------------------------
-
-    @staticmethod
-    def _apply(olds: Mapping[str, Any], news: Mapping[str, Any], current: dict) -> tuple[dict, dict]:
-        """The object with ``news`` applied over what ``olds`` had applied; and the new before-values.
-
-        Values to restore come from the restore record when one exists: it was written together
-        with our first write of each key, so it holds the value from BEFORE that write even when
-        the write's answer, or the checkpoint after it, was lost.
+        ``olds``: the state (empty for a first write or a rebuilt cluster); ``owner``: the
+        resource's id; ``trusted``: the state was written to this very cluster (its binding
+        matched), so its record of the entry we wrote may say whose an entry is. Raises
+        ``ClusterConfigurationError`` rather than take an entry that is not ours.
         """
-        name = news["provider_name"]
-        old_name = olds.get("provider_name") or name
-        old_options = olds.get("oauth_options_written", olds.get("oauth_options")) or {}
-        new_options = news.get("oauth_options") or {}
-        before = dict(olds.get("oauth_options_before") or {})
+        name, entry = news["provider_name"], news["entry"]
+        state_name = olds.get("provider_name") or None
+        book = _ledger(current, owner, state_name or name)
         cc.check(current, name)
-        records = _restore_records(current)
-        record = records.get(old_name) or records.get(name) or {}
-        recorded_keys = list(record.get("keys") or [])
-        recorded_before = dict(record.get("before") or {})
-        # Token lifetimes we no longer set go back to what they were before us.
-        dropped = {k: v for k, v in old_options.items() if k not in new_options}
-        target = cc.restore_oauth_options(current, dropped, before) if dropped else current
-        for key in dropped:
-            before.pop(key, None)
-            recorded_before.pop(key, None)
-            if key in recorded_keys:
-                recorded_keys.remove(key)
-        # Keys we set for the first time: remember what they were, once.
-        fresh = [k for k in new_options if k not in old_options]
-        for key in fresh:
-            if key in recorded_keys:
-                if key in recorded_before:
-                    before[key] = recorded_before[key]
-                else:
-                    before.pop(key, None)
-            else:
-                captured = cc.oauth_options_before(current, [key])
-                before.update(captured)
-                recorded_keys.append(key)
-                recorded_before.update(captured)
-        for key in new_options:  # keys already ours: keep the record complete for older state
-            if key not in recorded_keys:
-                recorded_keys.append(key)
-                if key in before:
-                    recorded_before[key] = before[key]
-        if old_name != name:
-            target = cc.remove_identity_provider(target, old_name)
-        target = cc.upsert_identity_provider(target, news["entry"], new_options)
-        record = {"keys": recorded_keys, "before": {k: v for k, v in recorded_before.items() if k in recorded_keys}}
-        target = _with_restore_record(target, name, record, drop=old_name if old_name != name else None)
-        return target, before
+        trusted_identity = olds.get("entry_identity") if trusted else None
+        old_name = ledger.owned_name(book, owner, state_name)
+        existing = cc.find_identity_provider(current, name)
+        whose = ledger.whose(book, owner, existing, entry, trusted_identity=trusted_identity,
+                             client_id_known=client_id_known)
+        adopted = ledger.adopted(book, owner) or (_state_adopted(olds) if owner not in book["entries"] else None)
+        target, adopting, keep_adopted = current, None, True
+        if old_name is not None and old_name != name:
+            if whose == "foreign":
+                raise ClusterConfigurationError(binding.foreign_entry_message(
+                    name, ledger.differences(existing, entry, client_id_known=client_id_known), renaming_from=old_name))
+            # The old name goes back to whoever had it: the entry we adopted there, or nobody.
+            old = cc.find_identity_provider(current, old_name)
+            if adopted is not None and adopted["name"] == old_name:
+                target = cc.upsert_identity_provider(target, adopted)
+            elif ledger.whose(book, owner, old, entry, trusted_identity=trusted_identity or ledger.identity(olds.get("entry"))) == "ours":
+                target = cc.remove_identity_provider(target, old_name)
+            keep_adopted = False
+        elif whose == "foreign":
+            if not news.get("adopt") or adopted is not None:
+                raise ClusterConfigurationError(binding.foreign_entry_message(
+                    name, ledger.differences(existing, entry, client_id_known=client_id_known)))
+            adopting = existing  # kept, exactly as read, in the ledger written with our entry
+        elif adopted is not None and owner not in book["entries"]:
+            adopting = adopted  # a state of a release before the ledger: now on the cluster too
+        target = cc.upsert_identity_provider(target, entry)
+        book = ledger.record_entry(book, owner, entry, adopting=adopting, keep_adopted=keep_adopted)
+        book = ledger.seed(book, owner, cc.oauth_options_of(target),
+                           olds.get("oauth_options_written", olds.get("oauth_options")) or {},
+                           olds.get("oauth_options_before") or {})
+        book, changes = ledger.set_options(book, owner, cc.oauth_options_of(target), news.get("oauth_options") or {})
+        target = cc.with_oauth_options(target, changes, ledger.ABSENT)
+        return ledger.with_ledger(target, book), book
 
-    def _outputs(self, news: Mapping[str, Any], before: dict, cluster: dict, adopted: Optional[dict]) -> dict:
+    def _outputs(self, news: Mapping[str, Any], book: dict, owner: str, cluster: dict) -> dict:
         outs = {k: news.get(k) for k in _OWNED_KEYS}
-        outs["oauth_options_before"] = before
-        # What we wrote, kept apart from ``oauth_options``, which a refresh overwrites with live values.
+        # The cluster's own token lifetimes (informative: the ledger on the cluster is what is restored).
+        outs["oauth_options_before"] = {
+            key: values[0] for key in ledger.held_keys(book, owner)
+            for values in [ledger.restore_values(book, key)] if values[0] is not ledger.ABSENT}
+        # What we wrote, kept apart from ``oauth_options`` and ``entry``, which a refresh overwrites.
         outs["oauth_options_written"] = dict(news.get("oauth_options") or {})
+        outs["entry_identity"] = ledger.identity(news.get("entry"))
         outs["cluster"] = cluster
-        outs["adopted_entry"] = adopted
+        outs["adopted_entry"] = ledger.adopted_text(book, owner)
         for key in ("adopt", "rebind_cluster", "request_timeout"):
             outs[key] = news.get(key)
         return outs
@@ -333,38 +311,52 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         if failures or any(_contains_unknown(news_plain.get(k)) for k in keys):
             return pulumi.dynamic.CheckResult(news, failures)
         recorded = olds_plain.get("cluster")
+        what = f"KubeSphere identity provider {name!r}"
         try:
             session = self._session(news_plain)
             live = session.identity()
-            decision = binding.decide(recorded, live, news_plain.get("rebind_cluster"))
-            if decision == "mismatch":
-                message = binding.mismatch_message(f"the identity provider entry in {_OBJECT}", "update", recorded, live)
-                failures.append(pulumi.dynamic.CheckFailure("kubeconfig", message))
-                return pulumi.dynamic.CheckResult(news, failures)
-            # The cluster this resource is bound to travels in its inputs, so the next check sees it.
-            news = dict(news)
-            news["cluster"] = binding.updated(recorded, live) if decision == "same" else live
+        except ClusterConfigurationError as error:
+            # Not read: never a same step. Marked unverified, diff reports a change and `pulumi up`
+            # calls update, which reads again and refuses (cluster_check).
+            if cluster_check.fails_at_check(not olds_plain, isinstance(error, ClusterUnreachable)):
+                return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", str(error))])
+            _warn(cluster_check.preview_warning(what, str(error)))
+            return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, recorded, str(error)), [])
+        decision = binding.decide(recorded, live, news_plain.get("rebind_cluster"))
+        if decision == "mismatch":
+            message = binding.mismatch_message(f"the identity provider entry in {_OBJECT}", "update", recorded, live)
+            return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", message)])
+        # The cluster this resource is bound to travels in its inputs, so the next check sees it.
+        news = cluster_check.verified_inputs(news, binding.updated(recorded, live) if decision == "same" else live)
+        try:
             current = session.get()
             if current is None:
                 failures.append(pulumi.dynamic.CheckFailure("kubeconfig", _not_found_message(news_plain.get("kube_context"))))
+            elif isinstance(entry, Mapping) and not _contains_unknown(entry.get("type")):
+                fresh = decision == "rebind" or not olds_plain.get("provider_name")
+                olds_used = {} if fresh else olds_plain
+                book = _ledger(current, "", olds_used.get("provider_name") or name)
+                owner = ledger.owner_named(book, olds_used.get("provider_name") or name) or ledger.owner_for(
+                    olds_used.get("provider_name") or name)
+                self._plan(current, olds_used, news_plain, owner=owner, trusted=decision == "same",
+                           client_id_known=not _contains_unknown(entry))
             else:
+                _ledger(current, "", name)
                 cc.check(current, name)
-                if isinstance(entry, Mapping) and not _contains_unknown(entry.get("type")):
-                    client_id_known = not _contains_unknown(entry)
-                    problem = self._ownership_problem(olds_plain, news_plain, current,
-                                                      fresh=decision == "rebind" or not olds_plain.get("provider_name"),
-                                                      client_id_known=client_id_known)
-                    if problem:
-                        failures.append(pulumi.dynamic.CheckFailure("provider_name", problem))
-        except cc.MalformedClusterConfiguration as error:
+        except (cc.MalformedClusterConfiguration, ClusterConfigurationMalformed) as error:
             failures.append(pulumi.dynamic.CheckFailure("entry", str(error)))
         except ClusterConfigurationError as error:
-            _unchecked(failures, recorded, error, f"KubeSphere identity provider {name!r}")
+            if isinstance(error, ClusterUnreachable):
+                _warn(cluster_check.preview_warning(what, str(error)))
+                return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, recorded, str(error)), [])
+            failures.append(pulumi.dynamic.CheckFailure("provider_name", str(error)))
         return pulumi.dynamic.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = _plain(olds), _plain(news)
         changed = _changed(olds, news, _OWNED_KEYS)
+        if cluster_check.unverified(news):
+            changed.append(cluster_check.UNVERIFIED)  # update reads the cluster again (see check)
         # A binding not yet in the outputs (state written before bindings existed), or a rebind
         # accepted by check: an update records it (and writes nothing when the entry is as wanted).
         cluster = news.get("cluster")
@@ -376,31 +368,22 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
         props = _plain(props)
-        return pulumi.dynamic.CreateResult(
-            f"{cc.NAMESPACE}/{cc.NAME}/{props['provider_name']}", self._write({}, props, planned=props.get("cluster"))
-        )
+        owner = ledger.owner_for(props["provider_name"])
+        return pulumi.dynamic.CreateResult(owner, self._write(owner, {}, props, planned=props.get("cluster")))
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         olds, news = _plain(olds), _plain(news)
-        return pulumi.dynamic.UpdateResult(self._write(olds, news, planned=olds.get("cluster")))
+        return pulumi.dynamic.UpdateResult(self._write(id_, olds, news, planned=olds.get("cluster")))
 
-    def _write(self, olds: dict, news: dict, *, planned: Any) -> dict:
-        session = self._session(news)
-        live, decision = self._bound(session, planned, news.get("rebind_cluster"), "update")
-        fresh = not olds or decision == "rebind"
-        if fresh:
-            olds = {}  # a rebuilt cluster: nothing of ours is there; capture its values afresh
-        recorded: dict = {}
+    def _write(self, owner: str, olds: dict, news: dict, *, planned: Any) -> dict:
+        session, live, decision = self._bound(news, planned, news.get("rebind_cluster"), "update")
+        if decision == "rebind":
+            olds = {}  # a rebuilt cluster: nothing of ours is there; its values are captured afresh
+        written: dict = {}
 
         def merge(current: dict) -> dict:
-            problem = self._ownership_problem(olds, news, current, fresh=fresh)
-            if problem:
-                raise ClusterConfigurationError(problem)
-            adopted = olds.get("adopted_entry")
-            if fresh and news.get("adopt"):
-                adopted = self._foreign(current, news)
-            target, before = self._apply(olds, news, current)
-            recorded.update(before=before, adopted=adopted)
+            # State without a binding (releases before it) is checked like a first write.
+            target, written["ledger"] = self._plan(current, olds, news, owner=owner, trusted=decision == "same")
             return target
 
         obj, _ = self._merge_and_write(session, merge, missing_ok=False)
@@ -408,37 +391,37 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         uid = ((obj or {}).get("metadata") or {}).get("uid")
         if uid:
             cluster["cluster_configuration_uid"] = uid
-        return self._outputs(news, recorded["before"], cluster, recorded["adopted"])
+        return self._outputs(news, written["ledger"], owner, cluster)
 
-    def delete(self, _id: str, props: dict[str, Any]) -> None:
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
         props = _plain(props)
-        session = self._session(props)
-        self._bound(session, props.get("cluster"), None, "delete")
+        session, _, _ = self._bound(props, props.get("cluster"), None, "delete")
 
         def merge(current: dict) -> dict:
-            name = props["provider_name"]
-            adopted = props.get("adopted_entry")
-            if isinstance(adopted, Mapping) and adopted.get("name") == name:
-                target = cc.upsert_identity_provider(current, dict(adopted))  # put the adopted entry back
-            else:
-                target = cc.remove_identity_provider(current, name)
-            written = props.get("oauth_options_written", props.get("oauth_options")) or {}
-            record = _restore_records(current).get(name) or {}
-            before = dict(props.get("oauth_options_before") or {})
-            for key in record.get("keys") or []:  # captured before our first write: the better source
-                if key in (record.get("before") or {}):
-                    before[key] = record["before"][key]
+            state_name = props.get("provider_name")
+            book = _ledger(current, id_, state_name)
+            name = ledger.owned_name(book, id_, state_name)
+            existing = cc.find_identity_provider(current, name) if name else None
+            trusted = props.get("entry_identity") or ledger.identity(props.get("entry"))
+            target = current
+            if ledger.whose(book, id_, existing, None, trusted_identity=trusted) == "ours":
+                adopted = ledger.adopted(book, id_) or (_state_adopted(props) if id_ not in book["entries"] else None)
+                if adopted is not None and adopted["name"] == name:
+                    target = cc.upsert_identity_provider(target, adopted)  # back, exactly as it was read
                 else:
-                    before.pop(key, None)
-            target = cc.restore_oauth_options(target, written, before)
-            return _with_restore_record(target, name, None)
+                    target = cc.remove_identity_provider(target, name)
+            book = ledger.seed(book, id_, cc.oauth_options_of(target),
+                               props.get("oauth_options_written", props.get("oauth_options")) or {},
+                               props.get("oauth_options_before") or {})
+            book = ledger.forget_entry(book, id_)
+            book, changes = ledger.leave_options(book, id_, cc.oauth_options_of(target))
+            return ledger.with_ledger(cc.with_oauth_options(target, changes, ledger.ABSENT), book)
 
         self._merge_and_write(session, merge, missing_ok=True)
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
         props = _plain(props)
-        session = self._session(props)
-        self._bound(session, props.get("cluster"), None, "refresh")
+        session, _, _ = self._bound({**props, "rebind_cluster": None}, props.get("cluster"), None, "refresh")
         current = session.get()
         outs = dict(props)
         outs.pop(pulumi.dynamic.dynamic.PROVIDER_KEY, None)
@@ -446,7 +429,9 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
         live_options: dict = {}
         if current is not None:
             try:
-                live_entry = cc.find_identity_provider(current, props["provider_name"])
+                book = _ledger(current, id_, props.get("provider_name"))
+                name = ledger.owned_name(book, id_, props.get("provider_name"))
+                live_entry = cc.find_identity_provider(current, name)
                 live_options = cc.oauth_options_before(current, (props.get("oauth_options") or {}).keys())
             except cc.MalformedClusterConfiguration as error:
                 raise ClusterConfigurationError(str(error)) from None
