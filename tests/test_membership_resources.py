@@ -174,3 +174,29 @@ def test_diff_never_replaces(engine, cluster):
     props = users_inputs(cluster.kubeconfig(), ["ann"])
     answer = engine.update("Okta/User", props, {**props, "cluster": None}, users_inputs(cluster.kubeconfig(), ["bob"]))
     assert answer["replaces"] == [] and answer["delete_before_replace"] is False
+
+
+def test_a_cluster_whose_identity_cannot_be_read_is_never_a_silent_same_step(engine, cluster):
+    """Fail closed, as the guards: unchanged members on a cluster that answers 403 to the identity
+    read are not a no-op at check; diff reports a change, so `pulumi up` calls update, which reads
+    again and refuses with nothing written."""
+    props = users_inputs(cluster.kubeconfig(), ["ann", "bob"])
+    id_, outputs = up(engine, props)
+    writes = len(cluster.store.applied)
+    cluster.forbidden.add("/api/v1/namespaces/kube-system")
+    checked, failures = engine.check(outputs, props)
+    assert failures == []  # preview goes on ...
+    assert checked["cluster_unverified"] and checked["cluster"] == outputs["cluster"]  # ... binding kept
+    assert engine.diff(id_, props, outputs, checked) == "DIFF_SOME"
+    with pytest.raises(grpc.RpcError, match="Nothing was written"):
+        engine.update_outputs(id_, props, outputs, checked)
+    assert len(cluster.store.applied) == writes and cluster.store.deleted == []
+
+
+def test_outputs_never_carry_the_unverified_marker(engine, cluster):
+    props = users_inputs(cluster.kubeconfig(), ["ann"])
+    id_, outputs = up(engine, props)
+    marked = {**props, "cluster": outputs["cluster"], "cluster_unverified": "the cluster could not be read"}
+    new_outputs = engine.update_outputs(id_, props, outputs, marked)  # readable again at update
+    assert "cluster_unverified" not in new_outputs
+    assert new_outputs["cluster"]["kube_system_uid"] == cluster.cluster_uid

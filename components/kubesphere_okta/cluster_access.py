@@ -22,7 +22,7 @@ only inside the functions that need it.
   is ``ClusterAccessError``;
 * what the providers share to read the engine's values: ``_plain`` (secret wrappers removed),
   ``_contains_unknown`` (preview's unknowns), ``_scrub``/``_secrets_of`` (no secret in a message),
-  ``_warn`` (a warning line the engine shows), ``_changed`` and ``_unchecked`` (diff and check).
+  ``_warn`` (a warning line the engine shows), ``_changed`` (diff).
 """
 
 from __future__ import annotations
@@ -111,18 +111,6 @@ def _changed(olds: dict[str, Any], news: dict[str, Any], keys: Sequence[str]) ->
     """The keys whose new value is unknown or differs from the old one (a missing or empty value
     equals None)."""
     return [key for key in keys if _contains_unknown(news.get(key)) or (olds.get(key) or None) != (news.get(key) or None)]
-
-
-def _unchecked(failures: list, recorded: Any, error: ClusterAccessError, what: str) -> None:
-    """At check: a cluster that could not be read. A first write to a cluster whose kubeconfig is
-    wrong fails; an unreachable cluster, or one this resource already wrote to, is named in a
-    warning (preview must not pass silently) and ``pulumi up`` fails unless it answers."""
-    if recorded is None and not isinstance(error, ClusterUnreachable):
-        import pulumi.dynamic
-
-        failures.append(pulumi.dynamic.CheckFailure("kubeconfig", str(error)))
-    else:
-        _warn(f"{what}: {error} (not checked during preview; `pulumi up` fails unless the cluster answers)")
 
 
 def resolve(kubeconfig: Optional[str], kube_context: Optional[str]) -> ResolvedKubeconfig:

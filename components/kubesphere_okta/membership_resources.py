@@ -31,8 +31,9 @@ import pulumi
 import pulumi.dynamic
 
 from . import cluster_binding as binding
+from . import cluster_check
 from . import membership_model as model
-from .cluster_access import OPERATION_TIMEOUT_REQUESTS, REQUEST_TIMEOUT_SECONDS, ClusterAccessError, ClusterUnreachable, Session, _changed, _contains_unknown, _plain, _unchecked, api_error
+from .cluster_access import OPERATION_TIMEOUT_REQUESTS, REQUEST_TIMEOUT_SECONDS, ClusterAccessError, ClusterUnreachable, Session, _changed, _contains_unknown, _plain, _warn, api_error
 from . import dynamic_registration
 
 #: Kind -> plural, for every kind these resources write.
@@ -168,8 +169,11 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
     # --- the operations -----------------------------------------------------------------------
 
     def _bound(self, props: Mapping[str, Any], recorded: Any, verb: str) -> tuple[_Cluster, dict]:
-        session = Session(props)
-        live = session.identity()
+        try:
+            session = Session(props)
+            live = session.identity()
+        except ClusterAccessError as error:
+            raise ClusterAccessError(cluster_check.unreadable_message(self._what(props), verb, str(error))) from None
         try:
             binding.check(self._what(props), verb, recorded, live, props.get("rebind_cluster"))
         except binding.ClusterMismatch as error:
@@ -198,13 +202,21 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
                 message = model.conflict_message(self._kind(news_plain), result.conflicts, news_plain["provider_name"])
                 failures.append(pulumi.dynamic.CheckFailure(self.members_key, message))
         except ClusterAccessError as error:
-            _unchecked(failures, recorded, error, self._what(news_plain))
+            # Not read: never a same step (a state without the binding, or a write the check did not
+            # see). Marked unverified, diff reports a change and `pulumi up` calls update, which
+            # reads the identity again and refuses unless it is the bound cluster (cluster_check).
+            if cluster_check.fails_at_check(not olds_plain, isinstance(error, ClusterUnreachable)):
+                return pulumi.dynamic.CheckResult(news, [pulumi.dynamic.CheckFailure("kubeconfig", str(error))])
+            _warn(cluster_check.preview_warning(self._what(news_plain), str(error)))
+            return pulumi.dynamic.CheckResult(cluster_check.unverified_inputs(news, recorded, str(error)), [])
         return pulumi.dynamic.CheckResult(news, failures)
 
     def _diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         olds, news = _plain(olds), _plain(news)
         keys = (self.members_key, "template", "prune_users", "adopt", "provider_name", "kubeconfig", "kube_context")
         changed = _changed(olds, news, keys)
+        if cluster_check.unverified(news):
+            changed.append(cluster_check.UNVERIFIED)  # update reads the cluster again (see _check)
         cluster = news.get("cluster")
         if binding.is_identity(cluster):
             recorded = olds.get("cluster")
@@ -240,7 +252,7 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
         return (binding.updated(recorded, live_identity) if binding.is_identity(recorded) else live_identity), result
 
     def _outs(self, props: Mapping[str, Any], identity: dict, result: model.Plan) -> dict:
-        outs = {k: v for k, v in props.items() if k != pulumi.dynamic.dynamic.PROVIDER_KEY}
+        outs = {k: v for k, v in cluster_check.cleared(props).items() if k != pulumi.dynamic.dynamic.PROVIDER_KEY}
         outs["cluster"] = identity
         outs["kept"] = list(result.kept)
         return outs
