@@ -51,6 +51,13 @@ def is_identity(value: Any) -> bool:
     return isinstance(value, Mapping) and isinstance(value.get("kube_system_uid"), str) and bool(value["kube_system_uid"])
 
 
+def binding_changed(recorded: Any, planned: Any) -> bool:
+    """True when ``planned`` (the binding check put in the new inputs) is a cluster identity that
+    ``recorded`` (the old one) is not: a first binding, or a rebind. ``diff`` then reports a change,
+    so that ``update`` records it."""
+    return is_identity(planned) and (not is_identity(recorded) or recorded["kube_system_uid"] != planned["kube_system_uid"])
+
+
 def decide(recorded: Any, live: Mapping[str, Any], rebind: Any = None) -> str:
     """How a write to the ``live`` cluster relates to the ``recorded`` binding.
 

@@ -103,11 +103,8 @@ class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
         changed = _changed(olds, news, ("kubeconfig", "kube_context", "provider_name", "secret_name"))
         if cluster_check.unverified(news):
             changed.append(cluster_check.UNVERIFIED)  # update reads the cluster again (see check)
-        cluster = news.get("cluster")
-        if binding.is_identity(cluster):
-            recorded = olds.get("cluster")
-            if not binding.is_identity(recorded) or recorded.get("kube_system_uid") != cluster["kube_system_uid"]:
-                changed.append("cluster")
+        if binding.binding_changed(olds.get("cluster"), news.get("cluster")):
+            changed.append("cluster")
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def _bind(self, planned: Any, news: Mapping[str, Any], verb: str) -> dict:

@@ -359,11 +359,8 @@ class ClusterConfigurationProvider(pulumi.dynamic.ResourceProvider):
             changed.append(cluster_check.UNVERIFIED)  # update reads the cluster again (see check)
         # A binding not yet in the outputs (state written before bindings existed), or a rebind
         # accepted by check: an update records it (and writes nothing when the entry is as wanted).
-        cluster = news.get("cluster")
-        if binding.is_identity(cluster) and not _contains_unknown(cluster):
-            recorded = olds.get("cluster")
-            if not binding.is_identity(recorded) or recorded.get("kube_system_uid") != cluster["kube_system_uid"]:
-                changed.append("cluster")
+        if binding.binding_changed(olds.get("cluster"), news.get("cluster")) and not _contains_unknown(news.get("cluster")):
+            changed.append("cluster")
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:

@@ -217,11 +217,8 @@ class MembershipProvider(pulumi.dynamic.ResourceProvider):
         changed = _changed(olds, news, keys)
         if cluster_check.unverified(news):
             changed.append(cluster_check.UNVERIFIED)  # update reads the cluster again (see _check)
-        cluster = news.get("cluster")
-        if binding.is_identity(cluster):
-            recorded = olds.get("cluster")
-            if not binding.is_identity(recorded) or recorded.get("kube_system_uid") != cluster["kube_system_uid"]:
-                changed.append("cluster")
+        if binding.binding_changed(olds.get("cluster"), news.get("cluster")):
+            changed.append("cluster")
         # Never a replacement: replacing would delete every member's objects.
         return pulumi.dynamic.DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
