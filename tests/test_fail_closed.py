@@ -20,6 +20,7 @@ import copy
 import json
 import urllib.request
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -55,12 +56,12 @@ def guard(role: str, timeout: float = TIMEOUT, **overrides) -> dict:
             "rebind_cluster": None, "request_timeout": timeout, "cluster": None, **overrides}
 
 
-def role_check(timeout: float = TIMEOUT) -> dict:
+def role_check(timeout: float = TIMEOUT, kubeconfig: Optional[str] = None) -> dict:
     return {"__provider": ROLE_CHECK, "kubesphere_version": "4.1.3", "request_timeout": timeout,
             "references": [{"scope": "cluster", "target": "", "role": "cluster-admin", "role_name": "cluster-admin",
                             "group": "SRE"}],
             "read_plan": {"namespaces": [], "roles": {}, "cluster_roles": ["iam.kubesphere.io", "v1beta1", "clusterroles"]},
-            "kubeconfig": None, "kube_context": None}
+            "kubeconfig": kubeconfig, "kube_context": None}
 
 
 class Cluster:
@@ -88,15 +89,18 @@ class Cluster:
     def deleter(self, name: str):
         return lambda: self.deleted.append(name)
 
-    def program(self, process: EngineProcess, timeout: float = TIMEOUT, role_timeout: float = TIMEOUT) -> list:
-        """The request timeout is not compared by diff: a run may change it."""
+    def program(self, process: EngineProcess, timeout: float = TIMEOUT, role_timeout: float = TIMEOUT,
+                kubeconfig: Optional[str] = None) -> list:
+        """The request timeout is not compared by diff: a run may change it. ``kubeconfig``: the
+        contents ``kubernetes:kubeconfig`` gives (None: the ambient kubeconfig)."""
         checked = ("role-references",) if self.role_check else ()
         return [
-            Resource("before", process, guard("before", timeout)),
+            Resource("before", process, guard("before", timeout, kubeconfig=kubeconfig)),
             KubernetesObject("secret", self.writer("secret"), self.deleter("secret"), depends_on=("before",)),
-            *([Resource("role-references", process, role_check(role_timeout))] if self.role_check else []),
+            *([Resource("role-references", process, role_check(role_timeout, kubeconfig))] if self.role_check else []),
             KubernetesObject("binding", self.writer("binding"), self.deleter("binding"), depends_on=("before", *checked)),
-            Resource("after", process, guard("after", timeout), depends_on=("before", "secret", *checked, "binding")),
+            Resource("after", process, guard("after", timeout, kubeconfig=kubeconfig),
+                     depends_on=("before", "secret", *checked, "binding")),
         ]
 
 
@@ -308,18 +312,19 @@ def test_with_two_kubeconfig_files_the_guard_and_the_3x_entry_reach_the_first_fi
 
 
 def test_a_kubeconfig_client_go_accepts_is_read_and_another_cluster_refused(processes, tmp_path):
-    """Bound to dev; the kubeconfig now reaches prod through a file client-go accepts though it is
-    not tidy (a cluster entry no context uses has no server): the guard reads prod's identity and
-    refuses by name at preview and at up, and nothing reaches prod."""
+    """Bound to dev through ``kubernetes:kubeconfig``; that kubeconfig now reaches prod and is one
+    client-go accepts though it is not tidy (a cluster entry no context uses has no server): the
+    guard reads prod's identity and refuses by name at preview and at up, and nothing reaches prod."""
     with KubernetesApiDouble(None) as dev, KubernetesApiDouble(None) as prod:
         cluster = Cluster(dev)
-        (tmp_path / "dev").write_text(dev.kubeconfig())
-        stack = bound_stack(cluster, processes(tmp_path / "dev"))
+        process = processes(tmp_path / "unused")
+        stack = Stack()
+        stack.up(cluster.program(process, kubeconfig=dev.kubeconfig()))
+        assert stack.state["before"].outputs["cluster"]["kube_system_uid"] == dev.cluster_uid
         document = yaml.safe_load(prod.kubeconfig())
         document["clusters"].append({"name": "retired", "cluster": {}})
-        (tmp_path / "prod").write_text(yaml.safe_dump(document))
         on_prod = Cluster(prod)
-        program = on_prod.program(processes(tmp_path / "prod"))
+        program = on_prod.program(process, kubeconfig=yaml.safe_dump(document))
         for run in (stack.preview, stack.up):
             with pytest.raises(StepFailed) as refused:
                 run(program)
