@@ -406,6 +406,7 @@ def test_a_file_client_go_cannot_load_is_refused_as_kubectl_refuses_it(case, tmp
 USER_PROBLEMS = {
     "certificate file and data": ({"client-certificate": "/c", "client-certificate-data": "YQ==", "client-key": "/k"},
                                   "both client-certificate and client-certificate-data"),
+    "certificate file without a key": ({"client-certificate": "/c"}, "has a client certificate but no client-key"),
     "key file and data": ({"client-certificate-data": "YQ==", "client-key": "/k", "client-key-data": "YQ=="},
                           "both client-key and client-key-data"),
     "exec without command": ({"exec": {"apiVersion": "v1"}}, "exec has no command"),
@@ -800,3 +801,109 @@ def test_in_a_pod_a_cluster_a_file_defines_without_a_server_is_an_error_not_the_
     # a context naming a cluster no file defines is client-go's empty configuration: the pod's own
     (tmp_path / "config").write_text(kubeconfig("ctx", server="https://x").replace("cluster: cluster", "cluster: gone"))
     assert resolve_kubeconfig(None, None, pod, str(tmp_path), is_file=lambda p: True).in_cluster
+
+
+# --- names nobody set, and what each message and result names ------------------------------------------
+
+
+def test_entries_named_nothing_are_the_ones_client_go_uses_when_nothing_names_one(tmp_path):
+    kubectl()
+    documents = {
+        # no current-context: the context named "" (client_config.go getContext looks "" up)
+        "nameless context": {"contexts": [{"name": "", "context": {"cluster": "c"}}],
+                             "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}]},
+        # a context naming no cluster and no user: the cluster and user named ""
+        "context naming nothing": {"current-context": "ctx", "contexts": [{"name": "ctx", "context": {"namespace": "n1"}}],
+                                   "clusters": [{"cluster": {"server": "http://127.0.0.1:1"}}],
+                                   "users": [{"user": {"token": "nameless"}}]},
+    }
+    for case, document in documents.items():
+        path = tmp_path / case.replace(" ", "-")
+        path.write_text(json.dumps({"apiVersion": "v1", "kind": "Config", **document}))
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "KUBECONFIG": str(path)}
+        done = subprocess.run([kubectl(), "get", "--raw", "/"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+        assert "127.0.0.1:1" in done.stderr, (case, done.stderr)  # not localhost:8080, client-go's default
+        ours = resolve_kubeconfig(None, None, {"KUBECONFIG": str(path)}, str(tmp_path))
+        assert ours.server == "http://127.0.0.1:1", case
+    assert (ours.context, ours.cluster, ours.user, ours.user_entry) == ("ctx", "", "", {"token": "nameless"})
+    assert ours.kubeconfig["contexts"] == [{"name": "ctx", "context": {"namespace": "n1", "user": ""}}]
+
+
+def test_without_current_context_the_message_lists_the_contexts_to_choose_from(tmp_path):
+    text = kubeconfig(None, server="https://x", context="b").replace("contexts:\n", "contexts:\n- name: a\n  context: {}\n")
+    with pytest.raises(KubeconfigError, match=r"set kube_context \(kubernetes:context\) to one of its contexts \('a', 'b'\)$"):
+        resolve_kubeconfig(text, None, {}, str(tmp_path))
+
+
+def test_a_missing_named_context_says_which_exist_or_that_none_do(tmp_path):
+    text = kubeconfig("ctx", server="https://x")
+    with pytest.raises(KubeconfigError, match=r"\(contexts: 'ctx'\); set kube_context \(kubernetes:context\) to one of those$"):
+        resolve_kubeconfig(text, "nope", {}, str(tmp_path))
+    (tmp_path / "empty").write_text("")
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/empty: context 'nope' .* \(contexts: none\); "
+                                               "point KUBECONFIG or kubernetes:kubeconfig at a kubeconfig that defines it$"):
+        resolve_kubeconfig(None, "nope", {"KUBECONFIG": str(tmp_path / "empty")}, str(tmp_path))
+
+
+def test_a_read_error_without_a_reason_names_its_kind(tmp_path):
+    def failing(path):
+        raise OSError()
+
+    with pytest.raises(KubeconfigError, match=rf"cannot read the kubeconfig file {tmp_path}/x: OSError\. Make it readable"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/x"}, str(tmp_path), read_file=failing)
+
+
+def test_a_given_kubeconfig_file_is_named_as_the_origin_and_in_every_message(tmp_path):
+    path = tmp_path / "given.yaml"
+    path.write_text(kubeconfig("ctx", server="https://x"))
+    resolved = resolve_kubeconfig(str(path), None, {}, str(tmp_path))
+    assert (resolved.origin, resolved.files) == (f"kubeconfig file {path} (kubernetes:kubeconfig)", (str(path),))
+    path.write_text("apiVersion: v2\n")
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {path} \(kubernetes:kubeconfig\) has apiVersion 'v2'"):
+        resolve_kubeconfig(str(path), None, {}, str(tmp_path))
+    with pytest.raises(KubeconfigError, match=rf"^the kubeconfig file {path} \(kubernetes:kubeconfig\) disappeared"):
+        resolve_kubeconfig(str(path), None, {}, str(tmp_path), read_file=lambda p: None)
+
+
+@pytest.mark.parametrize("contents, expected", [
+    ("current-context: x", r"context 'x' \(current-context\) does not exist"),  # one line, with a colon
+    ("- a\n- b\n", "its top level must be a mapping"),  # several lines, no colon
+    ("{}", "defines no context"),
+    ("  {}", "defines no context"),
+    ("apiVersion: v2", "has apiVersion 'v2'"),
+])
+def test_any_text_that_is_not_a_file_is_read_as_kubeconfig_contents(contents, expected, tmp_path):
+    with pytest.raises(KubeconfigError, match=r"^the kubeconfig contents given \(kubeconfig / kubernetes:kubeconfig\)"
+                                              rf"(: | ).*{expected}"):
+        resolve_kubeconfig(contents, None, {}, str(tmp_path))
+
+
+def test_in_cluster_the_server_is_the_service_address_and_the_files_read_are_kept(tmp_path):
+    (tmp_path / "config").write_text("clusters: []\n")
+    env = {"KUBECONFIG": str(tmp_path / "config"), "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "6443"}
+    resolved = resolve_kubeconfig(None, None, env, str(tmp_path), is_file=lambda p: p == "/var/run/secrets/kubernetes.io/serviceaccount/token")
+    assert (resolved.server, resolved.files, resolved.origin, resolved.user_entry, resolved.cluster_entry) == (
+        "https://10.0.0.1:6443", (str(tmp_path / "config"),),
+        "the in-cluster service account (no kubeconfig context to use)", {}, {})
+
+
+def test_a_users_error_names_the_file_that_defined_the_user(tmp_path):
+    (tmp_path / "a").write_text(kubeconfig("ctx", server="https://a").replace("name: user", "name: other"))
+    (tmp_path / "b").write_text(kubeconfig("ctx", server="https://b", user={"token": "t", "password": "p"}))
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/b: user 'user' has both"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/a:{tmp_path}/b"}, str(tmp_path))
+
+
+def test_decode_problem_names_where_the_text_came_from():
+    assert decode_problem("apiVersion: v2\n") == "the kubeconfig has apiVersion 'v2': a kubeconfig has apiVersion: v1"
+    assert decode_problem("kind: Pod\n", "kubeconfig (stack config)") == (
+        "kubeconfig (stack config) has kind 'Pod': a kubeconfig has kind: Config")
+
+
+def test_a_plugin_answer_that_is_refused_names_the_plugin_and_the_api_version_asked_for():
+    answer = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": {"token": "t"}}
+    with pytest.raises(KubeconfigError, match=r"^the kubeconfig's credential plugin 'aws' answered with apiVersion "
+                                              r"'client.authentication.k8s.io/v1beta1', the kubeconfig asks for "
+                                              r"'client.authentication.k8s.io/v1': make exec.apiVersion match"):
+        exec_credential(json.dumps(answer).encode(), PLUGIN)

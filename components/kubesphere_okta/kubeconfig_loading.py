@@ -20,10 +20,13 @@ client_config.go, validation.go):
   ``current-context``. Relative paths in a file (certificate-authority, client-certificate,
   client-key, tokenFile, an exec command containing ``/``) are resolved against that file's folder.
 * the context is ``kubernetes:context`` (``context``) when set, else ``current-context``. A named
-  context that does not exist is an error. A cluster entry without any field, or no context at
-  all, is client-go's "no configuration": the in-cluster service account is used when the
-  process runs in a pod (``KUBERNETES_SERVICE_HOST``/``_PORT`` set and the token file present),
-  with ambient loading only; otherwise an error.
+  context that does not exist is an error. A name nobody set (no current-context, a context
+  without cluster or user) is "", and an entry named "" is then used, as client-go does. A
+  cluster no file defines (no context at all, or a context naming a missing cluster) is
+  client-go's "no configuration": the in-cluster service account is used when the process runs
+  in a pod (``KUBERNETES_SERVICE_HOST``/``_PORT`` set and the token file present), with ambient
+  loading only; otherwise an error. A cluster a file defines without a server is an error, even
+  in a pod (client-go tags it with its file, so it is never the empty configuration).
 * a context naming a user no file defines uses no credentials (client-go sends anonymous
   requests). (One difference, on purpose: client-go sends no credentials to a plain ``http://``
   server; the client given this result does. It changes no cluster, and the local stand-in API
@@ -170,7 +173,7 @@ def resolve_kubeconfig(
         where = f"{origin} (no such file)"
     else:
         where = ("kubeconfig file " if len(files) == 1 else "kubeconfig files ") + ", ".join(files)
-    return _select(merged, context, where, env, is_file, ambient=True, files=files)
+    return _select(merged, context, where, files, (env, is_file))
 
 
 def _resolve_given(kubeconfig: str, context: Optional[str], home: str, read_file, is_file) -> ResolvedKubeconfig:
@@ -193,9 +196,9 @@ def _resolve_given(kubeconfig: str, context: Optional[str], home: str, read_file
                 f"the kubeconfig setting (kubeconfig / kubernetes:kubeconfig) {kubeconfig!r} is neither the path of an "
                 "existing file nor kubeconfig contents: give the path of an existing kubeconfig file, or its contents."
             )
-        document = _decode(kubeconfig.encode("utf-8"), where)
+        document = _decode(kubeconfig.encode(), where)
         files = ()
-    return _select(_merge([(where, document)]), context, where, {}, is_file, ambient=False, files=files)
+    return _select(_merge([(where, document)]), context, where, files, None)
 
 
 def _read(path: str, read_file: Callable[[str], Optional[bytes]]) -> Optional[bytes]:
@@ -215,7 +218,7 @@ def _read(path: str, read_file: Callable[[str], Optional[bytes]]) -> Optional[by
 def decode_problem(text: str, where: str = "the kubeconfig") -> Optional[str]:
     """Why client-go could not load ``text`` as a kubeconfig (None when it can)."""
     try:
-        _decode(text.encode("utf-8"), where)
+        _decode(text.encode(), where)
     except KubeconfigError as error:
         return str(error)
     return None
@@ -228,7 +231,7 @@ def _decode(data: bytes, where: str) -> dict:
     if not data:
         return empty
     try:
-        document = yaml.safe_load(data.decode("utf-8"))
+        document = yaml.safe_load(data.decode())
     except UnicodeDecodeError:
         raise KubeconfigError(f"{where} is not UTF-8 text: it must be a kubeconfig (YAML or JSON)") from None
     except yaml.YAMLError as error:
@@ -379,7 +382,7 @@ def _resolve_paths(document: dict, base: str) -> None:
     for body in document["users"].values():
         _absolute(body, _USER_PATHS, base)
         plugin = body.get("exec")
-        if isinstance(plugin, Mapping) and "/" in (plugin.get("command") or ""):
+        if plugin and "/" in str(plugin.get("command")):
             plugin = dict(plugin)
             _absolute(plugin, ("command",), base)
             body["exec"] = plugin
@@ -410,8 +413,12 @@ def _merge(documents: Sequence[tuple[str, dict]]) -> dict:
     return merged
 
 
-def _select(merged: dict, context: Optional[str], where: str, env: Mapping[str, str], is_file,
-            *, ambient: bool, files: tuple[str, ...]) -> ResolvedKubeconfig:
+def _select(merged: dict, context: Optional[str], where: str, files: tuple[str, ...],
+            pod: Optional[tuple[Mapping[str, str], Callable[[str], bool]]]) -> ResolvedKubeconfig:
+    """The context, cluster and user client-go chooses from ``merged`` (client_config.go,
+    ``getContext``, ``getCluster``, ``getAuthInfo``: a name nobody set is "", and an entry named ""
+    is then the one used). ``pod`` is (environment, is_file) where client-go may fall back to the
+    pod's service account (ambient loading), None for a kubeconfig given outright."""
     name = context or merged["current-context"]
     source = "kube_context / kubernetes:context" if context else "current-context"
     if name and name not in merged["contexts"]:
@@ -419,34 +426,33 @@ def _select(merged: dict, context: Optional[str], where: str, env: Mapping[str, 
         fix = ("set kube_context (kubernetes:context) to one of those" if merged["contexts"]
                else "point KUBECONFIG or kubernetes:kubeconfig at a kubeconfig that defines it")
         raise KubeconfigError(f"{where}: context {name!r} ({source}) does not exist (contexts: {known}); {fix}")
-    chosen = merged["contexts"].get(name, {}) if name else {}
+    chosen = merged["contexts"].get(name, {})
     cluster_name = chosen.get("cluster") or ""
-    cluster = merged["clusters"].get(cluster_name, {})
     user_name = chosen.get("user") or ""
     user = dict(merged["users"].get(user_name, {}))
-    _check_user(user, user_name, merged["origins"].get(("users", user_name), where))
-    found = cluster_name in merged["clusters"]
+    if user_name in merged["users"]:
+        _check_user(user, user_name, merged["origins"]["users", user_name])
     # client-go's "no configuration has been provided" (ErrEmptyConfig) is a cluster equal to an
     # empty one; an entry read from a file never is (it carries the file as LocationOfOrigin), so
     # only a cluster no file defines falls back to the pod's service account.
-    if ambient and not found and _in_cluster_possible(env, is_file):
+    if cluster_name not in merged["clusters"] and pod is not None and _in_cluster_possible(*pod):
+        env = pod[0]
         host, port = env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]
         host = f"[{host}]" if ":" in host else host
         return ResolvedKubeconfig(origin="the in-cluster service account (no kubeconfig context to use)",
                                   server=f"https://{host}:{port}", in_cluster=True, files=files)
-    if not found or not cluster.get("server"):
-        raise KubeconfigError(_no_configuration(where, name, source, cluster_name, merged, ambient))
-    server = cluster["server"]
+    cluster = merged["clusters"].get(cluster_name, {})
+    if not cluster.get("server"):
+        raise KubeconfigError(_no_configuration(where, name, source, cluster_name, merged, pod is not None))
     document = {
         "apiVersion": "v1",
         "kind": "Config",
         "current-context": name,
-        "contexts": [{"name": name, "context": dict(chosen)}],
+        "contexts": [{"name": name, "context": {**chosen, "user": user_name}}],
         "clusters": [{"name": cluster_name, "cluster": dict(cluster)}],
         "users": [{"name": user_name, "user": user}],
     }
-    document["contexts"][0]["context"]["user"] = user_name
-    return ResolvedKubeconfig(origin=where, server=server, kubeconfig=document, context=name,
+    return ResolvedKubeconfig(origin=where, server=cluster["server"], kubeconfig=document, context=name,
                               cluster=cluster_name, user=user_name, files=files)
 
 
@@ -531,21 +537,21 @@ def exec_info(plugin: Mapping[str, Any], cluster: Mapping[str, Any], *,
 
     spec: dict[str, Any] = {"interactive": False}
     if plugin.get("provideClusterInfo"):
-        info: dict[str, Any] = {"server": cluster.get("server") or ""}
+        info: dict[str, Any] = {"server": cluster["server"]}
         if cluster.get("tls-server-name"):
             info["tls-server-name"] = cluster["tls-server-name"]
         if cluster.get("insecure-skip-tls-verify"):
             info["insecure-skip-tls-verify"] = True
         authority = _certificate_authority(cluster, read_file)
         if authority:
-            info["certificate-authority-data"] = base64.b64encode(authority).decode("ascii")
+            info["certificate-authority-data"] = base64.b64encode(authority).decode()
         if cluster.get("proxy-url"):
             info["proxy-url"] = cluster["proxy-url"]
         if cluster.get("disable-compression"):
             info["disable-compression"] = True
         info["config"] = None  # a RawExtension is never omitted: JSON null when the cluster has none
         for extension in cluster.get("extensions") or []:
-            if extension and extension.get("name", "") == EXEC_CLUSTER_EXTENSION and extension.get("extension") is not None:
+            if extension and extension.get("name") == EXEC_CLUSTER_EXTENSION and extension.get("extension") is not None:
                 info["config"] = extension["extension"]
         spec["cluster"] = info
     return json.dumps({"apiVersion": plugin.get("apiVersion"), "kind": "ExecCredential", "spec": spec})
@@ -556,7 +562,7 @@ def _certificate_authority(cluster: Mapping[str, Any], read_file: Callable[[str]
     when set, else the file's contents, which must exist."""
     data = cluster.get("certificate-authority-data")
     if data:
-        return base64.b64decode(data.replace("\r", "").replace("\n", ""))
+        return base64.b64decode(data)  # valid (decoding checked it); line breaks are skipped
     path = cluster.get("certificate-authority")
     if not path:
         return b""
@@ -576,7 +582,7 @@ def exec_credential(output: bytes, plugin: Mapping[str, Any]) -> dict:
     command = plugin.get("command")
     what = f"the kubeconfig's credential plugin {command!r}"
     try:
-        answer = json.loads(output.decode("utf-8"))
+        answer = json.loads(output.decode())
     except (UnicodeDecodeError, ValueError):
         raise KubeconfigError(f"{what} printed no ExecCredential JSON: run it by hand to see what it prints") from None
     if not isinstance(answer, Mapping) or answer.get("kind") != "ExecCredential":
@@ -609,7 +615,7 @@ def id_token_usable(id_token: Any, now: float) -> bool:
     if len(parts) != 3:
         raise KubeconfigError("the kubeconfig's oidc id-token is not a JWT: log in again to get a new one")
     try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=="))  # surplus padding is ignored
     except (binascii.Error, ValueError):
         raise KubeconfigError("the kubeconfig's oidc id-token has an unreadable payload: log in again") from None
     expiry = payload.get("exp") if isinstance(payload, Mapping) else None
