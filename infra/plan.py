@@ -477,7 +477,8 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
                                       destroy=args.destroy, warnings=warnings,
                                       skipped_objects=component_output(recording, "skipped_objects", []),
-                                      logout=component_output(recording, "logout", ""))
+                                      logout=component_output(recording, "logout", ""),
+                                      with_objects=args.format == "json" and not args.membership_only)
         if args.membership_only:
             try:
                 before = baseline if isinstance(baseline, list) else plan_document.resource_entries(
