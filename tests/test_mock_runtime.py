@@ -63,3 +63,18 @@ def test_secret_inputs_are_echoed_as_the_stock_monitor_echoes_them(monkeypatch):
     assert ours.outputs["all"][1] == {"key": "value", "n": 20}
     assert (ours.outputs["secret"], ours.outputs["plain_secret"]) == (True, False)
     assert [(r.inputs, r.secret_inputs) for r in ours.resources] == [(r.inputs, r.secret_inputs) for r in stock_run.resources]
+
+
+secret_or_plain = st.recursive(
+    json_values, lambda inner: inner.map(lambda v: {rpc._special_sig_key: rpc._special_secret_sig, "value": v})
+    | st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), secret_or_plain, max_size=5))
+def test_recorded_inputs_are_what_the_sdk_reader_and_the_secret_split_make(inputs):
+    struct = stock(inputs)
+    expected = rpc.deserialize_properties(struct)
+    paths: set[str] = set()
+    plain, shown = mock_runtime._split_secrets(expected, "", paths)
+    assert mock_runtime._recorded_inputs(struct) == (expected, plain, shown, paths)

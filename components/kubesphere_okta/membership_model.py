@@ -352,8 +352,19 @@ def projector(template: Mapping[str, Any], paths: Sequence[Sequence[str]]) -> Ca
     if any(isinstance(k, str) and _PLACEHOLDER.search(k) for path in paths for k in keys_on(path)):
         make = filler(template)
         return lambda values: tuple(at(make(values), path) for path in paths)
-    found = [at(template, path) for path in paths]
-    return lambda values: tuple(fill(node, values) for node in found)
+    fillers = [_node_filler(at(template, path)) for path in paths]
+    return lambda values: tuple(f(values) for f in fillers)
+
+
+def _node_filler(node: Any) -> Callable[[Mapping[str, str]], Any]:
+    """``lambda values: fill(node, values)``, with a string's placeholders found once, not per member."""
+    if not isinstance(node, str):
+        return lambda values: fill(node, values)
+    parts = _PLACEHOLDER.split(node)
+    if len(parts) == 1:
+        return lambda values: node
+    texts, names = parts[0::2], parts[1::2]
+    return lambda values: texts[0] + "".join(str(values[n]) + t for n, t in zip(names, texts[1:]))
 
 
 def declared_fields(type_token: str, inputs: Mapping[str, Any], paths: Sequence[Sequence[str]]) -> list[tuple]:
