@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable, Optional
 
 import grpc
 from pulumi.runtime import rpc
@@ -195,6 +196,9 @@ class Stack:
     def __init__(self) -> None:
         self.state: dict[str, State] = {}
         self.steps: list[str] = []
+        #: Called with a resource's name after its Check passed and before its Diff or Create:
+        #: what others may change on the cluster in between (the engine does not read it again).
+        self.after_check: Optional[Callable[[str], None]] = None
 
     @staticmethod
     def _fail(name: str, why: str) -> None:
@@ -209,6 +213,8 @@ class Stack:
         if failures:
             self._fail(resource.name, "; ".join(failures))
         inputs = _plain_props(checked.inputs)
+        if apply and self.after_check is not None:
+            self.after_check(resource.name)
         if old is None:
             self.steps.append(f"{resource.name}: create")
             if apply:  # never during a preview (see above)

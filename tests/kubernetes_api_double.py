@@ -18,7 +18,8 @@ It requires the bearer token of the kubeconfig it hands out, records every reque
 between a read and a write (``before_write``), and simulates broken networks: ``drop_put_responses``
 applies a PUT and then closes the connection without answering; ``black_hole`` accepts connections
 and never answers; ``forbidden`` answers 403 (as RBAC does) to GETs of the paths it holds, while
-writes still go through (a user allowed to write Secrets but not to read Namespaces).
+writes still go through (a user allowed to write Secrets but not to read Namespaces); ``trickle``
+answers GETs of the paths it holds one byte every half second, so only a total deadline ends them.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class KubernetesApiDouble:
         self.forbidden: set[str] = set()
         #: Collections a test serves for LIST: path -> items.
         self.collections: dict[str, list[dict]] = {}
+        #: Paths whose GET is answered at once with headers, then one byte of the body every half
+        #: second (until the test ends); ``trickled[path]``: the bytes sent so far, per request.
+        self.trickle: set[str] = set()
+        self.trickled: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -166,6 +171,31 @@ class KubernetesApiDouble:
                 self.close_connection = True
                 return True
 
+            def _trickle(self, path: str) -> None:
+                """A List padded to a few hundred bytes, sent one byte every half second."""
+                with double._lock:
+                    items = copy.deepcopy(double.collections.get(path, []))
+                body = json.dumps({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": "1"},
+                                   "items": items, "padding": "x" * 300}).encode()
+                sent = double.trickled.setdefault(path, [])
+                sent.append(0)
+                index = len(sent) - 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.flush()
+                for byte in body:
+                    if double._stop.wait(0.5):
+                        break
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        break
+                    sent[index] += 1
+                self.close_connection = True
+
             def _authorised(self) -> bool:
                 if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                     self._send(401, _status(401, "Unauthorized", "Unauthorized"))
@@ -183,6 +213,9 @@ class KubernetesApiDouble:
                 double.requests.append(("GET", path))
                 if any(path == f or (f.endswith("/") and path.startswith(f)) for f in double.forbidden):
                     self._send(403, _status(403, "Forbidden", f'User "tester" cannot get resource at {path}'))
+                    return
+                if path in double.trickle:
+                    self._trickle(path)
                     return
                 with double._lock:
                     if path in double.collections:

@@ -28,7 +28,9 @@ import yaml
 
 from kubesphere_okta import cluster_access, kubesphere_role_check
 from kubesphere_okta.cluster_access import ClusterAccessError, ClusterUnreachable, Session
+from tests.dynamic_engine import StepFailed
 from tests.kubernetes_api_double import TOKEN, KubernetesApiDouble
+from tests.test_fail_closed import CLUSTER_ROLES, Cluster, bound_stack, processes  # noqa: F401 (a fixture)
 
 DEADLINE = 0.5  # seconds: request_timeout passed in, so no test waits long
 
@@ -354,3 +356,92 @@ def test_the_operation_deadline_bounds_a_sequence_of_requests(api):
         session.identity()
     assert api.requests == []
     assert cluster_access.OPERATION_TIMEOUT_REQUESTS == 3
+
+
+# --- the same deadlines, the providers driven over gRPC in the engine's order ----------------------
+#
+# A stack bound to its cluster (tests/test_fail_closed.py); then the kubeconfig's user fetches its
+# credential from a plugin that never exits or from a silent IdP, or the API server trickles the
+# role check's LIST. `up` stops at the guard (or the role check) before anything is written, with
+# a message naming what did not answer.
+
+BROKEN_TIMEOUT = 0.5
+
+
+def gone(pid: int) -> bool:
+    """The process has exited (a zombie whose parent is gone counts: nothing runs)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+
+def switched(tmp_path: Path, double: KubernetesApiDouble, user: dict) -> Path:
+    """The same cluster, reached as ``user`` now."""
+    path = tmp_path / "switched"
+    path.write_text(kubeconfig(double.url, user))
+    return path
+
+
+def test_up_with_a_credential_plugin_that_never_exits_stops_at_the_guard_naming_the_plugin(processes, tmp_path):
+    with KubernetesApiDouble(None) as double:
+        cluster = Cluster(double, role_check=False)
+        (tmp_path / "ok").write_text(double.kubeconfig())
+        stack = bound_stack(cluster, processes(tmp_path / "ok"))
+        pids = tmp_path / "pids"
+        command = plugin(tmp_path, "hangs", f"echo $$ >> {pids}\nexec sleep 1000\n")
+        process = processes(switched(tmp_path, double, exec_user(command)))
+        program = cluster.program(process, BROKEN_TIMEOUT)
+        sent = len(double.requests)
+
+        assert stack.preview(program) == ["before: update", "secret: write", "binding: write", "after: update"]
+        with pytest.raises(StepFailed) as stopped:
+            stack.up(program)
+        assert stack.steps == ["before: failed"]
+        message = str(stopped.value)
+        assert f"credential plugin {command!r}" in message and "did not finish within 0.5 s and was stopped" in message
+        assert "No request was sent to the API server" in message and "did not answer" not in message
+        assert "Nothing was written" in message
+        with pytest.raises(StepFailed) as stopped:
+            stack.destroy(program)
+        assert stack.steps == ["after: failed"] and "Nothing was deleted" in str(stopped.value)
+        assert cluster.attempted == [] and cluster.deleted == [] and double.requests[sent:] == []
+        stderr = process.close()
+    assert f"warning: the KubeSphere objects of identity provider 'Okta'" in stderr and repr(command) in stderr
+    started = [int(pid) for pid in pids.read_text().split()]
+    assert len(started) == len([c for c in process.calls if c != "Diff"])  # one run per operation
+    assert all(gone(pid) for pid in started)
+
+
+def test_up_with_an_oidc_user_whose_idp_is_silent_stops_at_the_guard_naming_the_issuer(processes, tmp_path):
+    with KubernetesApiDouble(None) as double, SilentServer() as idp:
+        cluster = Cluster(double, role_check=False)
+        (tmp_path / "ok").write_text(double.kubeconfig())
+        stack = bound_stack(cluster, processes(tmp_path / "ok"))
+        process = processes(switched(tmp_path, double, oidc_user(idp.url, jwt(time.time() - 60))))
+        sent = len(double.requests)
+        with pytest.raises(StepFailed) as stopped:
+            stack.up(cluster.program(process, BROKEN_TIMEOUT))
+        assert stack.steps == ["before: failed"] and process.calls == ["Check", "Diff", "Update"]
+        message = str(stopped.value)
+        assert f"the OpenID provider {idp.url} (the kubeconfig's oidc auth provider) did not answer within 0.5 s" in message
+        assert "No request was sent to the API server" in message and "Nothing was written" in message
+        assert "refresh-me" not in message and "client-s3cret" not in message
+        assert len(idp.connections) == 2  # one try in Check, one in Update: no retries
+        assert cluster.attempted == [] and double.requests[sent:] == []
+
+
+def test_up_with_a_role_check_against_a_trickling_server_stops_before_any_binding(processes, tmp_path):
+    with KubernetesApiDouble(None) as double:
+        cluster = Cluster(double)
+        (tmp_path / "ok").write_text(double.kubeconfig())
+        stack = bound_stack(cluster, processes(tmp_path / "ok"))
+        double.trickle.add(CLUSTER_ROLES)
+        with pytest.raises(StepFailed) as stopped:
+            stack.up(cluster.program(processes(tmp_path / "ok"), role_timeout=BROKEN_TIMEOUT))
+        assert stack.steps == ["before: same", "secret: write", "role-references: failed"]
+        assert f"the Kubernetes API server at {double.url} did not answer within 0.5 s" in str(stopped.value)
+        assert "binding" not in cluster.attempted
+        # Cut off by the total deadline while the server was still sending (it sends ~300 bytes).
+        assert double.trickled[CLUSTER_ROLES] and all(0 < n < 300 for n in double.trickled[CLUSTER_ROLES])

@@ -20,6 +20,7 @@ import copy
 import json
 import urllib.request
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -55,12 +56,12 @@ def guard(role: str, timeout: float = TIMEOUT, **overrides) -> dict:
             "rebind_cluster": None, "request_timeout": timeout, "cluster": None, **overrides}
 
 
-def role_check() -> dict:
-    return {"__provider": ROLE_CHECK, "kubesphere_version": "4.1.3",
+def role_check(timeout: float = TIMEOUT, kubeconfig: Optional[str] = None) -> dict:
+    return {"__provider": ROLE_CHECK, "kubesphere_version": "4.1.3", "request_timeout": timeout,
             "references": [{"scope": "cluster", "target": "", "role": "cluster-admin", "role_name": "cluster-admin",
                             "group": "SRE"}],
             "read_plan": {"namespaces": [], "roles": {}, "cluster_roles": ["iam.kubesphere.io", "v1beta1", "clusterroles"]},
-            "kubeconfig": None, "kube_context": None}
+            "kubeconfig": kubeconfig, "kube_context": None}
 
 
 class Cluster:
@@ -88,15 +89,18 @@ class Cluster:
     def deleter(self, name: str):
         return lambda: self.deleted.append(name)
 
-    def program(self, process: EngineProcess, timeout: float = TIMEOUT) -> list:
-        """The request timeout is not compared by diff: a run may change it."""
+    def program(self, process: EngineProcess, timeout: float = TIMEOUT, role_timeout: float = TIMEOUT,
+                kubeconfig: Optional[str] = None) -> list:
+        """The request timeout is not compared by diff: a run may change it. ``kubeconfig``: the
+        contents ``kubernetes:kubeconfig`` gives (None: the ambient kubeconfig)."""
         checked = ("role-references",) if self.role_check else ()
         return [
-            Resource("before", process, guard("before", timeout)),
+            Resource("before", process, guard("before", timeout, kubeconfig=kubeconfig)),
             KubernetesObject("secret", self.writer("secret"), self.deleter("secret"), depends_on=("before",)),
-            *([Resource("role-references", process, role_check())] if self.role_check else []),
+            *([Resource("role-references", process, role_check(role_timeout, kubeconfig))] if self.role_check else []),
             KubernetesObject("binding", self.writer("binding"), self.deleter("binding"), depends_on=("before", *checked)),
-            Resource("after", process, guard("after", timeout), depends_on=("before", "secret", *checked, "binding")),
+            Resource("after", process, guard("after", timeout, kubeconfig=kubeconfig),
+                     depends_on=("before", "secret", *checked, "binding")),
         ]
 
 
@@ -253,10 +257,9 @@ def test_the_3x_entry_unchanged_on_an_unreadable_cluster_is_not_a_silent_same_st
     """3.x: nothing depends on a guard, but the entry's own state must never lose its binding:
     preview plans its update with a warning, up refuses in update and writes nothing, and the next
     preview on another cluster is refused by name."""
-    from kubesphere_okta.kubesphere_v3 import portable_provider
-    from tests.test_cluster_binding_served import entry
+    from tests.test_cluster_binding_served import PROVIDER, entry
 
-    inputs = {"__provider": serialize_provider(portable_provider()), "provider_name": "Okta", "entry": entry(),
+    inputs = {"__provider": PROVIDER, "provider_name": "Okta", "entry": entry(),
               "oauth_options": {}, "kubeconfig": None, "kube_context": None, "adopt": False, "rebind_cluster": None,
               "request_timeout": TIMEOUT}
     config = yaml.safe_load((ROOT / "tests" / "fixtures" / "kubesphere-v3.4.1" / "cluster-configuration-ldap-github.yaml").read_text())
@@ -277,3 +280,54 @@ def test_the_3x_entry_unchanged_on_an_unreadable_cluster_is_not_a_silent_same_st
             stack.preview([Resource("entry", processes(tmp_path / "prod"), inputs)])
         assert dev.cluster_uid in str(refused.value) and prod.cluster_uid in str(refused.value)
         assert prod.writes == []
+
+
+# --- the same cluster as pulumi-kubernetes -----------------------------------------------------------
+
+
+def test_with_two_kubeconfig_files_the_guard_and_the_3x_entry_reach_the_first_files_cluster(processes, tmp_path):
+    """``KUBECONFIG=a.yaml:b.yaml``, each file with its own current-context and no
+    ``kubernetes:context``: client-go (so kubectl and pulumi-kubernetes) takes the first file's
+    current-context, cluster A. The guard binds the stack to A and the 3.x entry is written into
+    A's ClusterConfiguration; B is never written."""
+    from tests.test_cluster_binding_served import PROVIDER, entry, fixture
+
+    with KubernetesApiDouble(fixture()) as a, KubernetesApiDouble(fixture()) as b:
+        for name, double in (("a", a), ("b", b)):
+            document = yaml.safe_load(double.kubeconfig())
+            document["clusters"][0]["name"] = document["contexts"][0]["context"]["cluster"] = f"cluster-{name}"
+            document["contexts"][0]["name"] = document["current-context"] = f"context-{name}"
+            (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(document))
+        process = processes(f"{tmp_path / 'a.yaml'}:{tmp_path / 'b.yaml'}")
+        stack = Stack()
+        entry_inputs = {"__provider": PROVIDER, "provider_name": "Okta", "entry": entry(), "oauth_options": {},
+                        "kubeconfig": None, "kube_context": None, "adopt": False, "rebind_cluster": None,
+                        "request_timeout": TIMEOUT}
+        stack.up([*Cluster(a, role_check=False).program(process), Resource("entry", process, entry_inputs)])
+        assert stack.state["before"].outputs["cluster"]["kube_system_uid"] == a.cluster_uid
+        assert stack.state["after"].outputs["cluster"]["kube_system_uid"] == a.cluster_uid
+        assert stack.state["entry"].outputs["cluster"]["kube_system_uid"] == a.cluster_uid
+        assert [p["name"] for p in a.object["spec"]["authentication"]["oauthOptions"]["identityProviders"]][-1] == "Okta"
+        assert b.writes == [] and b.object["spec"] == fixture()["spec"]
+
+
+def test_a_kubeconfig_client_go_accepts_is_read_and_another_cluster_refused(processes, tmp_path):
+    """Bound to dev through ``kubernetes:kubeconfig``; that kubeconfig now reaches prod and is one
+    client-go accepts though it is not tidy (a cluster entry no context uses has no server): the
+    guard reads prod's identity and refuses by name at preview and at up, and nothing reaches prod."""
+    with KubernetesApiDouble(None) as dev, KubernetesApiDouble(None) as prod:
+        cluster = Cluster(dev)
+        process = processes(tmp_path / "unused")
+        stack = Stack()
+        stack.up(cluster.program(process, kubeconfig=dev.kubeconfig()))
+        assert stack.state["before"].outputs["cluster"]["kube_system_uid"] == dev.cluster_uid
+        document = yaml.safe_load(prod.kubeconfig())
+        document["clusters"].append({"name": "retired", "cluster": {}})
+        on_prod = Cluster(prod)
+        program = on_prod.program(process, kubeconfig=yaml.safe_dump(document))
+        for run in (stack.preview, stack.up):
+            with pytest.raises(StepFailed) as refused:
+                run(program)
+            assert stack.steps == ["before: failed"]
+            assert dev.cluster_uid in str(refused.value) and prod.cluster_uid in str(refused.value)
+        assert on_prod.attempted == [] and prod.writes == []

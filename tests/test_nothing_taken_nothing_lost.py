@@ -6,6 +6,9 @@
 (``tests/kubernetes_api_double.py``), including writes applied whose answer is lost
 (``drop_put_responses``: the next run works from the state the engine kept, the one before).
 What the cluster had before is compared as JSON text: key order, ``null`` and integer types too.
+Junk where our entry, the token lifetimes and our annotation go is tried twice: against the
+provider in this process, and over gRPC through ``tests/dynamic_engine.py``'s ``Stack`` (one
+long-lived provider process), where every failure must be one of the provider's own errors.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ import json
 
 import grpc
 import pytest
-from hypothesis import HealthCheck, given, settings
+from pulumi.runtime.proto import provider_pb2
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kubesphere_okta import cluster_configuration as cc
 from kubesphere_okta.kubesphere_v3 import ClusterConfigurationError, ClusterConfigurationProvider
+from tests.dynamic_engine import EngineProcess, Resource, Stack, StepFailed
 from tests.kubernetes_api_double import KubernetesApiDouble
-from tests.test_cluster_binding_served import engines, entry, entry_inputs, fixture, options, providers_in  # noqa: F401
+from tests.test_cluster_binding_served import PROGRAM_DIR, engines, entry, entry_inputs, fixture, options, providers_in  # noqa: F401
 
 #: Our annotation on the ClusterConfiguration (kubesphere_okta.entry_ledger.ANNOTATION).
 ANNOTATION = "kubesphere-okta.io/oauth-options-before"
@@ -46,6 +51,15 @@ def with_theirs() -> dict:
     config = fixture()
     config["spec"]["authentication"]["oauthOptions"]["identityProviders"].append(theirs())
     return config
+
+
+def planned_update(engine, id_: str, inputs: dict, outputs: dict, new: dict) -> dict:
+    """`pulumi up` over a state: Check with the state's inputs, then Diff, which must report a
+    change; the checked inputs the engine sends to Update."""
+    checked, failures = engine.check(inputs, new)
+    assert failures == [], failures
+    assert engine.diff(id_, outputs, checked) == provider_pb2.DiffResponse.DIFF_SOME
+    return checked
 
 
 def lost_answer(engine, call, *args):
@@ -102,7 +116,8 @@ def test_an_adoption_whose_answer_was_lost_is_still_put_back_on_destroy(engines)
         cluster.drop_put_responses = 1
         lost_answer(engine, engine.create, inputs)
         assert cc.find_identity_provider(cluster.object, "Okta") == entry()  # it was applied
-        id_, outputs = engine.create(inputs)  # the next `pulumi up` creates again
+        # The next `pulumi up`: the state holds nothing, so Check again, then Create.
+        id_, _, outputs = engine.up(entry_inputs(cluster.kubeconfig(), adopt=True))
         assert json.loads(outputs["adopted_entry"]) == theirs()
         engine.delete(id_, outputs)
         assert text(cluster) == original and ANNOTATION not in annotations(cluster)
@@ -118,7 +133,7 @@ def test_a_token_lifetime_update_whose_answer_was_lost_still_restores_the_cluste
         engine = engines()
         id_, inputs, outputs = engine.up(entry_inputs(cluster.kubeconfig(), oauth_options={"accessTokenMaxAge": "1h"}))
         new = entry_inputs(cluster.kubeconfig(), oauth_options={"accessTokenMaxAge": "45m"})
-        checked, _ = engine.check(inputs, new)
+        checked = planned_update(engine, id_, inputs, outputs, new)
         cluster.drop_put_responses = 1
         lost_answer(engine, engine.update, id_, outputs, checked)
         assert options(cluster)["accessTokenMaxAge"] == "45m"
@@ -152,8 +167,8 @@ def test_a_rename_whose_answer_was_lost_leaves_nothing_behind_after_destroy(engi
         original = text(cluster)
         engine = engines()
         id_, inputs, outputs = engine.up(entry_inputs(cluster.kubeconfig(), oauth_options={"accessTokenMaxAge": "1h"}))
-        renamed, _ = engine.check(inputs, entry_inputs(cluster.kubeconfig(), provider_name="OktaX",
-                                                       oauth_options={"accessTokenMaxAge": "1h"}))
+        renamed = planned_update(engine, id_, inputs, outputs, entry_inputs(
+            cluster.kubeconfig(), provider_name="OktaX", oauth_options={"accessTokenMaxAge": "1h"}))
         cluster.drop_put_responses = 1
         lost_answer(engine, engine.update, id_, outputs, renamed)
         assert [p["name"] for p in providers_in(cluster)] == ["LDAP", "github", "OktaX"]
@@ -214,6 +229,11 @@ json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=
     max_leaves=8)
 
 
+#: Our annotation's two formats (releases up to 0.3: per name; now: version 2) with anything inside.
+ledger_shaped = (st.dictionaries(st.sampled_from(["Okta", "Okta2"]), json_values, min_size=1, max_size=2)
+                 | st.fixed_dictionaries({"version": st.just(2)}, optional={"entries": json_values, "options": json_values}))
+
+
 @st.composite
 def cluster_configurations(draw) -> dict:
     """A ks-installer object with anything where our entry, the token lifetimes and our annotation go."""
@@ -228,7 +248,7 @@ def cluster_configurations(draw) -> dict:
         obj["spec"]["authentication"] = draw(json_values)
     elif choice == "entry":
         authentication["oauthOptions"]["identityProviders"].append(draw(json_values))
-    annotation = draw(st.none() | json_values.map(json.dumps) | st.text(max_size=12))
+    annotation = draw(st.none() | json_values.map(json.dumps) | st.text(max_size=12) | ledger_shaped.map(json.dumps))
     if annotation is not None:
         obj["metadata"]["annotations"] = {ANNOTATION: annotation}
     if draw(st.booleans()):
@@ -264,3 +284,81 @@ def test_any_cluster_configuration_or_annotation_gives_a_clear_message_never_a_p
         except ClusterConfigurationError as error:
             # One message naming the object (and the field), never a raw Python exception.
             assert "kubesphere-system/ks-installer" in str(error) or "identity provider" in str(error), str(error)
+
+
+# --- the same, over gRPC in the engine's order ----------------------------------------------------
+
+#: The provider's own errors (``kubesphere_v3``, ``cluster_access``): what a clean failure ends with.
+CLEAN_ERRORS = ("ClusterConfigurationError", "ClusterConfigurationMalformed", "ClusterConfigurationNotFound",
+                "ClusterAccessError", "ClusterUnreachable")
+#: When the junk appears: before the first `up`, between an `up`'s check and its write (another
+#: writer), before the second `up`, before `refresh`, before `destroy`.
+MOMENTS = ["before up", "after check", "before update", "before refresh", "before destroy"]
+
+
+def assert_clean(failure: StepFailed) -> None:
+    """A failed step as the engine reports it: a check failure, or one of the provider's own errors
+    naming the object, never a raw Python exception (``python -m pulumi.dynamic`` sends the
+    traceback of whatever the provider raised; its last exception is what the user reads)."""
+    text = str(failure)
+    if "Check failures:" in text:
+        assert "Traceback" not in text, text
+        return
+    assert text.count("Traceback (most recent call last)") == 1, text  # no exception chained to it
+    lines = text.splitlines()
+    last_frame = max(i for i, line in enumerate(lines) if line.startswith("  File "))
+    raised = next(line for line in lines[last_frame + 1:] if not line.startswith(" "))
+    assert raised.split(":", 1)[0] in CLEAN_ERRORS, text
+    assert "kubesphere-system/ks-installer" in text or "identity provider" in text, text
+
+
+@pytest.fixture(scope="module")
+def served_cluster(tmp_path_factory):
+    """One stand-in API server and one long-lived ``python -m pulumi.dynamic`` reaching it."""
+    with KubernetesApiDouble(fixture()) as double:
+        path = tmp_path_factory.mktemp("grpc-junk") / "kubeconfig"
+        path.write_text(double.kubeconfig())
+        process = EngineProcess(PROGRAM_DIR, {"KUBECONFIG": str(path)})
+        try:
+            yield double, process
+        finally:
+            process.close()
+
+
+def annotated(text: str) -> dict:
+    obj = fixture()
+    obj["metadata"]["annotations"] = {ANNOTATION: text}
+    return obj
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(obj=cluster_configurations(), moment=st.sampled_from(MOMENTS), lifetime=st.sampled_from(["1h", "30m"]))
+@example(obj=annotated('{"Okta": "2h"}'), moment="before up", lifetime="1h")  # the issue's: create crashed
+@example(obj=annotated('{"Okta": {"keys": 1}}'), moment="before destroy", lifetime="1h")  # delete crashed
+def test_any_cluster_configuration_or_annotation_over_grpc_is_a_clean_provider_error(served_cluster, obj, moment, lifetime):
+    """`pulumi up`, `up` again with another token lifetime, `refresh` and `destroy`, each played in
+    the engine's call order against the provider stored in the state; the ClusterConfiguration is
+    replaced by a random one at ``moment``. Every step either succeeds or fails with a clean error."""
+    double, process = served_cluster
+    double.replace(obj if moment == "before up" else fixture())
+    stack = Stack()
+
+    def program(lifetime: str) -> list:
+        return [Resource("entry", process, entry_inputs(None, oauth_options={"accessTokenMaxAge": lifetime}))]
+
+    def junk_now() -> None:
+        double.replace(obj)
+
+    stack.after_check = lambda _name: junk_now() if moment == "after check" else None
+    runs = [("before up", lambda: stack.up(program(lifetime))),
+            ("before update", lambda: stack.up(program("45m"))),
+            ("before refresh", lambda: stack.refresh(program("45m"))),
+            ("before destroy", lambda: stack.destroy(program("45m")))]
+    for when, run in runs:
+        if when == moment and when != "before up":
+            junk_now()
+        try:
+            run()
+        except StepFailed as failure:
+            assert_clean(failure)
+        stack.after_check = None
