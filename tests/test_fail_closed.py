@@ -312,19 +312,23 @@ def test_with_two_kubeconfig_files_the_guard_and_the_3x_entry_reach_the_first_fi
 
 
 def test_a_kubeconfig_client_go_accepts_is_read_and_another_cluster_refused(processes, tmp_path):
-    """Bound to dev through ``kubernetes:kubeconfig``; that kubeconfig now reaches prod and is one
-    client-go accepts though it is not tidy (a cluster entry no context uses has no server): the
-    guard reads prod's identity and refuses by name at preview and at up, and nothing reaches prod."""
+    """Bound to dev through ``kubernetes:kubeconfig`` given as a path (the same input every run);
+    the file now reaches prod and is one client-go accepts though it is not tidy (a cluster entry
+    no context uses has no server): the guard reads prod's identity and refuses by name at preview
+    and at up, and nothing reaches prod."""
     with KubernetesApiDouble(None) as dev, KubernetesApiDouble(None) as prod:
         cluster = Cluster(dev)
+        path = tmp_path / "kubeconfig"
+        path.write_text(dev.kubeconfig())
         process = processes(tmp_path / "unused")
         stack = Stack()
-        stack.up(cluster.program(process, kubeconfig=dev.kubeconfig()))
+        stack.up(cluster.program(process, kubeconfig=str(path)))
         assert stack.state["before"].outputs["cluster"]["kube_system_uid"] == dev.cluster_uid
         document = yaml.safe_load(prod.kubeconfig())
         document["clusters"].append({"name": "retired", "cluster": {}})
+        path.write_text(yaml.safe_dump(document))
         on_prod = Cluster(prod)
-        program = on_prod.program(process, kubeconfig=yaml.safe_dump(document))
+        program = on_prod.program(process, kubeconfig=str(path))
         for run in (stack.preview, stack.up):
             with pytest.raises(StepFailed) as refused:
                 run(program)

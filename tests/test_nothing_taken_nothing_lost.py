@@ -123,6 +123,21 @@ def test_an_adoption_whose_answer_was_lost_is_still_put_back_on_destroy(engines)
         assert text(cluster) == original and ANNOTATION not in annotations(cluster)
 
 
+def test_a_destroy_whose_answer_was_lost_run_again_leaves_the_adopted_entry_and_the_token_lifetime(engines):
+    """The Delete was applied (their entry and the cluster's 2h are back) but its answer lost: the
+    engine keeps the resource, and the next `pulumi destroy` sends the same Delete again."""
+    with KubernetesApiDouble(with_theirs()) as cluster:
+        original = text(cluster)
+        engine = engines()
+        id_, _, outputs = engine.up(entry_inputs(cluster.kubeconfig(), adopt=True,
+                                                 oauth_options={"accessTokenMaxAge": "1h"}))
+        cluster.drop_put_responses = 1
+        lost_answer(engine, engine.delete, id_, outputs)
+        assert text(cluster) == original and ANNOTATION not in annotations(cluster)  # it was applied
+        engine.delete(id_, outputs)
+        assert text(cluster) == original and ANNOTATION not in annotations(cluster)
+
+
 # --- token lifetimes --------------------------------------------------------------------------
 
 
