@@ -377,7 +377,7 @@ def annotated(text: str) -> dict:
     return obj
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(obj=cluster_configurations(), moment=st.sampled_from(MOMENTS), lifetime=st.sampled_from(["1h", "30m"]))
 @example(obj=annotated('{"Okta": "2h"}'), moment="before up", lifetime="1h")  # the issue's: create crashed
 @example(obj=annotated('{"Okta": {"keys": 1}}'), moment="before destroy", lifetime="1h")  # delete crashed
