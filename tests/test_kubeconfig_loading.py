@@ -406,6 +406,7 @@ def test_a_file_client_go_cannot_load_is_refused_as_kubectl_refuses_it(case, tmp
 USER_PROBLEMS = {
     "certificate file and data": ({"client-certificate": "/c", "client-certificate-data": "YQ==", "client-key": "/k"},
                                   "both client-certificate and client-certificate-data"),
+    "certificate file without a key": ({"client-certificate": "/c"}, "has a client certificate but no client-key"),
     "key file and data": ({"client-certificate-data": "YQ==", "client-key": "/k", "client-key-data": "YQ=="},
                           "both client-key and client-key-data"),
     "exec without command": ({"exec": {"apiVersion": "v1"}}, "exec has no command"),
@@ -538,7 +539,7 @@ def test_exec_info_says_not_interactive_and_gives_the_cluster_only_when_asked():
     assert json.loads(exec_info(PLUGIN, cluster)) == {
         "apiVersion": PLUGIN["apiVersion"], "kind": "ExecCredential", "spec": {"interactive": False}}
     assert json.loads(exec_info({**PLUGIN, "provideClusterInfo": True}, cluster))["spec"]["cluster"] == {
-        "server": "https://x", "certificate-authority-data": "Y2E=", "tls-server-name": "k"}
+        "server": "https://x", "certificate-authority-data": "Y2E=", "tls-server-name": "k", "config": None}
 
 
 def test_a_plugins_client_certificate_becomes_base64_data():
@@ -590,3 +591,319 @@ def test_in_cluster_needs_both_service_variables(env, tmp_path):
     with pytest.raises(KubeconfigError, match="not a pod with a service account"):
         resolve_kubeconfig(None, None, {"KUBECONFIG": str(tmp_path / "none"), **env}, str(tmp_path),
                            is_file=lambda p: True)
+
+
+# --- what client-go decodes, many files at once: kubectl names every file it cannot load ------------
+
+
+def kubectl_refuses(texts: list[str], folder: Path) -> list[bool]:
+    """For each kubeconfig text, whether client-go refuses to load it, asked in ONE kubectl call:
+    its loader reads every file of ``KUBECONFIG`` and reports each one it cannot load
+    (kubernetes/client-go@v0.35.7:tools/clientcmd/loader.go, ``Load`` collects the errors)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"case{index}" for index in range(len(texts))]
+    for path, text in zip(paths, texts):
+        path.write_text(text)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "KUBECONFIG": ":".join(map(str, paths))}
+    done = subprocess.run([kubectl(), "config", "view", "--raw", "-o", "json"], env=env, cwd=folder,
+                          capture_output=True, text=True, timeout=60)
+    refused = set(re.findall(r'error loading config file "([^"]+)"', done.stderr))
+    assert done.returncode == 0 or refused, f"kubectl failed for another reason: {done.stderr[-500:]}"
+    return [str(path) in refused for path in paths]
+
+
+def with_base64(value: str) -> str:
+    """A kubeconfig whose cluster and user carry ``value`` as certificate and key data."""
+    return yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "c", "cluster": {"server": "https://x", "certificate-authority-data": value}}],
+        "users": [{"name": "u", "user": {"client-certificate-data": "YQ==", "client-key-data": value}}],
+    })
+
+
+#: Base64 as Go's encoding/json reads []byte (standard alphabet, padded, \r and \n ignored anywhere,
+#: nothing after the padding) meets these at least once whatever hypothesis draws.
+BASE64_EDGES = ["", "YQ==", "YWJj", "YR==", "YQ=", "YQ", "=", "==", "YQ==YQ==", "YQ==\n", "Y\r\nQ==", "YQ=\n=",
+                "YWJj\nZGVm\n", "Y Q==", " YQ==", "YQ==\t", "!!!!", "YQ-_", "YQ\x00=", "\n", "\r\n\r\n", "YWJj====", "Y==="]
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(alphabet="YQWJjZGV+/=\r\n -_", max_size=10), min_size=30, max_size=30))
+def test_certificate_and_key_data_are_base64_exactly_as_client_go_reads_it(tmp_path_factory, values):
+    kubectl()
+    values = BASE64_EDGES + values
+    texts = [with_base64(value) for value in values]
+    refused = kubectl_refuses(texts, tmp_path_factory.mktemp("base64"))
+    ours = [decode_problem(text) is not None for text in texts]
+    assert ours == refused, [(v, o, k) for v, o, k in zip(values, ours, refused) if o != k]
+
+
+def _set_at(document: dict, location: tuple, value: Any) -> dict:
+    """``document`` with ``value`` put at ``location`` (keys and list indexes), creating what is missing."""
+    document = json.loads(json.dumps(document))
+    node = document
+    for key, following in zip(location, location[1:]):
+        node = node[key] if isinstance(key, int) else node.setdefault(key, [{}] if isinstance(following, int) else {})
+    node[location[-1]] = value
+    return document
+
+
+#: Every field client-go decodes, where it sits in a file (tools/clientcmd/api/v1/types.go).
+BASE_DOCUMENT = {"apiVersion": "v1", "kind": "Config",
+                 "clusters": [{"name": "c", "cluster": {"server": "https://x"}}],
+                 "users": [{"name": "u", "user": {"token": "t"}}],
+                 "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}]}
+FIELD_LOCATIONS = (
+    [("clusters", 0, "cluster", key) for key in ("server", "tls-server-name", "insecure-skip-tls-verify",
+                                                   "certificate-authority", "proxy-url", "disable-compression")]
+    + [("users", 0, "user", key) for key in ("client-certificate", "client-key", "tokenFile", "as", "as-uid",
+                                             "as-groups", "username", "as-user-extra", "auth-provider", "exec")]
+    + [("contexts", 0, "context", key) for key in ("cluster", "user", "namespace")]
+    + [("users", 0, "user", "exec", key) for key in ("command", "args", "apiVersion", "installHint",
+                                                     "provideClusterInfo", "interactiveMode", "env")]
+    + [("users", 0, "user", "exec", "env", 0, key) for key in ("name", "value")]
+    + [("users", 0, "user", "auth-provider", key) for key in ("name", "config")]
+    + [("users", 0, "user", "as-user-extra", "k"), ("users", 0, "user", "auth-provider", "config", "k")]
+    + [(*place, "extensions") for place in ((), ("preferences",), ("clusters", 0, "cluster"), ("users", 0, "user"),
+                                            ("contexts", 0, "context"))]
+    + [("preferences",), ("preferences", "colors"), ("current-context",), ("clusters", 0, "name"), ("clusters", 0),
+       ("clusters",), ("apiVersion",), ("kind",)]
+)
+#: Values of every JSON type (and YAML's null), each put at every location above.
+FIELD_VALUES = ["x", "", 5, True, None, ["x"], [1], [None], {"k": "x"}, {"k": 1}, {"k": [None]}, [{"name": 5}],
+                [{"name": "x", "extension": 1}], [None, None], [{"name": "x", "value": 5}]]
+
+
+def test_every_field_decodes_exactly_as_client_go_decodes_it(tmp_path):
+    kubectl()
+    cases = [(location, value) for location in FIELD_LOCATIONS for value in FIELD_VALUES]
+    texts = [json.dumps(_set_at(BASE_DOCUMENT, location, value)) for location, value in cases]  # JSON is YAML
+    refused = kubectl_refuses(texts, tmp_path / "fields")
+    ours = [decode_problem(text) is not None for text in texts]
+    assert ours == refused, [(c, o, k) for c, o, k in zip(cases, ours, refused) if o != k]
+
+
+@pytest.mark.parametrize("extensions, accepted", [
+    ([{"name": "a", "extension": 1}, {"name": "a", "extension": 2}], False),
+    ([{"name": "a", "extension": 1}, {"name": "a"}], False),
+    ([{"name": "a"}, {"name": "a", "extension": 2}], True),
+    ([None, None], True),
+    ([{"name": "a", "extension": None}, {"name": "a", "extension": None}, {"name": "b", "extension": {}}], True),
+    ([{"extension": 1}, None], False),
+])
+def test_an_extension_name_may_come_again_only_after_null_extensions(extensions, accepted, tmp_path):
+    kubectl()
+    texts = [yaml.safe_dump(_set_at(BASE_DOCUMENT, place + ("extensions",), extensions))
+             for place in ((), ("preferences",), ("clusters", 0, "cluster"), ("users", 0, "user"), ("contexts", 0, "context"))]
+    assert kubectl_refuses(texts, tmp_path / "extensions") == [not accepted] * len(texts)
+    assert [decode_problem(text) is None for text in texts] == [accepted] * len(texts)
+
+
+def test_a_null_in_a_list_is_the_zero_value_client_go_decodes_it_as(tmp_path):
+    kubectl()
+    user = {"as": "x", "as-groups": [None, "g"], "as-user-extra": {"k": [None, "v"], "j": None},
+            "exec": {"command": "a", "apiVersion": "v1", "args": [None, "b"], "env": [{"name": "A", "value": None}]}}
+    text = kubeconfig("ctx", server="https://x", user=user)
+    (tmp_path / "config").write_text(text)
+    view, error = kubectl_view(str(tmp_path / "config"), None, cwd=tmp_path, home=tmp_path)
+    assert view is not None, error
+    assert _nonzero(resolve_kubeconfig(text, None, {}, str(tmp_path)).user_entry) == single(view, "users")[1]
+    # a null env entry is one without a name, which client-go's validation refuses
+    nameless = kubeconfig("ctx", server="https://x", user={"exec": {"command": "a", "apiVersion": "v1", "env": [None]}})
+    with pytest.raises(KubeconfigError, match="an exec env entry has no name"):
+        resolve_kubeconfig(nameless, None, {}, str(tmp_path))
+
+
+# --- what a credential plugin is told about the cluster: kubectl runs the plugin, so does client-go ------
+
+
+def a_ca_certificate() -> bytes:
+    """A self-signed CA certificate (PEM): client-go parses the CA before it runs a plugin."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubeconfig-loading test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _wrapped(data: bytes) -> str:
+    """Base64 in 60-character lines, with a CRLF at the end: client-go ignores the breaks."""
+    text = base64.b64encode(data).decode()
+    return "\n".join(text[i:i + 60] for i in range(0, len(text), 60)) + "\r\n"
+
+
+EXEC_EXTENSION = "client.authentication.k8s.io/exec"
+#: Clusters as a credential plugin with provideClusterInfo sees them (None: the CA file next to the kubeconfig).
+PLUGIN_CLUSTERS = {
+    "CA file, proxy, compression off, the exec extension": {
+        "certificate-authority": "ca.pem", "tls-server-name": "kube.example", "proxy-url": "http://127.0.0.1:1",
+        "disable-compression": True,
+        "extensions": [{"name": "other", "extension": "x"},
+                       {"name": EXEC_EXTENSION, "extension": {"audience": "kube", "nested": {"list": [1, "two", None]}}}]},
+    "CA data with line breaks": {"certificate-authority-data": None, "disable-compression": False, "proxy-url": ""},
+    "TLS unchecked, a null exec extension before the real one": {
+        "insecure-skip-tls-verify": True, "tls-server-name": "",
+        "extensions": [{"name": EXEC_EXTENSION, "extension": None}, {"name": EXEC_EXTENSION, "extension": ["a"]}]},
+    "nothing but the server": {"insecure-skip-tls-verify": False, "extensions": [{"name": EXEC_EXTENSION}]},
+}
+
+
+@pytest.mark.parametrize("case", sorted(PLUGIN_CLUSTERS))
+def test_a_credential_plugin_is_told_what_client_go_tells_it(case, tmp_path):
+    kubectl()
+    authority = a_ca_certificate()
+    (tmp_path / "ca.pem").write_bytes(authority)
+    cluster = {"server": "https://127.0.0.1:1", **PLUGIN_CLUSTERS[case]}
+    if "certificate-authority-data" in cluster:
+        cluster["certificate-authority-data"] = _wrapped(authority)
+    script = tmp_path / "plugin"
+    script.write_text('#!/bin/sh\nprintf %s "$KUBERNETES_EXEC_INFO" > "$INFO_FILE"\n'
+                      'echo \'{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", '
+                      '"status": {"token": "t"}}\'\n')
+    script.chmod(0o755)
+    told = tmp_path / "told.json"
+    plugin = {"apiVersion": "client.authentication.k8s.io/v1", "command": str(script), "interactiveMode": "Never",
+              "provideClusterInfo": True, "env": [{"name": "INFO_FILE", "value": str(told)}]}
+    (tmp_path / "config").write_text(kubeconfig("ctx", server="", user={"exec": plugin}).replace(
+        "cluster:\n    server: ''\n", "cluster: " + json.dumps(cluster) + "\n"))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "config")}
+    # the plugin runs before the request, which 127.0.0.1:1 refuses
+    subprocess.run([kubectl(), "get", "--raw", "/"], env=env, cwd=tmp_path, capture_output=True, timeout=60)
+    assert told.exists(), "kubectl did not run the plugin"
+    resolved = resolve_kubeconfig(None, None, {"KUBECONFIG": str(tmp_path / "config")}, str(tmp_path / "home"))
+    ours = json.loads(exec_info(resolved.user_entry["exec"], resolved.cluster_entry))
+    assert ours == json.loads(told.read_text())
+    quiet = json.loads(exec_info({**plugin, "provideClusterInfo": False}, resolved.cluster_entry))
+    assert quiet == {**ours, "spec": {"interactive": False}}
+
+
+@pytest.mark.parametrize("body", [{}, {"insecure-skip-tls-verify": False, "proxy-url": ""}, {"extensions": []}])
+def test_in_a_pod_a_cluster_a_file_defines_without_a_server_is_an_error_not_the_pods_cluster(body, tmp_path):
+    # client-go falls back to the service account only on ErrEmptyConfig, a cluster equal to an empty
+    # one; an entry read from a file carries that file as its LocationOfOrigin, so it never is
+    # (kubernetes/client-go@v0.35.7:tools/clientcmd/loader.go LoadFromFile, validation.go validateClusterInfo).
+    (tmp_path / "config").write_text(kubeconfig("ctx", server="").replace("cluster:\n    server: ''\n",
+                                                                          "cluster: " + json.dumps(body) + "\n"))
+    pod = {"KUBECONFIG": str(tmp_path / "config"), "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/config: cluster 'cluster' \(of context 'ctx'\) "
+                                               "has no server"):
+        resolve_kubeconfig(None, None, pod, str(tmp_path), is_file=lambda p: True)
+    # a context naming a cluster no file defines is client-go's empty configuration: the pod's own
+    (tmp_path / "config").write_text(kubeconfig("ctx", server="https://x").replace("cluster: cluster", "cluster: gone"))
+    assert resolve_kubeconfig(None, None, pod, str(tmp_path), is_file=lambda p: True).in_cluster
+
+
+# --- names nobody set, and what each message and result names ------------------------------------------
+
+
+def test_entries_named_nothing_are_the_ones_client_go_uses_when_nothing_names_one(tmp_path):
+    kubectl()
+    documents = {
+        # no current-context: the context named "" (client_config.go getContext looks "" up)
+        "nameless context": {"contexts": [{"name": "", "context": {"cluster": "c"}}],
+                             "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:1"}}]},
+        # a context naming no cluster and no user: the cluster and user named ""
+        "context naming nothing": {"current-context": "ctx", "contexts": [{"name": "ctx", "context": {"namespace": "n1"}}],
+                                   "clusters": [{"cluster": {"server": "http://127.0.0.1:1"}}],
+                                   "users": [{"user": {"token": "nameless"}}]},
+    }
+    for case, document in documents.items():
+        path = tmp_path / case.replace(" ", "-")
+        path.write_text(json.dumps({"apiVersion": "v1", "kind": "Config", **document}))
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "KUBECONFIG": str(path)}
+        done = subprocess.run([kubectl(), "get", "--raw", "/"], env=env, cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+        assert "127.0.0.1:1" in done.stderr, (case, done.stderr)  # not localhost:8080, client-go's default
+        ours = resolve_kubeconfig(None, None, {"KUBECONFIG": str(path)}, str(tmp_path))
+        assert ours.server == "http://127.0.0.1:1", case
+    assert (ours.context, ours.cluster, ours.user, ours.user_entry) == ("ctx", "", "", {"token": "nameless"})
+    assert ours.kubeconfig["contexts"] == [{"name": "ctx", "context": {"namespace": "n1", "user": ""}}]
+
+
+def test_without_current_context_the_message_lists_the_contexts_to_choose_from(tmp_path):
+    text = kubeconfig(None, server="https://x", context="b").replace("contexts:\n", "contexts:\n- name: a\n  context: {}\n")
+    with pytest.raises(KubeconfigError, match=r"set kube_context \(kubernetes:context\) to one of its contexts \('a', 'b'\)$"):
+        resolve_kubeconfig(text, None, {}, str(tmp_path))
+
+
+def test_a_missing_named_context_says_which_exist_or_that_none_do(tmp_path):
+    text = kubeconfig("ctx", server="https://x")
+    with pytest.raises(KubeconfigError, match=r"\(contexts: 'ctx'\); set kube_context \(kubernetes:context\) to one of those$"):
+        resolve_kubeconfig(text, "nope", {}, str(tmp_path))
+    (tmp_path / "empty").write_text("")
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/empty: context 'nope' .* \(contexts: none\); "
+                                               "point KUBECONFIG or kubernetes:kubeconfig at a kubeconfig that defines it$"):
+        resolve_kubeconfig(None, "nope", {"KUBECONFIG": str(tmp_path / "empty")}, str(tmp_path))
+
+
+def test_a_read_error_without_a_reason_names_its_kind(tmp_path):
+    def failing(path):
+        raise OSError()
+
+    with pytest.raises(KubeconfigError, match=rf"cannot read the kubeconfig file {tmp_path}/x: OSError\. Make it readable"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/x"}, str(tmp_path), read_file=failing)
+
+
+def test_a_given_kubeconfig_file_is_named_as_the_origin_and_in_every_message(tmp_path):
+    path = tmp_path / "given.yaml"
+    path.write_text(kubeconfig("ctx", server="https://x"))
+    resolved = resolve_kubeconfig(str(path), None, {}, str(tmp_path))
+    assert (resolved.origin, resolved.files) == (f"kubeconfig file {path} (kubernetes:kubeconfig)", (str(path),))
+    path.write_text("apiVersion: v2\n")
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {path} \(kubernetes:kubeconfig\) has apiVersion 'v2'"):
+        resolve_kubeconfig(str(path), None, {}, str(tmp_path))
+    with pytest.raises(KubeconfigError, match=rf"^the kubeconfig file {path} \(kubernetes:kubeconfig\) disappeared"):
+        resolve_kubeconfig(str(path), None, {}, str(tmp_path), read_file=lambda p: None)
+
+
+@pytest.mark.parametrize("contents, expected", [
+    ("current-context: x", r"context 'x' \(current-context\) does not exist"),  # one line, with a colon
+    ("- a\n- b\n", "its top level must be a mapping"),  # several lines, no colon
+    ("{}", "defines no context"),
+    ("  {}", "defines no context"),
+    ("apiVersion: v2", "has apiVersion 'v2'"),
+])
+def test_any_text_that_is_not_a_file_is_read_as_kubeconfig_contents(contents, expected, tmp_path):
+    with pytest.raises(KubeconfigError, match=r"^the kubeconfig contents given \(kubeconfig / kubernetes:kubeconfig\)"
+                                              rf"(: | ).*{expected}"):
+        resolve_kubeconfig(contents, None, {}, str(tmp_path))
+
+
+def test_in_cluster_the_server_is_the_service_address_and_the_files_read_are_kept(tmp_path):
+    (tmp_path / "config").write_text("clusters: []\n")
+    env = {"KUBECONFIG": str(tmp_path / "config"), "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "6443"}
+    resolved = resolve_kubeconfig(None, None, env, str(tmp_path), is_file=lambda p: p == "/var/run/secrets/kubernetes.io/serviceaccount/token")
+    assert (resolved.server, resolved.files, resolved.origin, resolved.user_entry, resolved.cluster_entry) == (
+        "https://10.0.0.1:6443", (str(tmp_path / "config"),),
+        "the in-cluster service account (no kubeconfig context to use)", {}, {})
+
+
+def test_a_users_error_names_the_file_that_defined_the_user(tmp_path):
+    (tmp_path / "a").write_text(kubeconfig("ctx", server="https://a").replace("name: user", "name: other"))
+    (tmp_path / "b").write_text(kubeconfig("ctx", server="https://b", user={"token": "t", "password": "p"}))
+    with pytest.raises(KubeconfigError, match=rf"^kubeconfig file {tmp_path}/b: user 'user' has both"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": f"{tmp_path}/a:{tmp_path}/b"}, str(tmp_path))
+
+
+def test_decode_problem_names_where_the_text_came_from():
+    assert decode_problem("apiVersion: v2\n") == "the kubeconfig has apiVersion 'v2': a kubeconfig has apiVersion: v1"
+    assert decode_problem("kind: Pod\n", "kubeconfig (stack config)") == (
+        "kubeconfig (stack config) has kind 'Pod': a kubeconfig has kind: Config")
+
+
+def test_a_plugin_answer_that_is_refused_names_the_plugin_and_the_api_version_asked_for():
+    answer = {"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": {"token": "t"}}
+    with pytest.raises(KubeconfigError, match=r"^the kubeconfig's credential plugin 'aws' answered with apiVersion "
+                                              r"'client.authentication.k8s.io/v1beta1', the kubeconfig asks for "
+                                              r"'client.authentication.k8s.io/v1': make exec.apiVersion match"):
+        exec_credential(json.dumps(answer).encode(), PLUGIN)

@@ -196,7 +196,10 @@ def _run_exec_plugin(resolved: ResolvedKubeconfig, plugin: Mapping[str, Any], se
                                  "set it to IfAvailable or Never, or give the kubeconfig a token instead")
     env = dict(os.environ)
     env.update({v["name"]: v.get("value") or "" for v in plugin.get("env") or []})
-    env["KUBERNETES_EXEC_INFO"] = exec_info(plugin, resolved.cluster_entry)
+    try:
+        env["KUBERNETES_EXEC_INFO"] = exec_info(plugin, resolved.cluster_entry)
+    except KubeconfigError as error:
+        raise ClusterAccessError(str(error)) from None
     if seconds <= 0:
         raise ClusterUnreachable(f"{what} was not started: the operation's deadline had passed. No request was sent "
                                  f"to the API server at {resolved.server}.")

@@ -20,10 +20,13 @@ client_config.go, validation.go):
   ``current-context``. Relative paths in a file (certificate-authority, client-certificate,
   client-key, tokenFile, an exec command containing ``/``) are resolved against that file's folder.
 * the context is ``kubernetes:context`` (``context``) when set, else ``current-context``. A named
-  context that does not exist is an error. A cluster entry without any field, or no context at
-  all, is client-go's "no configuration": the in-cluster service account is used when the
-  process runs in a pod (``KUBERNETES_SERVICE_HOST``/``_PORT`` set and the token file present),
-  with ambient loading only; otherwise an error.
+  context that does not exist is an error. A name nobody set (no current-context, a context
+  without cluster or user) is "", and an entry named "" is then used, as client-go does. A
+  cluster no file defines (no context at all, or a context naming a missing cluster) is
+  client-go's "no configuration": the in-cluster service account is used when the process runs
+  in a pod (``KUBERNETES_SERVICE_HOST``/``_PORT`` set and the token file present), with ambient
+  loading only; otherwise an error. A cluster a file defines without a server is an error, even
+  in a pod (client-go tags it with its file, so it is never the empty configuration).
 * a context naming a user no file defines uses no credentials (client-go sends anonymous
   requests). (One difference, on purpose: client-go sends no credentials to a plain ``http://``
   server; the client given this result does. It changes no cluster, and the local stand-in API
@@ -47,6 +50,7 @@ import base64
 import binascii
 import os
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
@@ -75,6 +79,12 @@ _CLUSTER_PATHS = ("certificate-authority",)
 _USER_PATHS = ("client-certificate", "client-key", "tokenFile")
 #: (list key in the file, key of each entry's body, how messages name one)
 _SECTIONS = (("clusters", "cluster", "cluster"), ("users", "user", "user"), ("contexts", "context", "context"))
+
+
+#: What Go's encoding/json accepts for []byte (base64.StdEncoding, after it drops every \r and \n):
+#: whole quantums, padding only in the last one. Python's b64decode(validate=True) also takes
+#: padding after a whole quantum ("YWJj="), which client-go refuses.
+_GO_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
 
 class KubeconfigError(Exception):
@@ -163,7 +173,7 @@ def resolve_kubeconfig(
         where = f"{origin} (no such file)"
     else:
         where = ("kubeconfig file " if len(files) == 1 else "kubeconfig files ") + ", ".join(files)
-    return _select(merged, context, where, env, is_file, ambient=True, files=files)
+    return _select(merged, context, where, files, (env, is_file))
 
 
 def _resolve_given(kubeconfig: str, context: Optional[str], home: str, read_file, is_file) -> ResolvedKubeconfig:
@@ -186,9 +196,9 @@ def _resolve_given(kubeconfig: str, context: Optional[str], home: str, read_file
                 f"the kubeconfig setting (kubeconfig / kubernetes:kubeconfig) {kubeconfig!r} is neither the path of an "
                 "existing file nor kubeconfig contents: give the path of an existing kubeconfig file, or its contents."
             )
-        document = _decode(kubeconfig.encode("utf-8"), where)
+        document = _decode(kubeconfig.encode(), where)
         files = ()
-    return _select(_merge([(where, document)]), context, where, {}, is_file, ambient=False, files=files)
+    return _select(_merge([(where, document)]), context, where, files, None)
 
 
 def _read(path: str, read_file: Callable[[str], Optional[bytes]]) -> Optional[bytes]:
@@ -208,7 +218,7 @@ def _read(path: str, read_file: Callable[[str], Optional[bytes]]) -> Optional[by
 def decode_problem(text: str, where: str = "the kubeconfig") -> Optional[str]:
     """Why client-go could not load ``text`` as a kubeconfig (None when it can)."""
     try:
-        _decode(text.encode("utf-8"), where)
+        _decode(text.encode(), where)
     except KubeconfigError as error:
         return str(error)
     return None
@@ -221,7 +231,7 @@ def _decode(data: bytes, where: str) -> dict:
     if not data:
         return empty
     try:
-        document = yaml.safe_load(data.decode("utf-8"))
+        document = yaml.safe_load(data.decode())
     except UnicodeDecodeError:
         raise KubeconfigError(f"{where} is not UTF-8 text: it must be a kubeconfig (YAML or JSON)") from None
     except yaml.YAMLError as error:
@@ -241,6 +251,13 @@ def _decode(data: bytes, where: str) -> dict:
     current = document.get("current-context")
     if current is not None and not isinstance(current, str):
         raise KubeconfigError(f"{where}: current-context must be a string (a context name)")
+    _check_extensions(document.get("extensions"), where)
+    preferences = document.get("preferences")
+    if preferences is not None:
+        if not isinstance(preferences, Mapping):
+            raise KubeconfigError(f"{where}: preferences must be a mapping")
+        _check_fields(preferences, {"colors": _BOOL}, f"{where}: preferences")
+        _check_extensions(preferences.get("extensions"), f"{where}: preferences")
     decoded = {"current-context": current or ""}
     for section, inner, noun in _SECTIONS:
         items = document.get(section)
@@ -275,11 +292,16 @@ def _checked_body(body: dict, noun: str, name: str, where: str) -> dict:
     fields = {"cluster": _CLUSTER_FIELDS, "user": _USER_FIELDS, "context": _CONTEXT_FIELDS}[noun]
     what = f"{where}: {noun} {name!r}"
     _check_fields(body, fields, what)
+    _check_extensions(body.get("extensions"), what)
     if noun == "user":
         extra = body.get("as-user-extra")
         if extra is not None and not (isinstance(extra, Mapping) and all(
                 isinstance(k, str) and (v is None or _is(v, _STRINGS)) for k, v in extra.items())):
             raise KubeconfigError(f"{what}: as-user-extra must map names to lists of strings")
+        if extra:
+            body["as-user-extra"] = {k: v and _zero_nulls(v, "") for k, v in extra.items()}
+        if body.get("as-groups"):
+            body["as-groups"] = _zero_nulls(body["as-groups"], "")
         provider = body.get("auth-provider")
         if provider is not None:
             if not isinstance(provider, Mapping):
@@ -296,10 +318,20 @@ def _checked_body(body: dict, noun: str, name: str, where: str) -> dict:
             _check_fields(plugin, _EXEC_FIELDS, f"{what} exec")
             variables = plugin.get("env")
             if variables is not None and not (isinstance(variables, list) and all(
-                    isinstance(v, Mapping) and all(x is None or isinstance(x, str) for x in (v.get("name"), v.get("value")))
+                    v is None or isinstance(v, Mapping) and all(x is None or isinstance(x, str) for x in (v.get("name"), v.get("value")))
                     for v in variables)):
                 raise KubeconfigError(f"{what}: exec.env must be a list of {{name, value}} strings")
+            plugin = dict(plugin)
+            for key, zero in (("args", ""), ("env", {})):
+                if plugin.get(key):
+                    plugin[key] = _zero_nulls(plugin[key], zero)
+            body["exec"] = plugin
     return body
+
+
+def _zero_nulls(values: list, zero: Any) -> list:
+    """A JSON list as Go decodes it into a slice: a null element becomes the element type's zero value."""
+    return [zero if v is None else v for v in values]
 
 
 def _is(value: Any, kind: str) -> bool:
@@ -307,15 +339,31 @@ def _is(value: Any, kind: str) -> bool:
         return isinstance(value, str)
     if kind == _BOOL:
         return isinstance(value, bool)
-    if kind == _STRINGS:
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if not isinstance(value, str):
-        return False
-    try:  # Go's encoding/json: standard alphabet, padded; line breaks ignored
-        base64.b64decode(value.replace("\r", "").replace("\n", ""), validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
+    if kind == _STRINGS:  # a null element decodes as ""
+        return isinstance(value, list) and all(v is None or isinstance(v, str) for v in value)
+    return isinstance(value, str) and _GO_BASE64.fullmatch(value.replace("\r", "").replace("\n", "")) is not None
+
+
+def _check_extensions(extensions: Any, what: str) -> None:
+    """client-go's decoding of an ``extensions`` list ([]NamedExtension, converted to a map in
+    tools/clientcmd/api/v1/conversion.go): a name may come again only after entries whose
+    extension is null (those convert to nothing)."""
+    if extensions is None:
+        return
+    if not isinstance(extensions, list):
+        raise KubeconfigError(f"{what}: extensions must be a list of {{name, extension}} entries")
+    named: set[str] = set()
+    for index, item in enumerate(extensions):
+        item = {} if item is None else item
+        if not isinstance(item, Mapping):
+            raise KubeconfigError(f"{what}: extensions[{index}] must be a mapping with name and extension")
+        name = "" if item.get("name") is None else item["name"]
+        if not isinstance(name, str):
+            raise KubeconfigError(f"{what}: extensions[{index}].name must be a string")
+        if name in named:
+            raise KubeconfigError(f"{what} has extension {name!r} twice: keep one extensions entry of that name")
+        if item.get("extension") is not None:
+            named.add(name)
 
 
 def _check_fields(body: Mapping[str, Any], fields: Mapping[str, str], what: str) -> None:
@@ -334,7 +382,7 @@ def _resolve_paths(document: dict, base: str) -> None:
     for body in document["users"].values():
         _absolute(body, _USER_PATHS, base)
         plugin = body.get("exec")
-        if isinstance(plugin, Mapping) and "/" in (plugin.get("command") or ""):
+        if plugin and "/" in str(plugin.get("command")):
             plugin = dict(plugin)
             _absolute(plugin, ("command",), base)
             body["exec"] = plugin
@@ -365,13 +413,12 @@ def _merge(documents: Sequence[tuple[str, dict]]) -> dict:
     return merged
 
 
-def _set(body: Mapping[str, Any], fields: Mapping[str, str]) -> dict:
-    """The fields of an entry that client-go decodes and sees as set (zero values are unset)."""
-    return {k: v for k, v in body.items() if (k in fields or k == "extensions") and v not in (None, "", False, [], {})}
-
-
-def _select(merged: dict, context: Optional[str], where: str, env: Mapping[str, str], is_file,
-            *, ambient: bool, files: tuple[str, ...]) -> ResolvedKubeconfig:
+def _select(merged: dict, context: Optional[str], where: str, files: tuple[str, ...],
+            pod: Optional[tuple[Mapping[str, str], Callable[[str], bool]]]) -> ResolvedKubeconfig:
+    """The context, cluster and user client-go chooses from ``merged`` (client_config.go,
+    ``getContext``, ``getCluster``, ``getAuthInfo``: a name nobody set is "", and an entry named ""
+    is then the one used). ``pod`` is (environment, is_file) where client-go may fall back to the
+    pod's service account (ambient loading), None for a kubeconfig given outright."""
     name = context or merged["current-context"]
     source = "kube_context / kubernetes:context" if context else "current-context"
     if name and name not in merged["contexts"]:
@@ -379,34 +426,33 @@ def _select(merged: dict, context: Optional[str], where: str, env: Mapping[str, 
         fix = ("set kube_context (kubernetes:context) to one of those" if merged["contexts"]
                else "point KUBECONFIG or kubernetes:kubeconfig at a kubeconfig that defines it")
         raise KubeconfigError(f"{where}: context {name!r} ({source}) does not exist (contexts: {known}); {fix}")
-    chosen = merged["contexts"].get(name, {}) if name else {}
+    chosen = merged["contexts"].get(name, {})
     cluster_name = chosen.get("cluster") or ""
-    cluster = merged["clusters"].get(cluster_name, {})
     user_name = chosen.get("user") or ""
     user = dict(merged["users"].get(user_name, {}))
-    _check_user(user, user_name, merged["origins"].get(("users", user_name), where))
-    if not _set(cluster, _CLUSTER_FIELDS):
-        # client-go's "no configuration has been provided": the pod's service account, if any
-        if ambient and _in_cluster_possible(env, is_file):
-            host, port = env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]
-            host = f"[{host}]" if ":" in host else host
-            return ResolvedKubeconfig(origin="the in-cluster service account (no kubeconfig context to use)",
-                                      server=f"https://{host}:{port}", in_cluster=True, files=files)
-        raise KubeconfigError(_no_configuration(where, name, source, cluster_name, merged, ambient))
+    if user_name in merged["users"]:
+        _check_user(user, user_name, merged["origins"]["users", user_name])
+    # client-go's "no configuration has been provided" (ErrEmptyConfig) is a cluster equal to an
+    # empty one; an entry read from a file never is (it carries the file as LocationOfOrigin), so
+    # only a cluster no file defines falls back to the pod's service account.
+    if cluster_name not in merged["clusters"] and pod is not None and _in_cluster_possible(*pod):
+        env = pod[0]
+        host, port = env["KUBERNETES_SERVICE_HOST"], env["KUBERNETES_SERVICE_PORT"]
+        host = f"[{host}]" if ":" in host else host
+        return ResolvedKubeconfig(origin="the in-cluster service account (no kubeconfig context to use)",
+                                  server=f"https://{host}:{port}", in_cluster=True, files=files)
+    cluster = merged["clusters"].get(cluster_name, {})
     if not cluster.get("server"):
-        raise KubeconfigError(f"{merged['origins'][('clusters', cluster_name)]}: cluster {cluster_name!r} (of context "
-                              f"{name!r}) has no server: set its clusters[].cluster.server to the API server's URL")
-    server = cluster["server"]
+        raise KubeconfigError(_no_configuration(where, name, source, cluster_name, merged, pod is not None))
     document = {
         "apiVersion": "v1",
         "kind": "Config",
         "current-context": name,
-        "contexts": [{"name": name, "context": dict(chosen)}],
+        "contexts": [{"name": name, "context": {**chosen, "user": user_name}}],
         "clusters": [{"name": cluster_name, "cluster": dict(cluster)}],
         "users": [{"name": user_name, "user": user}],
     }
-    document["contexts"][0]["context"]["user"] = user_name
-    return ResolvedKubeconfig(origin=where, server=server, kubeconfig=document, context=name,
+    return ResolvedKubeconfig(origin=where, server=cluster["server"], kubeconfig=document, context=name,
                               cluster=cluster_name, user=user_name, files=files)
 
 
@@ -474,21 +520,57 @@ def _in_cluster_possible(env: Mapping[str, str], is_file: Callable[[str], bool])
 OIDC_EXPIRY_MARGIN_SECONDS = 10.0
 
 
-def exec_info(plugin: Mapping[str, Any], cluster: Mapping[str, Any]) -> str:
+#: The cluster extension whose value client-go hands a credential plugin as ``spec.cluster.config``
+#: (kubernetes/client-go@v0.35.7:tools/clientcmd/client_config.go, ``clusterExtensionKey``).
+EXEC_CLUSTER_EXTENSION = "client.authentication.k8s.io/exec"
+
+
+def exec_info(plugin: Mapping[str, Any], cluster: Mapping[str, Any], *,
+              read_file: Callable[[str], Optional[bytes]] = _read_from_disk) -> str:
     """``KUBERNETES_EXEC_INFO`` for a credential plugin run without a terminal (client-go's
     plugin/pkg/client/auth/exec/exec.go): the ExecCredential spec, with the cluster when the
-    plugin asks for it (``provideClusterInfo``)."""
+    plugin asks for it (``provideClusterInfo``) as client-go's rest/exec.go ``ConfigToExecCluster``
+    builds it: the CA as bytes (``certificate-authority-data`` decoded, else the
+    ``certificate-authority`` file read with ``read_file``), re-encoded as JSON encodes bytes, and
+    the cluster's ``client.authentication.k8s.io/exec`` extension as ``config``."""
     import json
 
     spec: dict[str, Any] = {"interactive": False}
     if plugin.get("provideClusterInfo"):
-        info = {"server": cluster.get("server") or ""}
-        for ours, theirs in (("tls-server-name", "tls-server-name"), ("insecure-skip-tls-verify", "insecure-skip-tls-verify"),
-                             ("certificate-authority-data", "certificate-authority-data"), ("proxy-url", "proxy-url")):
-            if cluster.get(ours):
-                info[theirs] = cluster[ours]
+        info: dict[str, Any] = {"server": cluster["server"]}
+        if cluster.get("tls-server-name"):
+            info["tls-server-name"] = cluster["tls-server-name"]
+        if cluster.get("insecure-skip-tls-verify"):
+            info["insecure-skip-tls-verify"] = True
+        authority = _certificate_authority(cluster, read_file)
+        if authority:
+            info["certificate-authority-data"] = base64.b64encode(authority).decode()
+        if cluster.get("proxy-url"):
+            info["proxy-url"] = cluster["proxy-url"]
+        if cluster.get("disable-compression"):
+            info["disable-compression"] = True
+        info["config"] = None  # a RawExtension is never omitted: JSON null when the cluster has none
+        for extension in cluster.get("extensions") or []:
+            if extension and extension.get("name") == EXEC_CLUSTER_EXTENSION and extension.get("extension") is not None:
+                info["config"] = extension["extension"]
         spec["cluster"] = info
     return json.dumps({"apiVersion": plugin.get("apiVersion"), "kind": "ExecCredential", "spec": spec})
+
+
+def _certificate_authority(cluster: Mapping[str, Any], read_file: Callable[[str], Optional[bytes]]) -> bytes:
+    """The CA bytes client-go gives a plugin (rest/config.go ``dataFromSliceOrFile``): the data
+    when set, else the file's contents, which must exist."""
+    data = cluster.get("certificate-authority-data")
+    if data:
+        return base64.b64decode(data)  # valid (decoding checked it); line breaks are skipped
+    path = cluster.get("certificate-authority")
+    if not path:
+        return b""
+    contents = _read(path, read_file)
+    if contents is None:
+        raise KubeconfigError(f"the certificate-authority file {path} of the kubeconfig's cluster does not exist: "
+                              "the credential plugin asks for the cluster's CA (provideClusterInfo); fix the path")
+    return contents
 
 
 def exec_credential(output: bytes, plugin: Mapping[str, Any]) -> dict:
@@ -500,7 +582,7 @@ def exec_credential(output: bytes, plugin: Mapping[str, Any]) -> dict:
     command = plugin.get("command")
     what = f"the kubeconfig's credential plugin {command!r}"
     try:
-        answer = json.loads(output.decode("utf-8"))
+        answer = json.loads(output.decode())
     except (UnicodeDecodeError, ValueError):
         raise KubeconfigError(f"{what} printed no ExecCredential JSON: run it by hand to see what it prints") from None
     if not isinstance(answer, Mapping) or answer.get("kind") != "ExecCredential":
@@ -533,7 +615,7 @@ def id_token_usable(id_token: Any, now: float) -> bool:
     if len(parts) != 3:
         raise KubeconfigError("the kubeconfig's oidc id-token is not a JWT: log in again to get a new one")
     try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=="))  # surplus padding is ignored
     except (binascii.Error, ValueError):
         raise KubeconfigError("the kubeconfig's oidc id-token has an unreadable payload: log in again") from None
     expiry = payload.get("exp") if isinstance(payload, Mapping) else None
