@@ -60,4 +60,4 @@ if __name__ == "__main__":
     gc.enable()
     status = main(*sys.argv[1:])
     plan.close_event_loop()
-    sys.exit(status)
+    plan.exit_now(status)  # as infra.plan's entry point ends
