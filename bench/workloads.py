@@ -63,7 +63,7 @@ def direct_program(n: int) -> Callable[[], None]:
 
     settings = IdentityProviderSettings(console_url=ARGS["console_url"], issuer=ARGS["issuer"], kubesphere_version="4.1")
     secret_name = v4_secret_name(settings.provider_name)
-    serialized_guard = dynamic_registration.serialized_provider(type(cluster_guard.portable_guard_provider()))
+    serialized_guard = dynamic_registration.serialized_provider(cluster_guard.PROVIDER)
 
     def guard(name: str, role: str, depends_on: list) -> pulumi.CustomResource:
         props = {"role": role, "provider_name": settings.provider_name, "kubeconfig": None, "kube_context": None,

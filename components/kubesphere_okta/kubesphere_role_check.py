@@ -257,9 +257,13 @@ class KubeSphereRoleReferences(pulumi.dynamic.Resource):
             "kube_context": kube_context,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
+        dynamic_registration.register_dynamic(self, PROVIDER, name, props, opts)
+
+
+#: The provider every resource of this module registers, carried by value (``dynamic_registration``).
+PROVIDER = dynamic_registration.PortableProvider("kubesphere_role_check", "RoleReferencesProvider")
 
 
 def portable_provider() -> pulumi.dynamic.ResourceProvider:
     """The role check's provider, carried by value (see the module docstring)."""
-    return dynamic_registration.provider_namespace("kubesphere_role_check")["RoleReferencesProvider"]()
+    return PROVIDER.instance()
