@@ -14,6 +14,9 @@ DEV_STAMP    := $(VENV)/.installed-dev
 # is not compiled): with PYTHONDONTWRITEBYTECODE set, each run would compile them again.
 # Up-to-date files are only stat'ed.
 COMPILE      := $(PY) -m compileall -q components/kubesphere_okta infra
+# ... again only when one of them changed: an up-to-date `make plan` starts no compileall process.
+BYTECODE_STAMP := $(VENV)/.bytecode
+SOURCES        := $(wildcard components/kubesphere_okta/*.py infra/*.py)
 # The login-flow test's OpenID Provider (oidc-provider from npm, pinned by its package-lock.json).
 # Without npm the test skips itself, naming what to install; in CI (CI=true) both fail instead.
 OIDC_PROVIDER       := tests/oidc_provider
@@ -50,11 +53,14 @@ test: $(DEV_STAMP) $(OIDC_PROVIDER_STAMP)
 	$(PY) -m pytest -n $(TEST_JOBS)
 
 # What the `dev` stack would do, offline: no Pulumi CLI, no credentials, no network.
-plan: $(STAMP) bytecode
+plan: $(BYTECODE_STAMP)
 	$(PY) -m infra.plan --stack dev
 
-bytecode: $(STAMP)
+bytecode: $(BYTECODE_STAMP)
+
+$(BYTECODE_STAMP): $(STAMP) $(SOURCES)
 	@$(COMPILE)
+	@touch $@
 
 bench: $(DEV_STAMP)
 	$(PY) -m bench.overhead

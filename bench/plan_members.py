@@ -1,6 +1,6 @@
 """``python -m bench.plan_members DIR REPORT``: ``make plan`` of the bench member stack in DIR.
 
-Runs exactly ``python -m infra.plan --stack bench --project-dir DIR --okta-members DIR/members.yaml``
+Runs exactly ``python -m infra.plan --stack bench --project-dir DIR --okta-members DIR/members.json``
 (output to stdout, which the bench discards) and writes to REPORT what the run asked Okta and
 registered, so the bench can show the reads beside the time.
 """
@@ -17,7 +17,7 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from infra import plan  # noqa: E402
-from bench.workloads import MEMBER_STACK, peak_rss  # noqa: E402
+from bench.workloads import MEMBER_STACK, MEMBERS_FILE, peak_rss  # noqa: E402
 from kubesphere_okta import membership_model  # noqa: E402
 
 
@@ -38,7 +38,7 @@ def main(directory: str, report: str) -> int:
     plan.run_program = recorded
     try:
         status = plan.main(["--stack", MEMBER_STACK, "--project-dir", directory,
-                            "--okta-members", str(Path(directory) / "members.yaml")])
+                            "--okta-members", str(Path(directory) / MEMBERS_FILE)])
     finally:
         plan.run_program = run_program
     (recording,) = recordings

@@ -218,8 +218,14 @@ def read_state(path: Path) -> list[dict[str, Any]]:
 
 
 def read_members(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """``--okta-members``: {group name or id: [{id, login, email}, ...]}, as Okta would list them."""
-    document = _load_yaml(path)
+    """``--okta-members``: {group name or id: [{id, login, email}, ...]}, as Okta would list them.
+
+    YAML, or JSON (which is YAML): a file that parses as JSON is read by the JSON parser, ~20x faster
+    than the YAML one (0.35 s for 10,000 members in five groups)."""
+    try:
+        document = json.loads(path.read_bytes())
+    except ValueError:  # not JSON (UnicodeDecodeError is one): YAML, which reports its own errors
+        document = _load_yaml(path)
     if not isinstance(document, dict) or not all(
         isinstance(members, list) and all(isinstance(m, dict) and {"id", "login"} <= set(m) for m in members)
         for members in document.values()
@@ -381,7 +387,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, arg
     )
     parser.add_argument(
         "--okta-members", type=Path, metavar="FILE",
-        help="YAML {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
+        help="YAML or JSON {group name or id: [{id, login, email}]}: plan the KubeSphere Users and "
              "global, workspace, project and cluster role bindings of the mapped groups' members "
              "(offline, Okta cannot be asked)",
     )
@@ -477,7 +483,8 @@ def main(argv: Sequence[str] | None = None, program: Callable[[], Any] | None = 
         plan = plan_document.document(args.stack, resources, kubesphere, skipped_members(recording),
                                       destroy=args.destroy, warnings=warnings,
                                       skipped_objects=component_output(recording, "skipped_objects", []),
-                                      logout=component_output(recording, "logout", ""))
+                                      logout=component_output(recording, "logout", ""),
+                                      with_objects=args.format == "json" and not args.membership_only)
         if args.membership_only:
             try:
                 before = baseline if isinstance(baseline, list) else plan_document.resource_entries(
@@ -504,6 +511,9 @@ def close_event_loop() -> None:
 
 if __name__ == "__main__":
     import infra.program  # noqa: F401  the config model (pydantic) too, before collections resume
+    # What the imports made lives until the process ends: no collection need ever scan it again,
+    # including the full one CPython runs at exit (infra/collector.py, "A process of its own").
+    gc.freeze()
     gc.enable()
     status = main()
     close_event_loop()

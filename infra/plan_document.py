@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
@@ -66,8 +66,19 @@ class KubeSphereChange:
 
 def hide_credentials(value: Any, secret_values: Iterable[str] = ()) -> Any:
     """A copy of ``value`` with credentials shown as ``[secret]``: values under ``CREDENTIAL_KEYS``,
-    and any of ``secret_values`` wherever it appears, also inside a longer string."""
+    and any of ``secret_values`` wherever it appears, also inside a longer string.
+
+    ``value`` itself when its JSON text shows there is nothing to hide: no credential key, no
+    secret value (JSON escapes character by character, so a string holding a secret holds its
+    escaped form). The C encoder reads a keyed resource's 10,000 members far faster than the walk."""
     secrets = [s for s in secret_values if s]
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = None
+    if text is not None and not any(f'"{key}":' in text for key in CREDENTIAL_KEYS) \
+            and not any(json.dumps(secret, ensure_ascii=False)[1:-1] in text for secret in secrets):
+        return value
 
     def hide(item: Any) -> Any:
         if isinstance(item, Mapping):
@@ -113,7 +124,18 @@ def registered_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
             return int(value)
         return value
 
-    return stable({k: v for k, v in inputs.items() if not k.startswith("__")})
+    top = {k: v for k, v in inputs.items() if not k.startswith("__")}
+    try:
+        # The same, through the C encoder and decoder, for JSON values (what the engine sends: a
+        # tuple would come back a list); anything else takes the walk.
+        return json.loads(json.dumps(top, sort_keys=True, allow_nan=False), parse_float=_whole_as_int)
+    except (TypeError, ValueError):
+        return stable(top)
+
+
+def _whole_as_int(text: str) -> float | int:
+    number = float(text)
+    return int(number) if number.is_integer() else number
 
 
 def v4_secret_object(inputs: Mapping[str, Any]) -> dict[str, Any]:
@@ -270,21 +292,27 @@ def missing_guard_warnings(resources: Iterable[Mapping[str, Any]]) -> list[str]:
 def document(stack: str, resources: list[PlannedResource], kubesphere: KubeSphereChange,
              skipped_members: Iterable[Mapping[str, str]] = (), *,
              destroy: bool = False, warnings: Iterable[str] = (),
-             skipped_objects: Iterable[Mapping[str, str]] = (), logout: str = "") -> dict[str, Any]:
+             skipped_objects: Iterable[Mapping[str, str]] = (), logout: str = "",
+             with_objects: bool = True) -> dict[str, Any]:
     """The plan as one JSON-ready document (the shape ``--format json`` prints).
 
     ``skipped_members``: the program's ``skippedMembers`` output (roleBindings members who get no User);
     ``skipped_objects``: bindings not declared because a KubeSphere controller owns them;
-    ``logout``: what logging out does on the stack's KubeSphere version.
+    ``logout``: what logging out does on the stack's KubeSphere version. ``with_objects=False``
+    leaves out ``objects`` (every User and binding the keyed resources write, expanded from their
+    templates: 20,000 bodies at 10,000 members), which ``text`` does not need.
     """
-    return {
+    plan: dict[str, Any] = {
         "stack": stack,
         "operation": "destroy" if destroy else "up",
         "resources": resource_entries(resources),
-        "objects": [
+    }
+    if with_objects:
+        plan["objects"] = [
             {"type": f"kubernetes:{body['apiVersion']}:{body['kind']}", "name": key, "writtenBy": r.name, "inputs": body}
             for _, r in tree_order(resources) for key, body in membership_model.declared_objects(r.type, r.inputs).items()
-        ],
+        ]
+    return plan | {
         "kubesphere": {"kind": kubesphere.kind, "before": kubesphere.before, "after": kubesphere.after},
         "warnings": list(warnings),
         "skippedMembers": [dict(m) for m in skipped_members],
@@ -376,13 +404,48 @@ def _resource_line(r: PlannedResource, destroy: bool) -> str:
     return f"- {r.name}  ({r.type})"
 
 
+#: Above this many users the text plan counts instead of listing: a map or list of more entries (the
+#: keyed resources' members, the preview check's identities) shows as its size, and the roles section
+#: one line per role with its number of users. ``--format json`` lists everything;
+#: ``--membership-only BEFORE`` lists each role gained or lost, per user.
+LISTED_USERS = 200
+
+
+class _Counted(str):
+    """A map or list too long to print, shown as the number of its entries."""
+
+
+def _abbreviated(value: Any) -> Any:
+    if isinstance(value, (Mapping, list)) and len(value) > LISTED_USERS:
+        return _Counted(f"<{len(value):,} entries, more than {LISTED_USERS}: --format json lists them>")
+    if isinstance(value, Mapping):
+        return {k: _abbreviated(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_abbreviated(v) for v in value]
+    return value
+
+
+def _input_line(key: str, value: Any) -> str:
+    shown = _abbreviated(value)
+    return f"{key}: {shown if isinstance(shown, _Counted) else _compact(shown)}"
+
+
 def _tree_lines(resources: list[PlannedResource], destroy: bool) -> list[str]:
     lines: list[str] = []
     for depth, r in tree_order(resources):
         indent = "    " * depth
         lines.append(f"{indent}{_resource_line(r, destroy)}")
-        lines += [f"{indent}      {key}: {_compact(value)}" for key, value in r.inputs.items() if value not in (None, {}, [])]
+        lines += [f"{indent}      {_input_line(key, value)}" for key, value in r.inputs.items() if value not in (None, {}, [])]
     return lines
+
+
+def role_counts(lines: Iterable[str]) -> list[str]:
+    """``role_lines`` counted per role (``  global platform-regular: 6,000 users``), roles sorted."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        for role in line.split(": ", 1)[1].split("; "):
+            counts[role] = counts.get(role, 0) + 1
+    return [f"  {role}: {n:,} user{'s' if n != 1 else ''}" for role, n in sorted(counts.items())]
 
 
 def _object_title(kubesphere: KubeSphereChange) -> str:
@@ -395,21 +458,37 @@ def _object_title(kubesphere: KubeSphereChange) -> str:
 _BINDING_SCOPES = {"GlobalRoleBinding": "global", "WorkspaceRoleBinding": "workspace", "RoleBinding": "project",
                    "ClusterRoleBinding": "cluster"}
 _USER_REFERENCE = "iam.kubesphere.io/user-ref"
+_WORKSPACE_LABEL = "kubesphere.io/workspace"
 
 
-def declared_bodies(resources: Iterable[PlannedResource], objects: Iterable[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Every KubeSphere object body the plan declares: a pulumi-kubernetes resource's inputs, or
-    each member of a keyed membership resource (``membership_model.declared_objects``, or the
-    document's ``objects`` when given: already expanded)."""
-    bodies: list[dict[str, Any]] = []
+#: What ``role_lines`` reads of a binding: its kind, the user it binds, the role, its workspace and namespace.
+_GRANT_PATHS = (("kind",), ("metadata", "labels", _USER_REFERENCE), ("roleRef", "name"),
+                ("metadata", "labels", _WORKSPACE_LABEL), ("metadata", "namespace"))
+
+
+def _at(body: Any, path: Sequence[str]) -> Any:
+    for key in path:
+        if not isinstance(body, Mapping):
+            return None
+        body = body.get(key)
+    return body
+
+
+def declared_grants(resources: Iterable[PlannedResource], objects: Iterable[Mapping[str, Any]] | None = None) -> list[tuple]:
+    """``_GRANT_PATHS`` of every KubeSphere object the plan declares: a pulumi-kubernetes resource's
+    inputs, or each member of a keyed membership resource (``membership_model.declared_fields``,
+    which reads them without building the bodies), or the document's ``objects`` when given."""
+    grants: list[tuple] = []
     for r in resources:
-        if r.type.startswith("kubernetes:") and isinstance(r.inputs, Mapping):
-            bodies.append(r.inputs)
-        elif objects is None:
-            bodies += membership_model.declared_objects(r.type, r.inputs).values()
+        if not isinstance(r.inputs, Mapping):
+            continue
+        if r.type.startswith("kubernetes:"):
+            grants.append(tuple(_at(r.inputs, path) for path in _GRANT_PATHS))
+        elif objects is None and _at(r.inputs, ("template", "kind")) in _BINDING_SCOPES:  # a User grants nothing
+            grants += membership_model.declared_fields(r.type, r.inputs, _GRANT_PATHS)
     if objects is not None:
-        bodies += [o["inputs"] for o in objects]
-    return bodies
+        grants += [tuple(_at(o["inputs"], path) for path in _GRANT_PATHS) for o in objects]
+    return grants
 
 
 def role_entries(resources: Iterable[PlannedResource]) -> dict[str, set[str]]:
@@ -436,16 +515,13 @@ def role_lines(resources: Iterable[PlannedResource], kept_by_kubesphere: Iterabl
     cluster: cluster-viewer``), users sorted by name."""
     roles: dict[str, list[tuple[int, str]]] = {}
     order = list(_BINDING_SCOPES)
-    for body in declared_bodies(resources, objects):
-        kind = body.get("kind") if isinstance(body, Mapping) else None
+    for kind, user, role, workspace, namespace in declared_grants(resources, objects):
         if kind not in _BINDING_SCOPES:
             continue
-        metadata = body.get("metadata") or {}
-        user = (metadata.get("labels") or {}).get(_USER_REFERENCE, "?")
-        role = (body.get("roleRef") or {}).get("name", "?")
+        user, role = "?" if user is None else user, "?" if role is None else role
         scope = _BINDING_SCOPES[kind]
-        where = {"workspace": (metadata.get("labels") or {}).get("kubesphere.io/workspace", "?"),
-                 "project": metadata.get("namespace", "?")}.get(scope)
+        where = {"workspace": "?" if workspace is None else workspace,
+                 "project": "?" if namespace is None else namespace}.get(scope)
         roles.setdefault(user, []).append((order.index(kind), f"{scope} {where}: {role}" if where else f"{scope} {role}"))
     for kept in kept_by_kubesphere:  # bindings KubeSphere's controllers create (skippedObjects)
         if kept.get("kind") == "ClusterRoleBinding" and kept.get("user"):
@@ -483,7 +559,12 @@ def text(plan: Mapping[str, Any], destroy: bool, pending_lookups: Iterable[str] 
                    "unless pruneUsers):" if destroy else
                    f"KubeSphere roles after `pulumi up` ({len(granted)} users; one binding per user and workspace, "
                    "project, and cluster):")
-        out += ["", heading, *granted]
+        if len(granted) > LISTED_USERS:
+            out += ["", heading, *role_counts(granted),
+                    f"  (more than {LISTED_USERS} users: counted per role. `--format json` lists every User and binding; "
+                    "`--membership-only BEFORE` lists each role gained or lost since BEFORE, per user)"]
+        else:
+            out += ["", heading, *granted]
     skipped = plan.get("skippedMembers") or []
     if skipped:
         out += ["", f"Okta members skipped: no User, no GlobalRoleBinding ({len(skipped)}; `pulumi up` warns "

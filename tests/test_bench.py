@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bench import overhead, plan_members, sdk_floor, workloads
 from infra.mock_runtime import run
 from kubesphere_okta import TYPE_TOKEN
@@ -91,3 +93,13 @@ def test_sdk_floor_registers_as_many_bare_resources_as_it_names(tmp_path):
     assert all(not r.dependencies and r.inputs["apiVersion"] == "iam.kubesphere.io/v1beta1" for r in custom)
     # The same kinds of object the member plan registers, with bodies of the same shape.
     assert [r.inputs["kind"] for r in custom] == ["User", "GlobalRoleBinding"] * 2
+
+
+def test_marginal_cost_per_member_shows_growth_that_a_fixed_cost_hides():
+    # 2 s fixed, 1 ms per member up to 5,500 and 2 ms per member beyond: the whole-process CPU per
+    # member at 10,000 is below that at 1,000 (the fixed cost spreads), the marginal one is not.
+    cpu = {1000: [3.0, 3.0], 5500: [7.5, 7.5], 10000: [16.5, 16.5]}
+    assert 16.5 / 10000 < 3.0 / 1000
+    assert overhead.marginal_per_member(cpu).ratios == pytest.approx([2.0, 2.0])
+    linear = {1000: [3.0], 5500: [7.5], 10000: [12.0]}
+    assert overhead.marginal_per_member(linear).ratios == pytest.approx([1.0])

@@ -377,21 +377,24 @@ def gone(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
-def switched(tmp_path: Path, double: KubernetesApiDouble, user: dict) -> Path:
-    """The same cluster, reached as ``user`` now."""
-    path = tmp_path / "switched"
-    path.write_text(kubeconfig(double.url, user))
-    return path
+def bound_through_file(cluster: Cluster, processes, tmp_path: Path):
+    """A stack bound to ``cluster`` by one provider process whose ambient kubeconfig is a file
+    (``KUBECONFIG``) that the test rewrites later: the stack, the file, the process."""
+    path = tmp_path / "kubeconfig"
+    path.write_text(cluster.double.kubeconfig())
+    process = processes(path)
+    stack = bound_stack(cluster, process)
+    process.calls.clear()
+    return stack, path, process
 
 
 def test_up_with_a_credential_plugin_that_never_exits_stops_at_the_guard_naming_the_plugin(processes, tmp_path):
     with KubernetesApiDouble(None) as double:
         cluster = Cluster(double, role_check=False)
-        (tmp_path / "ok").write_text(double.kubeconfig())
-        stack = bound_stack(cluster, processes(tmp_path / "ok"))
+        stack, path, process = bound_through_file(cluster, processes, tmp_path)
         pids = tmp_path / "pids"
         command = plugin(tmp_path, "hangs", f"echo $$ >> {pids}\nexec sleep 1000\n")
-        process = processes(switched(tmp_path, double, exec_user(command)))
+        path.write_text(kubeconfig(double.url, exec_user(command)))  # the same cluster, another user
         program = cluster.program(process, BROKEN_TIMEOUT)
         sent = len(double.requests)
 
@@ -417,9 +420,8 @@ def test_up_with_a_credential_plugin_that_never_exits_stops_at_the_guard_naming_
 def test_up_with_an_oidc_user_whose_idp_is_silent_stops_at_the_guard_naming_the_issuer(processes, tmp_path):
     with KubernetesApiDouble(None) as double, SilentServer() as idp:
         cluster = Cluster(double, role_check=False)
-        (tmp_path / "ok").write_text(double.kubeconfig())
-        stack = bound_stack(cluster, processes(tmp_path / "ok"))
-        process = processes(switched(tmp_path, double, oidc_user(idp.url, jwt(time.time() - 60))))
+        stack, path, process = bound_through_file(cluster, processes, tmp_path)
+        path.write_text(kubeconfig(double.url, oidc_user(idp.url, jwt(time.time() - 60))))
         sent = len(double.requests)
         with pytest.raises(StepFailed) as stopped:
             stack.up(cluster.program(process, BROKEN_TIMEOUT))
@@ -435,11 +437,10 @@ def test_up_with_an_oidc_user_whose_idp_is_silent_stops_at_the_guard_naming_the_
 def test_up_with_a_role_check_against_a_trickling_server_stops_before_any_binding(processes, tmp_path):
     with KubernetesApiDouble(None) as double:
         cluster = Cluster(double)
-        (tmp_path / "ok").write_text(double.kubeconfig())
-        stack = bound_stack(cluster, processes(tmp_path / "ok"))
+        stack, _, process = bound_through_file(cluster, processes, tmp_path)
         double.trickle.add(CLUSTER_ROLES)
         with pytest.raises(StepFailed) as stopped:
-            stack.up(cluster.program(processes(tmp_path / "ok"), role_timeout=BROKEN_TIMEOUT))
+            stack.up(cluster.program(process, role_timeout=BROKEN_TIMEOUT))
         assert stack.steps == ["before: same", "secret: write", "role-references: failed"]
         assert f"the Kubernetes API server at {double.url} did not answer within 0.5 s" in str(stopped.value)
         assert "binding" not in cluster.attempted

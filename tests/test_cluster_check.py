@@ -24,13 +24,25 @@ def test_a_verified_check_records_the_cluster_and_drops_the_marker():
     assert not cluster_check.unverified({cluster_check.UNVERIFIED: None})
 
 
-def test_the_messages_name_what_and_say_what_happens_next():
-    warning = cluster_check.preview_warning("the KubeSphere objects of identity provider 'Okta'", "HTTP 403.")
-    assert warning.startswith("the KubeSphere objects of identity provider 'Okta': the cluster could not be checked")
-    assert "HTTP 403." in warning and "`pulumi up` reads it again before anything is written" in warning
+def test_the_preview_warning_names_what_and_why_and_says_up_reads_again_before_writing():
+    # The whole text, as a user reads it in the preview: what could not be checked, the reason (it
+    # names the API server), and that `pulumi up` writes nothing unless it reads the bound cluster.
+    warning = cluster_check.preview_warning("the KubeSphere objects of identity provider 'Okta'",
+                                            "the API server at https://10.0.0.1:6443 answered HTTP 403.")
+    assert warning == (
+        "the KubeSphere objects of identity provider 'Okta': the cluster could not be checked during this "
+        "preview: the API server at https://10.0.0.1:6443 answered HTTP 403. `pulumi up` reads it again before "
+        "anything is written and fails unless it can read it and it is this stack's cluster.")
+
+
+def test_a_refusal_names_the_verb_and_what_and_says_nothing_was_written_or_deleted():
     refused = cluster_check.unreadable_message("the entry", "update", "HTTP 403.")
-    assert refused.startswith("refusing to update the entry: ") and "Nothing was written. HTTP 403." in refused
-    assert "Nothing was deleted." in cluster_check.unreadable_message("the entry", "delete", "x")
+    assert refused == (
+        "refusing to update the entry: the identity of the cluster the kubeconfig reaches could not be read, "
+        "so it cannot be told apart from another cluster. Nothing was written. HTTP 403.")
+    assert cluster_check.unreadable_message("the entry", "create", "x").endswith("Nothing was written. x")
+    assert cluster_check.unreadable_message("the entry", "delete", "x").startswith("refusing to delete the entry: ")
+    assert cluster_check.unreadable_message("the entry", "delete", "x").endswith("Nothing was deleted. x")
 
 
 def test_only_a_first_write_to_a_cluster_that_answered_fails_at_check():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -119,6 +120,33 @@ def test_identity_providers_is_never_a_token_lifetime():
         L.set_options(L.empty(), A, {}, {"identityProviders": []})
 
 
+@pytest.mark.parametrize("meanwhile", ["sets another key", "leaves"])
+def test_what_another_integration_does_meanwhile_never_touches_a_key_it_does_not_hold(meanwhile):
+    """Someone edits a token lifetime we hold and puts it back; meanwhile another integration, which
+    never set that key, sets a different key or leaves. The edit undone is no one's change: when we
+    leave, the cluster's own value comes back."""
+    obj = set_(cluster({KEY: "2h"}), B, {KEY: "1h"})
+    obj["spec"]["authentication"]["oauthOptions"][KEY] = "3h"  # kubectl edit...
+    obj = set_(obj, A, {"accessTokenInactivityTimeout": "5m"}) if meanwhile == "sets another key" else leave(obj, A)
+    obj["spec"]["authentication"]["oauthOptions"][KEY] = "1h"  # ... undone
+    assert oauth_options_of(leave(leave(obj, B), A)) == {KEY: "2h"}
+
+
+@pytest.mark.parametrize("in_force", ["1h", None])
+def test_a_value_an_earlier_release_set_comes_back_when_a_later_integration_leaves(in_force):
+    """A record of the format before the ledger does not say which value its integration set: the
+    value found on the cluster when a newer integration first writes over it is taken as that one,
+    and comes back (or stays absent) when the newer one leaves; the value before both comes back
+    when the older one leaves too."""
+    old = json.dumps({"Okta": {"keys": [KEY], "before": {KEY: "2h"}}})
+    obj = cluster({} if in_force is None else {KEY: in_force}, annotation=old)
+    obj = set_(obj, B, {KEY: "30m"})
+    assert oauth_options_of(obj) == {KEY: "30m"}
+    obj = leave(obj, B)
+    assert oauth_options_of(obj) == ({} if in_force is None else {KEY: in_force})
+    assert oauth_options_of(leave(obj, A)) == {KEY: "2h"} and "annotations" not in leave(obj, A)["metadata"]
+
+
 values = st.sampled_from(["1h", "2h", "30m", "45m", 3600, 7200]) | st.none()
 owners = st.sampled_from([A, B, C])
 operations = st.lists(
@@ -178,6 +206,29 @@ def test_what_the_cluster_had_before_the_first_integration_is_what_it_has_after_
     assert "annotations" not in obj["metadata"]
 
 
+@PROPERTY
+@given(steps=operations, current=st.dictionaries(st.sampled_from([KEY, "accessTokenInactivityTimeout"]),
+                                                values | st.lists(st.integers(), max_size=2), max_size=2),
+       wanted=st.dictionaries(st.sampled_from([KEY, "accessTokenInactivityTimeout"]),
+                              st.sampled_from(["1h", "5m"]) | st.lists(st.integers(), max_size=2), max_size=2),
+       owner=owners)
+def test_no_function_changes_the_ledger_or_the_values_it_is_given(steps, current, wanted, owner):
+    """The provider decides from one ledger read per write, in several steps: no step may change
+    what it was given (the ledger, the cluster's values, the values wanted)."""
+    obj = cluster()
+    for kind, who, value in steps:
+        obj = set_(obj, who, {KEY: value}) if kind == "set" and value is not None else leave(obj, who)
+    ledger = L.record_entry(L.read(obj, owner=owner, name="unused"), owner, entry(), adopting=entry(client_id="x"))
+    given_ = copy.deepcopy((ledger, current, wanted))
+    L.set_options(ledger, owner, current, wanted)
+    L.leave_options(ledger, owner, current)
+    L.seed(ledger, owner, current, wanted, {KEY: "2h"})
+    L.seed(L.empty(), owner, current, current, {KEY: "2h"})
+    L.record_entry(ledger, owner, entry(name="Okta9"), keep_adopted=False)
+    L.forget_entry(ledger, owner)
+    assert (ledger, current, wanted) == given_
+
+
 # --- the annotation -----------------------------------------------------------------------------
 
 
@@ -191,6 +242,47 @@ def test_the_ledger_survives_its_own_annotation_and_is_removed_when_empty():
     other = cluster()
     other["metadata"]["annotations"] = {"keep": "me", L.ANNOTATION: obj["metadata"]["annotations"][L.ANNOTATION]}
     assert L.with_ledger(other, L.empty())["metadata"]["annotations"] == {"keep": "me"}
+
+
+def test_equal_ledgers_render_one_text_whatever_order_they_were_built_in():
+    """The annotation is compared as text before a write (a write that changes nothing is not made:
+    ks-installer re-runs on every write), so a ledger equal to the one on the cluster must render
+    the very same text, however its records came to be."""
+    def build(first, second):
+        ledger = L.empty()
+        for owner, name, key in (first, second):
+            ledger = L.record_entry(ledger, owner, entry(name=name), adopting=entry(name=name, client_id="theirs"))
+            ledger = L.set_options(ledger, owner, {}, {key: "1h"})[0]
+        return ledger
+
+    a, b = (A, "Okta", KEY), (B, "Okta2", "accessTokenInactivityTimeout")
+    one, other = build(a, b), build(b, a)
+    assert one == other and list(one["entries"]) != list(other["entries"])
+    assert L.render(one) == L.render(other)
+    assert L.render(one) == json.dumps(json.loads(L.render(other)), sort_keys=True)
+
+
+ledgers = st.sampled_from([L.empty(), L.record_entry(L.empty(), A, entry(), adopting=entry(client_id="theirs")),
+                           L.set_options(L.empty(), A, {KEY: "2h"}, {KEY: "1h"})[0]])
+objects = st.fixed_dictionaries({"spec": st.just({})}, optional={
+    "metadata": st.fixed_dictionaries({"name": st.just("ks-installer")}, optional={
+        "annotations": st.dictionaries(st.sampled_from(["keep", "me", L.ANNOTATION]), st.just("{}"), max_size=2)})})
+
+
+@PROPERTY
+@given(obj=objects, ledger=ledgers)
+def test_a_ledger_written_into_any_object_is_read_back_and_nothing_else_changes(obj, ledger):
+    """With or without metadata or annotations (the reader accepts objects without them), the
+    ledger written is the ledger read, and every other annotation and field is kept."""
+    before = copy.deepcopy(obj)
+    written = L.with_ledger(obj, ledger)
+    assert obj == before
+    assert L.read(written, owner=A, name="Okta") == ledger
+    others = {k: v for k, v in (obj.get("metadata") or {}).get("annotations", {}).items() if k != L.ANNOTATION}
+    assert {k: v for k, v in L.annotations_of(written).items() if k != L.ANNOTATION} == others
+    assert {k: v for k, v in written.items() if k != "metadata"} == {k: v for k, v in obj.items() if k != "metadata"}
+    assert {k: v for k, v in written["metadata"].items() if k != "annotations"} == {
+        k: v for k, v in obj.get("metadata", {}).items() if k != "annotations"}
 
 
 def test_an_adopted_entry_comes_back_byte_for_byte():
@@ -211,6 +303,12 @@ def test_recording_again_keeps_the_adopted_entry_unless_told_not_to():
     assert L.adopted(L.empty(), A) is None and L.adopted_text(L.empty(), A) is None
     assert L.adopted_text(ledger, A) == json.dumps(entry(client_id="theirs"))
     assert L.forget_entry(ledger, A) == L.empty() and ledger["entries"][A]  # never mutates its input
+
+
+def test_forgetting_an_integration_that_recorded_no_entry_changes_nothing():
+    """A stack of a release before the ledger has no record on the cluster: its destroy forgets it all the same."""
+    ledger = L.record_entry(L.empty(), B, entry(name="Okta2"))
+    assert L.forget_entry(ledger, A) == ledger and L.forget_entry(L.empty(), A) == L.empty()
 
 
 def test_the_format_of_earlier_releases_is_read_and_its_values_come_back():
@@ -243,6 +341,8 @@ JUNK = [
     ('{"Okta": {"keys": 1}}', "['Okta'].keys must be a list of oauthOptions keys"),
     ('{"Okta": {"keys": ["identityProviders"]}}', "['Okta'].keys must be a list of oauthOptions keys"),
     ('{"Okta": {"keys": [], "before": []}}', "['Okta'].before must be an object"),
+    ('{"Okta": {"before": {}}}', "['Okta'].keys must be a list of oauthOptions keys"),  # releases wrote both
+    ('{"Okta": {"keys": ["accessTokenMaxAge"]}}', "['Okta'].before must be an object"),
     ("not json", "the value is not valid JSON"),
     ("[1]", "the value must be a JSON object"),
     ('{"version": 3}', "version is 3; this release reads version 2"),
@@ -262,6 +362,17 @@ JUNK = [
     ('{"version": 2, "options": {"k": {"layers": [{"owner": null}, 2]}}}', "options['k'].layers[1] must be an object with an owner"),
     ('{"version": 2, "options": {"k": {"layers": [{"owner": "x"}]}}}', "options['k'].layers[0] must be the cluster's own value"),
 ]
+
+
+def test_a_ledger_error_says_exactly_how_to_remove_the_annotation_and_what_that_costs():
+    with pytest.raises(L.LedgerError) as refused:
+        L.read(cluster(annotation="not json"), owner=A, name="Okta")
+    assert str(refused.value) == (
+        "ClusterConfiguration kubesphere-system/ks-installer: annotation kubesphere-okta.io/oauth-options-before, "
+        "the value is not valid JSON. It was not written by kubesphere-okta, or was edited by hand. Correct it, or "
+        "remove it with `kubectl -n kubesphere-system annotate clusterconfiguration ks-installer "
+        "kubesphere-okta.io/oauth-options-before-` (what it records is then not put back on destroy). "
+        "Nothing was written.")
 
 
 @pytest.mark.parametrize("text, field", JUNK)
@@ -373,6 +484,9 @@ def test_state_of_a_release_before_the_ledger_seeds_the_keys_it_still_holds():
     assert L.held_keys(ledger, A) == [KEY] and L.restore_values(ledger, KEY) == ["2h", "1h"]
     absent_before = L.seed(L.empty(), A, current, {KEY: "1h"}, {})
     assert L.restore_values(absent_before, KEY) == [L.ABSENT, "1h"]
+    # Each key is judged on its own: one someone changed since does not stop the next being seeded.
+    in_order = L.seed(L.empty(), A, current, {"accessTokenInactivityTimeout": "5m", KEY: "1h"}, {KEY: "2h"})
+    assert L.held_keys(in_order, A) == [KEY]
     recorded = L.set_options(L.empty(), B, current, {KEY: "1h"})[0]
     assert L.seed(recorded, A, current, {KEY: "1h"}, {KEY: "2h"}) == recorded  # a record wins
 

@@ -11,7 +11,9 @@ reached: the API server answers 403 to the identity read (a user without ``get``
 accepts connections and never answers, or sits behind a kubeconfig the resolver rejects. Then:
 ``up`` stops at the guard before any object is written, ``destroy`` stops before any object is
 deleted, ``refresh`` fails, ``preview`` goes on with a warning naming the API server, and the state
-never loses its cluster identity (so the next preview on another cluster is refused).
+never loses its cluster identity (so the next preview on another cluster is refused). Last, the
+cluster reached is client-go's: with ``KUBECONFIG=a:b`` the first file's, and through a kubeconfig
+client-go accepts that the project once refused (and then waved through).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import shutil
 import urllib.request
 from pathlib import Path
 from typing import Optional
@@ -293,6 +296,7 @@ def test_with_two_kubeconfig_files_the_guard_and_the_3x_entry_reach_the_first_fi
     current-context, cluster A. The guard binds the stack to A and the 3.x entry is written into
     A's ClusterConfiguration; B is never written."""
     from tests.test_cluster_binding_served import PROVIDER, entry, fixture
+    from tests.test_kubeconfig_loading import kubectl_view
 
     with KubernetesApiDouble(fixture()) as a, KubernetesApiDouble(fixture()) as b:
         for name, double in (("a", a), ("b", b)):
@@ -300,7 +304,11 @@ def test_with_two_kubeconfig_files_the_guard_and_the_3x_entry_reach_the_first_fi
             document["clusters"][0]["name"] = document["contexts"][0]["context"]["cluster"] = f"cluster-{name}"
             document["contexts"][0]["name"] = document["current-context"] = f"context-{name}"
             (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(document))
-        process = processes(f"{tmp_path / 'a.yaml'}:{tmp_path / 'b.yaml'}")
+        listed = f"{tmp_path / 'a.yaml'}:{tmp_path / 'b.yaml'}"
+        if shutil.which("kubectl"):  # client-go's own answer (CI installs kubectl; test_kubeconfig_loading.py)
+            view, _ = kubectl_view(listed, None, cwd=tmp_path, home=tmp_path)
+            assert view["clusters"][0]["cluster"]["server"] == a.url
+        process = processes(listed)
         stack = Stack()
         entry_inputs = {"__provider": PROVIDER, "provider_name": "Okta", "entry": entry(), "oauth_options": {},
                         "kubeconfig": None, "kube_context": None, "adopt": False, "rebind_cluster": None,
@@ -314,19 +322,23 @@ def test_with_two_kubeconfig_files_the_guard_and_the_3x_entry_reach_the_first_fi
 
 
 def test_a_kubeconfig_client_go_accepts_is_read_and_another_cluster_refused(processes, tmp_path):
-    """Bound to dev through ``kubernetes:kubeconfig``; that kubeconfig now reaches prod and is one
-    client-go accepts though it is not tidy (a cluster entry no context uses has no server): the
-    guard reads prod's identity and refuses by name at preview and at up, and nothing reaches prod."""
+    """Bound to dev through ``kubernetes:kubeconfig`` given as a path (the same input every run);
+    the file now reaches prod and is one client-go accepts though it is not tidy (a cluster entry
+    no context uses has no server): the guard reads prod's identity and refuses by name at preview
+    and at up, and nothing reaches prod."""
     with KubernetesApiDouble(None) as dev, KubernetesApiDouble(None) as prod:
         cluster = Cluster(dev)
+        path = tmp_path / "kubeconfig"
+        path.write_text(dev.kubeconfig())
         process = processes(tmp_path / "unused")
         stack = Stack()
-        stack.up(cluster.program(process, kubeconfig=dev.kubeconfig()))
+        stack.up(cluster.program(process, kubeconfig=str(path)))
         assert stack.state["before"].outputs["cluster"]["kube_system_uid"] == dev.cluster_uid
         document = yaml.safe_load(prod.kubeconfig())
         document["clusters"].append({"name": "retired", "cluster": {}})
+        path.write_text(yaml.safe_dump(document))
         on_prod = Cluster(prod)
-        program = on_prod.program(process, kubeconfig=yaml.safe_dump(document))
+        program = on_prod.program(process, kubeconfig=str(path))
         for run in (stack.preview, stack.up):
             with pytest.raises(StepFailed) as refused:
                 run(program)

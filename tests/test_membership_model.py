@@ -211,3 +211,40 @@ def test_the_fast_filler_makes_exactly_what_fill_makes(values, version, scope):
     template = (inputs.user_template(version, "Okta") if scope == "users"
                 else inputs.binding_template(version, scope, "Okta"))
     assert model.filler(template)(values) == model.fill(template, values)
+
+
+PATHS = (("kind",), ("metadata", "name"), ("metadata", "namespace"), ("metadata", "labels", "iam.kubesphere.io/user-ref"),
+         ("metadata", "annotations"), ("roleRef", "name"), ("subjects",), ("spec", "email"), ("no", "such", "field"))
+
+
+def at(body, path):
+    for key in path:
+        body = body.get(key) if isinstance(body, dict) else None
+    return body
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.fixed_dictionaries({"user": TEXT, "email": TEXT, "oktaId": TEXT, "role": TEXT, "target": TEXT}),
+       version=st.sampled_from(VERSIONS), scope=st.sampled_from(["users", *model.SCOPES]))
+def test_a_projection_reads_what_the_filled_body_holds(values, version, scope):
+    template = (inputs.user_template(version, "Okta") if scope == "users"
+                else inputs.binding_template(version, scope, "Okta"))
+    body = model.fill(template, values)
+    assert model.projector(template, PATHS)(values) == tuple(at(body, path) for path in PATHS)
+    # A key on the path with a placeholder is only found once filled: the projection fills the body then.
+    keyed = {"metadata": {"labels": {"<<user>>": "<<role>>"}}}
+    assert model.projector(keyed, [("metadata", "labels", values["user"])])(values) == (values["role"],)
+
+
+@settings(max_examples=40, deadline=None)
+@given(version=st.sampled_from(VERSIONS), plan=planned())
+def test_declared_fields_follow_declared_objects(version, plan):
+    users, memberships = plan
+    maps = inputs.bindings_maps(version, users, memberships)
+    resources = [(model.USERS_TYPE, {"template": inputs.user_template(version, "Okta"), "users": inputs.users_map(users)})]
+    resources += [(model.BINDINGS_TYPE, {"template": inputs.binding_template(version, scope, "Okta"), "bindings": bindings})
+                  for scope, bindings in maps.items()]
+    for token, keyed in resources:
+        bodies = model.declared_objects(token, keyed).values()
+        assert model.declared_fields(token, keyed, PATHS) == [tuple(at(b, p) for p in PATHS) for b in bodies]
+    assert model.declared_fields("kubernetes:v1:Secret", {"template": {}, "users": {}}, PATHS) == []

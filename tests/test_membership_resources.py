@@ -19,7 +19,7 @@ VERSION = "3.4"
 
 
 def provider() -> str:
-    return dynamic_registration.serialized_provider(type(membership_resources.portable_provider()))
+    return dynamic_registration.serialized_provider(membership_resources.PROVIDER)
 
 
 def people(*names: str) -> list[PlannedUser]:

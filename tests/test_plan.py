@@ -272,6 +272,17 @@ def test_malformed_members_file_is_a_usage_error_naming_the_shape(capsys, tmp_pa
     assert "expected a mapping of Okta group (name or id) to a list of members" in capsys.readouterr().err
 
 
+def test_a_members_file_in_json_reads_as_the_same_members_in_yaml(tmp_path):
+    yaml_file = plan.REPOSITORY / "examples" / "okta-members.yaml"
+    json_file = tmp_path / "members.json"
+    json_file.write_text(json.dumps(yaml.safe_load(yaml_file.read_text())))
+    assert plan.read_members(json_file) == plan.read_members(yaml_file)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"KubeSphere Admins": [')  # neither JSON nor YAML: YAML's error, naming the file
+    with pytest.raises(plan.InvalidInput, match="broken.json is not valid YAML"):
+        plan.read_members(broken)
+
+
 # --- What `pulumi destroy` really does: protect and retain_on_delete ---------------------------
 
 MEMBERS = str(ROOT / "examples" / "okta-members.yaml")

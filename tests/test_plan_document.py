@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infra import plan_document
 
@@ -58,6 +60,45 @@ def test_configuration_yaml_stays_valid_yaml_with_the_secret_hidden():
 def test_registered_inputs_are_sorted_without_internal_keys_and_with_whole_numbers():
     assert list(registered_inputs({"b": {"z": 1.0, "a": 0.5}, "__provider": "x", "a": [2.0]}).items()) == [
         ("a", [2]), ("b", {"a": 0.5, "z": 1})]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**60, 2**60) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8) | st.sampled_from([SECRET, f"x{SECRET}", 'q"\\\n']),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.text(max_size=6) | st.sampled_from(sorted(plan_document.CREDENTIAL_KEYS) + ["__provider"]), inner, max_size=4),
+    max_leaves=25)
+
+
+def walked(value, secrets):
+    """hide_credentials by its definition: every value under a credential key, every secret in a string."""
+    if isinstance(value, dict):
+        return {k: "[secret]" if k in plan_document.CREDENTIAL_KEYS and isinstance(v, str) and v else walked(v, secrets)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [walked(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in filter(None, secrets):  # an empty secret value hides nothing
+            value = value.replace(secret, "[secret]")
+    return value
+
+
+def stable(value):
+    if isinstance(value, dict):
+        return {k: stable(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), json_values, max_size=5), st.sampled_from([[], [SECRET], ["", "q"]]))
+def test_hiding_and_stable_inputs_are_their_definitions_whatever_path_they_take(inputs, secrets):
+    assert hide_credentials(inputs, secrets) == walked(inputs, secrets)
+    expected = stable({k: v for k, v in inputs.items() if not k.startswith("__")})
+    assert registered_inputs(inputs) == expected
+    assert [type(v) for v in registered_inputs(inputs).values()] == [type(v) for v in expected.values()]
+    assert list(registered_inputs(inputs)) == list(expected)
 
 
 def test_v3_up_adds_our_entry_after_the_others_and_keeps_them():

@@ -393,6 +393,22 @@ def test_names_kubernetes_refuses_are_not_usernames(name):
     assert not is_kubesphere_username(name)
 
 
+@given(ascii_logins | st.text(max_size=80))
+def test_mapped_login_is_the_steps_of_the_module_docstring_one_after_the_other(login):
+    # mapped_login does steps 2 and 3 in one str.translate; this is their definition, step by step.
+    name = login[:MAX_USERNAME_LENGTH]
+    name = "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in name)
+    for character, replacement in REPLACEMENTS:
+        name = name.replace(character, replacement)
+    assert mapped_login(login) == name
+
+
+@given(st.text(max_size=40))
+def test_folding_keeps_ascii_text_as_it_is(text):
+    folded = fold_to_ascii(text)
+    assert (folded == text) if text.isascii() else (folded is None or folded.isascii())
+
+
 def test_mapped_login_lower_cases_ascii_only():
     # str.lower() would turn the Kelvin sign into 'k' and let \u212aate@acme.com pass as kate.acme.com.
     assert mapped_login("\u212aATE@Acme.com") == "\u212aate.acme.com"

@@ -179,9 +179,13 @@ class ClusterGuard(pulumi.dynamic.Resource):
             "cluster": None,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        dynamic_registration.register_dynamic(self, portable_guard_provider(), name, props, opts)
+        dynamic_registration.register_dynamic(self, PROVIDER, name, props, opts)
+
+
+#: The provider every resource of this module registers, carried by value (``dynamic_registration``).
+PROVIDER = dynamic_registration.PortableProvider("cluster_guard", "ClusterGuardProvider")
 
 
 def portable_guard_provider() -> pulumi.dynamic.ResourceProvider:
     """The cluster guard's provider, carried by value (see the module docstring)."""
-    return dynamic_registration.provider_namespace("cluster_guard")["ClusterGuardProvider"]()
+    return PROVIDER.instance()

@@ -24,78 +24,185 @@ pickled once per process instead of once per resource.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import importlib
+import importlib.metadata
+import importlib.util
 import inspect
+import pickle
 import re
+import sys
 import threading
 import types
-from typing import Any, Callable, Optional
+from pathlib import Path
+from typing import Any, Iterator, Optional
 
+import dill
 import pulumi
 import pulumi.dynamic
 
-#: One package import line: ``from .<module> import <names>`` or ``from . import <modules>``.
-_PACKAGE_IMPORT = re.compile(r"^from \.(\w*) import ([^\n]+)$", re.MULTILINE)
+from . import provider_cache
+
 #: Modules bound by reference (program-side machinery no provider code may call).
-_BY_REFERENCE = frozenset({__name__.rpartition(".")[2]})
+_BY_REFERENCE = frozenset({__name__.rpartition(".")[2], "provider_cache"})
 
 
-def register_dynamic(resource: pulumi.dynamic.Resource, provider: Any, name: str, props: dict,
+@dataclasses.dataclass(frozen=True)
+class PortableProvider:
+    """A (stateless) provider class of this package, by the module that defines it and its name."""
+
+    module: str
+    class_name: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.module}.{self.class_name}"
+
+    def instance(self) -> pulumi.dynamic.ResourceProvider:
+        """The provider, its class from the module's ``__main__`` copy (``provider_namespace``)."""
+        return provider_namespace(self.module)[self.class_name]()
+
+
+def register_dynamic(resource: pulumi.dynamic.Resource, provider: PortableProvider, name: str, props: dict,
                      opts: Optional[pulumi.ResourceOptions]) -> None:
-    """``pulumi.dynamic.Resource.__init__``, with the provider serialized once per process.
+    """``pulumi.dynamic.Resource.__init__``, with the provider serialized once per process at most.
 
-    Our providers carry no state (``vars(provider)`` is empty), so every instance of one class
-    serializes to the same text; ``pulumi.dynamic`` pickles it again (dill, by value: about 0.17 s
-    CPU) for every resource. Registered as ``pulumi.dynamic.Resource.__init__`` registers it (pulumi
-    3.272, pulumi/pulumi:sdk/python/lib/pulumi/dynamic/dynamic.py): the same type token, inputs plus
-    ``__provider`` as a secret, the same options; ``tests/test_component_v3.py`` pins that. A
-    provider with state takes the SDK's own path.
+    Our providers carry no state, so every instance of one class serializes to the same text;
+    ``pulumi.dynamic`` pickles it again (dill, by value: 0.3-0.5 s CPU) for every resource.
+    Registered as ``pulumi.dynamic.Resource.__init__`` registers it (pulumi 3.272,
+    pulumi/pulumi:sdk/python/lib/pulumi/dynamic/dynamic.py): the same type token, inputs plus
+    ``__provider`` as a secret, the same options; ``tests/test_component_v3.py`` pins that.
     """
-    if vars(provider) or pulumi.dynamic.dynamic.PROVIDER_KEY in props:
-        sdk_register_dynamic(resource, provider, name, props, opts)
-        return
-    serialized = pulumi.Output.secret(serialized_provider(type(provider)))
+    if pulumi.dynamic.dynamic.PROVIDER_KEY in props:
+        raise ValueError("A dynamic resource must not define the __provider key")
+    serialized = pulumi.Output.secret(serialized_provider(provider))
     pulumi.CustomResource.__init__(resource, f"pulumi-python:{type(resource)._resource_type_name}", name,
                                    {**props, pulumi.dynamic.dynamic.PROVIDER_KEY: serialized}, opts)
 
 
 @functools.lru_cache(maxsize=None)
-def serialized_provider(provider_class: type) -> str:
-    """What ``pulumi.dynamic.serialize_provider`` makes of a (stateless) ``provider_class()``, once."""
-    restore = pickler_methods()
+def serialized_provider(provider: PortableProvider) -> str:
+    """``serialize(provider)``, once per process: from the cache when it holds the text under
+    this provider's key (``provider_cache``), else pickled now and cached for the next process."""
     try:
-        return pulumi.dynamic.dynamic.serialize_provider(provider_class())
-    finally:
-        restore()
+        key = cache_key(provider)
+        directory = cache_directory(provider)
+    except (OSError, NotImplementedError, importlib.metadata.PackageNotFoundError):
+        return serialize(provider)  # nothing to key on (no source or version) or no byte-code directory
+    cached = provider_cache.read(directory, provider.name, key)
+    if cached is not None:
+        return cached
+    serialized = serialize(provider)
+    provider_cache.write(directory, provider.name, key, serialized)
+    return serialized
 
 
-def sdk_register_dynamic(resource: pulumi.dynamic.Resource, provider: Any, name: str, props: dict,
+def serialize(provider: PortableProvider) -> str:
+    """``pulumi.dynamic.serialize_provider(provider.instance())`` under ``stable_pickling``, now (no cache)."""
+    instance = provider.instance()
+    with stable_pickling():
+        return pulumi.dynamic.dynamic.serialize_provider(instance)
+
+
+def cache_key(provider: PortableProvider) -> str:
+    """``provider_cache.cache_key`` of everything that decides ``serialize(provider)``'s bytes.
+
+    Raises OSError when a source cannot be read (an install of byte code only)."""
+    carried = provider_cache.carried_modules(provider.module, module_source, _BY_REFERENCE)
+    sources = {_module_file(module): ("carried", source) for module, source in carried.items()}
+    for role, module in (("copier", sys.modules[__name__]), ("copier", provider_cache),
+                         ("serializer", pulumi.dynamic.dynamic)):
+        sources[module.__file__] = (role, inspect.getsource(module))
+    environment = {"python": sys.version, "cache_tag": str(sys.implementation.cache_tag),
+                   "optimize": str(sys.flags.optimize), "pickle_protocol": str(pickle.DEFAULT_PROTOCOL),
+                   "dill": importlib.metadata.version("dill"), "pulumi": importlib.metadata.version("pulumi")}
+    return provider_cache.cache_key(provider.name, sources, environment)
+
+
+def cache_directory(provider: PortableProvider) -> Path:
+    """Where Python keeps the byte code of ``provider``'s module (``__pycache__``, or under
+    ``sys.pycache_prefix``): the cache is trusted as that byte code is."""
+    return Path(importlib.util.cache_from_source(_module_file(provider.module))).parent
+
+
+def module_source(module: str) -> str:
+    """The source of the package module ``module``, as its copy runs it."""
+    return inspect.getsource(importlib.import_module(f"{__package__}.{module}"))
+
+
+def _module_file(module: str) -> str:
+    return importlib.import_module(f"{__package__}.{module}").__file__
+
+
+def sdk_register_dynamic(resource: pulumi.dynamic.Resource, provider: PortableProvider, name: str, props: dict,
                          opts: Optional[pulumi.ResourceOptions]) -> None:
-    """``pulumi.dynamic.Resource.__init__`` itself, undoing what it leaves behind in ``pickle``."""
-    restore = pickler_methods()
-    try:
-        pulumi.dynamic.Resource.__init__(resource, provider, name, props, opts)
-    finally:
-        restore()
+    """``pulumi.dynamic.Resource.__init__`` itself (sets pickled as ``serialize`` pickles them),
+    undoing what it leaves behind in ``pickle``."""
+    instance = provider.instance()
+    with stable_pickling():
+        pulumi.dynamic.Resource.__init__(resource, instance, name, props, opts)
 
 
-def pickler_methods() -> Callable[[], None]:
-    """A function that puts back ``pickle._Pickler``'s methods as they are now.
+@contextlib.contextmanager
+def stable_pickling() -> Iterator[None]:
+    """Pickling inside: bytes that depend only on what is pickled; ``pickle._Pickler`` as it was afterwards.
 
-    ``pulumi.dynamic.serialize_provider`` (pulumi 3.272) wraps ``pickle._Pickler._batch_setitems``
-    and replaces ``save_dict`` on every call and never restores them, so each dynamic resource a
-    process registers nests one more wrapper, until pickling overflows the stack.
+    Two things made dill's bytes differ between processes for the same provider. A set pickles
+    in iteration order, which follows the process's string hash seed (``PYTHONHASHSEED``, random
+    by default): a provider carrying ``frozenset({"3.2", "3.3", "3.4"})`` pickled differently
+    every time. And pickle shares (memoizes) an object by identity: whether two equal strings
+    are one object (``pulumi.__name__`` and the name ``pulumi`` in a module's globals, say)
+    depends on what the process imported first, so the test runner, ``make plan`` and
+    ``pulumi up`` wrote different bytes. Here sets are pickled sorted and equal strings and
+    bytes are shared by value, so the engine sees no ``__provider`` change between runs and a
+    cached text (``provider_cache``) is the one the process would have made.
+
+    ``pulumi.dynamic.serialize_provider`` (pulumi 3.272) sorts dicts but not sets; it also wraps
+    ``pickle._Pickler._batch_setitems`` and replaces ``save_dict`` on every call and never
+    restores them, so each dynamic resource a process registers nests one more wrapper, until
+    pickling overflows the stack.
     """
-    import pickle
+    with _LOCK:
+        saved = {k: pickle._Pickler.__dict__[k] for k in ("_batch_setitems", "save_dict") if k in pickle._Pickler.__dict__}
+        dispatch = dill.Pickler.dispatch
+        saved_dispatch = {t: dispatch[t] for t in (set, frozenset) if t in dispatch}
+        save = dill.Pickler.__dict__["save"]
 
-    saved = {k: pickle._Pickler.__dict__[k] for k in ("_batch_setitems", "save_dict") if k in pickle._Pickler.__dict__}
+        def save_by_value(pickler: Any, obj: Any, save_persistent_id: bool = True) -> None:
+            if type(obj) in (str, bytes):  # the first of equal values: the memo finds it by identity
+                obj = pickler.__dict__.setdefault("_kubesphere_okta_values", {}).setdefault((type(obj), obj), obj)
+            save(pickler, obj, save_persistent_id)
 
-    def restore() -> None:
-        for key, value in saved.items():
-            setattr(pickle._Pickler, key, value)
+        dispatch[set] = _save_sorted_set
+        dispatch[frozenset] = _save_sorted_set
+        dill.Pickler.save = save_by_value
+        try:
+            yield
+        finally:
+            dill.Pickler.save = save
+            for key, value in saved.items():
+                setattr(pickle._Pickler, key, value)
+            for t in (set, frozenset):
+                if t in saved_dispatch:
+                    dispatch[t] = saved_dispatch[t]
+                else:
+                    dispatch.pop(t, None)
 
-    return restore
+
+def _save_sorted_set(pickler: Any, obj: Any) -> None:
+    # set(...) / frozenset(...) of a list in a stable order (as pickle itself writes sets below
+    # protocol 4): it unpickles to an equal set; save_reduce memoizes it, recursion included.
+    pickler.save_reduce(type(obj), (stable_order(obj),), obj=obj)
+
+
+def stable_order(items: Any) -> list:
+    """The items of a set in an order that does not depend on the hash seed."""
+    try:
+        return sorted(items)
+    except TypeError:  # of types that do not compare: by type, then by representation
+        return sorted(items, key=lambda item: (type(item).__module__, type(item).__qualname__, repr(item)))
 
 
 #: Module name -> its ``__main__`` copy (complete, or still running: imports may be circular).
@@ -121,7 +228,7 @@ def provider_namespace(module: str) -> dict[str, Any]:
 
 def _run_copy(module: str) -> None:
     real = importlib.import_module(f"{__package__}.{module}")
-    source = inspect.getsource(real)
+    source = module_source(module)
     if re.search(r"^from \.\w* import \(", source, re.MULTILINE) or re.search(r"^from \.\.", source, re.MULTILINE):
         raise RuntimeError(f"{module} must import the package one line per import (no parentheses), as "
                            "dynamic_registration.provider_namespace reads them")
@@ -130,10 +237,8 @@ def _run_copy(module: str) -> None:
     _RUNNING.add(module)
 
     def bind(match: re.Match) -> str:
-        origin, names = match.group(1), match.group(2).split("#")[0]
-        for item in names.split(","):
-            imported, _, alias = item.strip().partition(" as ")
-            imported, alias = imported.strip(), (alias.strip() or imported.strip())
+        origin = match.group(1)
+        for imported, alias in provider_cache.imported_names(match.group(2)):
             if origin:
                 namespace[alias] = _module_copy(origin)[imported]
             else:
@@ -141,7 +246,7 @@ def _run_copy(module: str) -> None:
         return ""  # the line stays (empty), so line numbers in tracebacks are the file's own
 
     try:
-        exec(compile(_PACKAGE_IMPORT.sub(bind, source), real.__file__, "exec"), namespace)  # noqa: S102 - our own source
+        exec(compile(provider_cache.PACKAGE_IMPORT.sub(bind, source), real.__file__, "exec"), namespace)  # noqa: S102 - our own source
     except BaseException:
         del _COPIES[module]
         _PENDING.pop(module, None)

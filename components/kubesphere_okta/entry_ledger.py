@@ -5,7 +5,8 @@ to the cluster and often to other teams. What it took there, and what was there 
 THE CLUSTER, in one annotation of that object (``ANNOTATION``) written in the same PUT as the
 change it describes, so a lost answer, a lost checkpoint or a rename in between can never make it
 forget. This module reads and writes that annotation (the *ledger*) and makes every decision from
-it; the provider only reads, calls these functions and writes.
+it; the provider only reads, calls these functions and writes. No function changes its arguments;
+values (token lifetimes) are never changed in place, so a ledger may share them with its inputs.
 
 The ledger, as JSON::
 
@@ -148,7 +149,7 @@ def _read_current(document: dict) -> dict:
             _adopted_from_text(record["adopted"], f"{field}.adopted")
     for key, record in options.items():
         _check_option(key, record)
-    return {"entries": copy.deepcopy(entries), "options": copy.deepcopy(options)}
+    return {"entries": entries, "options": options}  # parsed just now: nothing else holds them
 
 
 def _check_option(key: str, record: Any) -> None:
@@ -184,15 +185,15 @@ def _read_old(document: dict, *, owner: str, name: str) -> dict:
         field = f"[{record_name!r}]"
         if not isinstance(record, dict):
             raise _bad(field, "must be an object with keys and before")
-        keys = record.get("keys", [])
-        before = record.get("before", {})
+        keys = record.get("keys")  # those releases always wrote both
+        before = record.get("before")
         if not isinstance(keys, list) or not all(isinstance(k, str) and k != PROVIDERS_KEY for k in keys):
             raise _bad(f"{field}.keys", "must be a list of oauthOptions keys")
         if not isinstance(before, dict):
             raise _bad(f"{field}.before", "must be an object")
         holder = owner if record_name == name else owner_for(record_name)
         for key in keys:
-            bottom = {"owner": None, **({"value": copy.deepcopy(before[key])} if key in before else {})}
+            bottom = _layer(None, before[key] if key in before else ABSENT)
             layers = ledger["options"].setdefault(key, {"layers": [bottom]})["layers"]
             layers.append({"owner": holder, "unknown": True})
     return ledger
@@ -207,9 +208,13 @@ def owner_for(name: str) -> str:
 
 
 def render(ledger: Mapping[str, Any]) -> Optional[str]:
-    """The annotation's value, or None when the ledger holds nothing (the annotation goes)."""
-    entries = {k: v for k, v in ledger["entries"].items()}
-    options = {k: v for k, v in ledger["options"].items()}
+    """The annotation's value, or None when the ledger holds nothing (the annotation goes).
+
+    One text per ledger (keys sorted): a ledger equal to the one on the cluster renders the text
+    already there, whatever order its records were built in, so a run that changes nothing writes
+    nothing (``cluster_configuration.needs_write``). The adopted entry is a string inside it, so
+    its own key order is kept."""
+    entries, options = ledger["entries"], ledger["options"]
     if not entries and not options:
         return None
     return json.dumps({"version": VERSION, "entries": entries, "options": options}, sort_keys=True)
@@ -240,7 +245,7 @@ def _value_of(layer: Mapping[str, Any]) -> Any:
 
 
 def _layer(owner: Optional[str], value: Any) -> dict:
-    return {"owner": owner} if value is ABSENT else {"owner": owner, "value": copy.deepcopy(value)}
+    return {"owner": owner} if value is ABSENT else {"owner": owner, "value": value}
 
 
 def _observe(layers: list, current: Any) -> None:
@@ -250,7 +255,7 @@ def _observe(layers: list, current: Any) -> None:
     if top.get("unknown"):
         top.pop("unknown")
         if current is not ABSENT:
-            top["value"] = copy.deepcopy(current)
+            top["value"] = current
         return
     if _value_of(top) != current:
         layers.append(_layer(None, current))
@@ -282,7 +287,7 @@ def set_options(ledger: Mapping[str, Any], owner: str, current: Mapping[str, Any
         layers[:] = [layer for layer in layers if layer["owner"] != owner]
         layers.append(_layer(owner, value))
         if _current(current, key) != value:
-            changes[key] = copy.deepcopy(value)
+            changes[key] = value
     return result, changes
 
 
@@ -334,8 +339,9 @@ def seed(ledger: Mapping[str, Any], owner: str, current: Mapping[str, Any], writ
 
 
 def restore_values(ledger: Mapping[str, Any], key: str) -> list:
-    """The values of ``key`` from the bottom (the cluster's own) to the top (in force)."""
-    return [_value_of(layer) for layer in ledger["options"].get(key, {}).get("layers", [])]
+    """The values of a recorded ``key`` (one of ``held_keys``) from the bottom (the cluster's own)
+    to the top (in force)."""
+    return [_value_of(layer) for layer in ledger["options"][key]["layers"]]
 
 
 # --- entries ------------------------------------------------------------------------------------
@@ -372,10 +378,11 @@ def owned_name(ledger: Mapping[str, Any], owner: str, state_name: Optional[str])
     return record["name"] if record else state_name
 
 
-def whose(ledger: Mapping[str, Any], owner: str, existing: Any, desired: Any, *,
+def whose(ledger: Mapping[str, Any], owner: str, existing: Optional[Mapping[str, Any]], desired: Any, *,
           trusted_identity: Any = None, client_id_known: bool = True) -> str:
-    """Whose the entry ``existing`` (the one under the name we want) is: ``"none"`` (there is
-    none), ``"ours"`` or ``"foreign"``.
+    """Whose the entry ``existing`` (the one under the name we want, as
+    ``cluster_configuration.find_identity_provider`` gives it: a mapping, or None) is: ``"none"``
+    (there is none), ``"ours"`` or ``"foreign"``.
 
     Ours: it has the identity we want, or the identity we last wrote under that name (the ledger's;
     else ``trusted_identity``, the state's record of what we wrote, for entries written before the
@@ -386,7 +393,7 @@ def whose(ledger: Mapping[str, Any], owner: str, existing: Any, desired: Any, *,
     if desired is not None and same_identity(existing, desired, client_id_known=client_id_known):
         return "ours"
     record = ledger["entries"].get(owner)
-    name = existing.get("name") if isinstance(existing, Mapping) else None
+    name = existing.get("name")
     if record is not None:
         written = record["identity"] if record["name"] == name else None
     else:
@@ -402,7 +409,7 @@ def adopted(ledger: Mapping[str, Any], owner: str) -> Optional[dict]:
     record = ledger["entries"].get(owner)
     if not record or "adopted" not in record:
         return None
-    return _adopted_from_text(record["adopted"], f"entries[{owner!r}].adopted")
+    return json.loads(record["adopted"])  # checked by read; record_entry writes only entries
 
 
 def adopted_text(ledger: Mapping[str, Any], owner: str) -> Optional[str]:

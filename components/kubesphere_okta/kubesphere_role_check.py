@@ -215,8 +215,11 @@ def cluster_problems(props: Mapping[str, Any], cluster: ClusterView) -> list[pul
     failures += [pulumi.dynamic.CheckFailure("planned", p)
                  for p in kubesphere_roles.controller_collisions(version, props.get("planned") or [], made)]
     identities = props.get("identities") or {}
+    users = identities.get("users") or {}
+    # {username: Okta id}; a state written before 0.3.0 holds [[username, Okta id], ...].
+    planned = list(users.items()) if isinstance(users, Mapping) else [tuple(u) for u in users]
     failures += [pulumi.dynamic.CheckFailure("identities", p) for p in kubesphere_iam.duplicate_identity_problems(
-        version, identities.get("provider_name", ""), [tuple(u) for u in identities.get("users") or []], cluster.users)]
+        version, identities.get("provider_name", ""), planned, cluster.users)]
     member = kubesphere_roles.v4_member_cluster_problem(version, cluster.cluster_role)
     if member:
         failures.append(pulumi.dynamic.CheckFailure("kubeconfig", member))
@@ -247,15 +250,20 @@ class KubeSphereRoleReferences(pulumi.dynamic.Resource):
             "references": [vars(r) for r in references],
             "read_plan": kubesphere_roles.read_plan(kubesphere_version, references),
             "planned": [dict(p) for p in planned],
-            "identities": {"provider_name": provider_name, "users": [list(u) for u in users]},
+            # Keyed by username, like the membership resources' inputs: a preview shows who joined or left.
+            "identities": {"provider_name": provider_name, "users": dict(users)},
             "identity_read": kubesphere_iam.identity_read(kubesphere_version, provider_name) if users else None,
             "kubeconfig": pulumi.Output.secret(kubeconfig) if kubeconfig is not None else None,
             "kube_context": kube_context,
         }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
+        dynamic_registration.register_dynamic(self, PROVIDER, name, props, opts)
+
+
+#: The provider every resource of this module registers, carried by value (``dynamic_registration``).
+PROVIDER = dynamic_registration.PortableProvider("kubesphere_role_check", "RoleReferencesProvider")
 
 
 def portable_provider() -> pulumi.dynamic.ResourceProvider:
     """The role check's provider, carried by value (see the module docstring)."""
-    return dynamic_registration.provider_namespace("kubesphere_role_check")["RoleReferencesProvider"]()
+    return PROVIDER.instance()

@@ -495,9 +495,13 @@ class ClusterConfigurationIdentityProvider(pulumi.dynamic.Resource):
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(additional_secret_outputs=["entry", "kubeconfig", "adopted_entry"])
         )
-        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
+        dynamic_registration.register_dynamic(self, PROVIDER, name, props, opts)
+
+
+#: The provider every resource of this module registers, carried by value (``dynamic_registration``).
+PROVIDER = dynamic_registration.PortableProvider("kubesphere_v3", "ClusterConfigurationProvider")
 
 
 def portable_provider() -> pulumi.dynamic.ResourceProvider:
     """A provider instance that the dynamic-provider process can unpickle without this project on its path."""
-    return dynamic_registration.provider_namespace("kubesphere_v3")["ClusterConfigurationProvider"]()
+    return PROVIDER.instance()

@@ -328,6 +328,59 @@ KEYED_TYPES = {USERS_TYPE: "users", BINDINGS_TYPE: "bindings"}
 KINDS = ("User", "GlobalRoleBinding", "WorkspaceRoleBinding", "RoleBinding", "ClusterRoleBinding")
 
 
+def projector(template: Mapping[str, Any], paths: Sequence[Sequence[str]]) -> Callable[[Mapping[str, str]], tuple]:
+    """For many members: ``values`` -> the value at each of ``paths`` in ``fill(template, values)``
+    (None where there is none), filling only those values instead of the whole body.
+
+    Exact as long as no key on a path holds a placeholder (``fill`` fills keys too, so such a key
+    could only be found after filling): then every member's body is filled whole."""
+    def at(node: Any, path: Sequence[str]) -> Any:
+        for key in path:
+            if not isinstance(node, Mapping):
+                return None
+            node = node.get(key)
+        return node
+
+    def keys_on(path: Sequence[str]) -> Iterable[Any]:
+        node: Any = template
+        for key in path:
+            if not isinstance(node, Mapping):
+                return
+            yield from node
+            node = node.get(key)
+
+    if any(isinstance(k, str) and _PLACEHOLDER.search(k) for path in paths for k in keys_on(path)):
+        make = filler(template)
+        return lambda values: tuple(at(make(values), path) for path in paths)
+    fillers = [_node_filler(at(template, path)) for path in paths]
+    return lambda values: tuple(f(values) for f in fillers)
+
+
+def _node_filler(node: Any) -> Callable[[Mapping[str, str]], Any]:
+    """``lambda values: fill(node, values)``, with a string's placeholders found once, not per member."""
+    if not isinstance(node, str):
+        return lambda values: fill(node, values)
+    parts = _PLACEHOLDER.split(node)
+    if len(parts) == 1:
+        return lambda values: node
+    texts, names = parts[0::2], parts[1::2]
+    return lambda values: texts[0] + "".join(str(values[n]) + t for n, t in zip(names, texts[1:]))
+
+
+def declared_fields(type_token: str, inputs: Mapping[str, Any], paths: Sequence[Sequence[str]]) -> list[tuple]:
+    """For every object a keyed resource with these inputs writes, the values at ``paths`` of its
+    body (``projector``), in the order of ``declared_objects``; [] as there."""
+    members = KEYED_TYPES.get(type_token)
+    template = inputs.get("template")
+    values = inputs.get(members) if members else None
+    if not isinstance(template, Mapping) or not isinstance(values, Mapping):
+        return []
+    project = projector(template, paths)
+    if members == "users":
+        return [project(user_values(name, fields)) for name, fields in values.items()]
+    return [project(binding_values(username, fields)) for username, objects in values.items() for fields in objects.values()]
+
+
 def declared_objects(type_token: str, inputs: Mapping[str, Any]) -> dict[str, dict]:
     """Object key -> body of every object a keyed resource with these inputs writes ({} for any
     other resource, or while its inputs are unknown)."""

@@ -305,7 +305,7 @@ class KubeSphereUsers(pulumi.dynamic.Resource, module="kubesphere-okta", name="K
         props = {"provider_name": provider_name, "template": template, "users": users, "prune_users": prune_users,
                  **_connection(kubeconfig, kube_context, rebind_cluster, adopt, request_timeout)}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
+        dynamic_registration.register_dynamic(self, PROVIDER, name, props, opts)
 
 
 class KubeSphereRoleBindings(pulumi.dynamic.Resource, module="kubesphere-okta", name="KubeSphereRoleBindings"):
@@ -324,9 +324,13 @@ class KubeSphereRoleBindings(pulumi.dynamic.Resource, module="kubesphere-okta", 
         props = {"provider_name": provider_name, "scope": scope, "template": template, "bindings": bindings,
                  **_connection(kubeconfig, kube_context, rebind_cluster, adopt, request_timeout)}
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["kubeconfig"]))
-        dynamic_registration.register_dynamic(self, portable_provider(), name, props, opts)
+        dynamic_registration.register_dynamic(self, PROVIDER, name, props, opts)
+
+
+#: The provider every resource of this module registers, carried by value (``dynamic_registration``).
+PROVIDER = dynamic_registration.PortableProvider("membership_resources", "MembershipProvider")
 
 
 def portable_provider() -> pulumi.dynamic.ResourceProvider:
     """A provider the dynamic-provider process unpickles without this package (``dynamic_registration``)."""
-    return dynamic_registration.provider_namespace("membership_resources")["MembershipProvider"]()
+    return PROVIDER.instance()

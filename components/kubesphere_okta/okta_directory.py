@@ -14,6 +14,13 @@ two Okta orgs must never share answers.
 The reads are synchronous, so that a group that is not found, or a member KubeSphere cannot take,
 is reported before any child resource is registered. Exact-name checks (Okta's lookup matches
 prefixes) are the pure ``rules.exact_group_id``.
+
+``getUsers`` is invoked as ``pulumi_okta.user.get_users`` invokes it (same token, arguments,
+plugin version and download URL, provider: ``tests/test_okta_directory.py`` compares the two
+requests), but its answer is read as the plain values the engine sent
+(``usernames.members_from_answer``): the SDK function turns every member into a
+``GetUsersUserResult`` of ~45 fields, which for 50,000 group memberships was about a quarter of a
+10,000-member plan (docs/performance.md, "Membership at scale").
 """
 
 from __future__ import annotations
@@ -22,9 +29,13 @@ from typing import Iterable
 
 import pulumi
 import pulumi_okta as okta
+from pulumi_okta import _utilities as okta_sdk
 
 from . import rules
-from .usernames import OktaMember
+from .usernames import OktaMember, members_from_answer
+
+#: pulumi-okta's invoke token of ``okta.user.get_users``.
+GET_USERS = "okta:user/getUsers:getUsers"
 
 
 class OktaDirectory:
@@ -63,9 +74,7 @@ class OktaDirectory:
         """The members of a group (by id or name), as Okta lists them; one ``getUsers`` per group."""
         gid = self.group_id(group)
         if gid not in self._members:
-            result = okta.user.get_users(group_id=gid, opts=self._invoke_options())
-            self._members[gid] = [
-                OktaMember(id=u.id, login=u.login, email=u.email, status=getattr(u, "status", None))
-                for u in result.users or []
-            ]
+            opts = pulumi.InvokeOptions.merge(okta_sdk.get_invoke_opts_defaults(), self._invoke_options())
+            answer = pulumi.runtime.invoke(GET_USERS, {"groupId": gid}, opts=opts).value
+            self._members[gid] = members_from_answer(answer)
         return self._members[gid]

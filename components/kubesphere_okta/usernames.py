@@ -41,11 +41,12 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 #: KubeSphere uses the username as a label value (``iam.kubesphere.io/user-ref``): at most 63.
 MAX_USERNAME_LENGTH = 63
 #: A DNS-1123 subdomain, as Kubernetes validates object names (docs/kubesphere-okta-facts.md, "Usernames and Users").
+_NAME_CHARACTERS = re.compile(r"[A-Za-z0-9.-]*")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 #: Characters of a login that the dns-safe username replaces, in the order both sides apply them.
@@ -65,6 +66,10 @@ INACTIVE_STATUSES = frozenset({"DEPROVISIONED"})
 
 OKTA_LOGIN = "user.login"
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+#: Steps 2 and 3 as one ``str.translate`` table. The same as lower-casing and then replacing one
+#: character after the other, because no replacement ('.', '-') and no lower-case letter is itself
+#: a replaced character (tests/test_usernames.py checks both agree).
+_MAPPING = {**_ASCII_LOWER, **{ord(c): r for c, r in REPLACEMENTS}}
 
 
 class UsernameError(ValueError):
@@ -78,10 +83,7 @@ def is_kubesphere_username(name: str) -> bool:
 
 def mapped_login(login: str) -> str:
     """Steps 1-3 of the module docstring, without any check: what both sides compute."""
-    name = login[:MAX_USERNAME_LENGTH].translate(_ASCII_LOWER)
-    for character, replacement in REPLACEMENTS:
-        name = name.replace(character, replacement)
-    return name
+    return login[:MAX_USERNAME_LENGTH].translate(_MAPPING)
 
 
 def dns_safe_username(login: str) -> str:
@@ -94,7 +96,9 @@ def dns_safe_username(login: str) -> str:
             "username keeps the login's domain so that it can never equal a local account such as admin"
         )
     name = mapped_login(login)
-    unmapped = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c in ".-"))})
+    # The characters of a name: ASCII letters and digits, '.', '-' (one regex instead of a look at each).
+    unmapped = [] if _NAME_CHARACTERS.fullmatch(name) else sorted(
+        {c for c in name if not (c.isascii() and (c.isalnum() or c in ".-"))})
     if unmapped:
         raise UsernameError(
             f"login {login!r} holds {', '.join(map(repr, unmapped))}, which the dns-safe username does "
@@ -173,6 +177,8 @@ def _fold_character(character: str) -> str | None:
 def fold_to_ascii(text: str) -> str | None:
     """``text`` spelled in ASCII, dropping accents (Zoë.Ünicode -> Zoe.Unicode), or None when a
     character is not a Latin letter with accents or one of ``LETTER_FOLDS`` (look-alikes included)."""
+    if text.isascii():
+        return text  # every ASCII character is its own spelling
     folded = []
     for character in text:
         ascii_spelling = _fold_character(character)
@@ -229,6 +235,14 @@ class OktaMember:
 
     def describe(self) -> str:
         return f"Okta user {self.login!r} ({self.id})"
+
+
+def members_from_answer(answer: Mapping[str, Any] | None) -> list[OktaMember]:
+    """The members in an answer of Okta's ``getUsers`` (``okta:user/getUsers:getUsers``) as the
+    engine sends it: ``{"users": [{"id", "login", "email", "status", ...}, ...]}``, camelCase, the
+    fields this project does not read ignored. A missing ``users`` (a group without members) is []."""
+    return [OktaMember(id=u["id"], login=u.get("login"), email=u.get("email"), status=u.get("status"))
+            for u in (answer or {}).get("users") or ()]
 
 
 @dataclass(frozen=True)
@@ -311,9 +325,11 @@ def _derive(member: OktaMember, deny: set[str], mapping_method: str) -> tuple[st
     """(base name, how) for one member, or the reason it gets none."""
     login = member.login or ""
     # What the login reads as, before any fallback: a reserved name here is refused, never renamed.
-    readable = mapped_login(fold_to_ascii(login) or login)
-    if readable in deny or mapped_login(login) in deny:
-        return _reserved_reason(readable if readable in deny else mapped_login(login))
+    mapped = mapped_login(login)
+    folded = fold_to_ascii(login)
+    readable = mapped if folded == login or not folded else mapped_login(folded)
+    if readable in deny or mapped in deny:
+        return _reserved_reason(readable if readable in deny else mapped)
     if mapping_method != "lookup":
         try:
             name, how = dns_safe_username(login), EXACT
