@@ -87,6 +87,8 @@ def test_upgrading_a_stack_without_a_binding_onto_another_teams_entry_is_refused
         with pytest.raises(grpc.RpcError, match="did not create"):  # had the engine gone on
             engine.update("kubesphere-system/ks-installer/Okta", old_outputs, inputs)
         assert prod.writes == [] and text(prod) == before
+        engine.delete("kubesphere-system/ks-installer/Okta", old_outputs)  # `pulumi destroy` there instead
+        assert prod.writes == [] and text(prod) == before  # their entry is not ours to remove
 
 
 # --- adopted entries ------------------------------------------------------------------------------
