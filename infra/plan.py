@@ -18,10 +18,12 @@ if __name__ == "__main__":  # `make plan`: a process of its own; enabled again b
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import atexit  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable, Sequence  # noqa: E402
+from typing import Any, Callable, NoReturn, Sequence  # noqa: E402
 
 import yaml  # noqa: E402
 
@@ -509,6 +511,19 @@ def close_event_loop() -> None:
     asyncio.get_event_loop_policy().get_event_loop().close()
 
 
+def exit_now(status: int) -> NoReturn:
+    """End the process as ``sys.exit`` does (output flushed, exit handlers run) but without the
+    interpreter's teardown, which frees the heap object by object: after a 10,000-member plan that
+    took 0.4 s CPU, for memory the operating system takes back at once."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader left (`| head`): as Python's own exit, no traceback
+        pass
+    atexit._run_exitfuncs()  # logging's shutdown, weakref finalizers marked atexit, Pulumi's tracing
+    os._exit(status)
+
+
 if __name__ == "__main__":
     import infra.program  # noqa: F401  the config model (pydantic) too, before collections resume
     # What the imports made lives until the process ends: no collection need ever scan it again,
@@ -517,4 +532,4 @@ if __name__ == "__main__":
     gc.enable()
     status = main()
     close_event_loop()
-    sys.exit(status)
+    exit_now(status)

@@ -213,6 +213,16 @@ def test_module_runs_as_a_command_with_plan_exit_status():
     result = subprocess.run([sys.executable, "-m", "infra.plan", "--stack", "dev"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "KubeSphere Secret kubesphere-system/identity-provider-okta after `pulumi up`" in result.stdout
+    # The whole plan reached the pipe before the process ended (exit_now flushes; nothing is cut off).
+    assert result.stdout.rstrip().endswith("+      - profile")
+
+
+def test_the_command_exits_1_with_the_message_for_an_invalid_stack(tmp_path):
+    base = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    project = project_with(tmp_path, "dev", {**base, "kubesphere-okta:consoleUrl": "not a url"})
+    result = subprocess.run([sys.executable, "-m", "infra.plan", "--stack", "dev", "--project-dir", str(project)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1 and "consoleUrl" in result.stderr and result.stdout == ""
 
 
 def test_group_members_are_listed_as_pending_lookups_when_roles_come_from_groups(capsys, tmp_path):
