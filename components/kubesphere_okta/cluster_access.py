@@ -218,7 +218,7 @@ def _run_exec_plugin(resolved: ResolvedKubeconfig, plugin: Mapping[str, Any], se
             pass
         process.communicate()
         raise ClusterUnreachable(
-            f"{what} did not finish within {seconds:g} s and was stopped. No request was sent to the API server at "
+            f"{what} did not finish within {_seconds(seconds)} s and was stopped. No request was sent to the API server at "
             f"{resolved.server}. Run the plugin by hand: it may be waiting for a login or a network it cannot reach."
         ) from None
     if process.returncode != 0:
@@ -285,7 +285,7 @@ def _idp_request(url: str, body: Optional[bytes], headers: Mapping[str, str], se
     import urllib.error
     import urllib.request
 
-    late = (f"the OpenID provider {issuer} (the kubeconfig's oidc auth provider) did not answer within {seconds:g} s, "
+    late = (f"the OpenID provider {issuer} (the kubeconfig's oidc auth provider) did not answer within {_seconds(seconds)} s, "
             f"so no token could be refreshed. No request was sent to the API server at {server}.")
     if seconds <= 0:
         raise ClusterUnreachable(late)
@@ -305,6 +305,11 @@ def _idp_request(url: str, body: Optional[bytes], headers: Mapping[str, str], se
     except (OSError, ValueError) as error:
         raise ClusterUnreachable(_scrub(f"the OpenID provider {issuer} is unreachable ({type(error).__name__}: {error}); "
                                         f"no request was sent to the API server at {server}.", secrets)) from None
+
+
+def _seconds(seconds: float) -> str:
+    """A deadline as messages show it: ``1``, ``0.5``, ``0.91`` (never ``0.909311``)."""
+    return f"{round(seconds, 2):g}"
 
 
 def _bounded(run: Callable[[float], Any], seconds: float) -> Any:
@@ -340,6 +345,9 @@ class Session:
         self.secrets = _secrets_of(props)
         timeout = props.get("request_timeout")
         self.timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else REQUEST_TIMEOUT_SECONDS
+        # Loading the client's code is no wait on the cluster: done before the operation's clock starts.
+        import kubernetes.client  # noqa: F401
+
         self.deadline = time.monotonic() + self.timeout * OPERATION_TIMEOUT_REQUESTS
         resolved = resolve(props.get("kubeconfig"), props.get("kube_context"))
         self.server = resolved.server
@@ -358,16 +366,18 @@ class Session:
         request's timeout, within what is left of the operation, for all of it (connect, answer, body)."""
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise ClusterUnreachable(self._late(what, self.timeout * OPERATION_TIMEOUT_REQUESTS))
+            raise ClusterUnreachable(self._late(what, f"{_seconds(self.timeout * OPERATION_TIMEOUT_REQUESTS)} s"))
         limit = min(self.timeout, remaining)
         try:
             return _bounded(request, limit)
         except TimeoutError:
-            raise ClusterUnreachable(self._late(what, limit)) from None
+            within = f"{_seconds(limit)} s" if limit == self.timeout else \
+                f"the {_seconds(limit)} s left of this operation's {_seconds(self.timeout * OPERATION_TIMEOUT_REQUESTS)} s"
+            raise ClusterUnreachable(self._late(what, within)) from None
 
-    def _late(self, what: str, seconds: float) -> str:
+    def _late(self, what: str, within: str) -> str:
         return (
-            f"cannot {what}: the Kubernetes API server at {self.server} did not answer within {seconds:g} s. "
+            f"cannot {what}: the Kubernetes API server at {self.server} did not answer within {within}. "
             "Nothing more was sent. Check that the kubeconfig/context reaches the cluster (VPN, proxy, firewall)."
         )
 
