@@ -47,6 +47,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGE = REPOSITORY / "components" / "kubesphere_okta"
 SCRATCH = REPOSITORY / ".mutation"
 EQUIVALENTS = Path(__file__).resolve().parent / "equivalent.toml"
+#: Files beside the package and tests that some tests read (the program the gRPC scenarios run).
+PROGRAM_FILES = ("Pulumi.yaml", "infra")
 #: The env var tests/conftest.py reads to select a hypothesis profile.
 PROFILE_VARIABLE = "KUBESPHERE_OKTA_HYPOTHESIS_PROFILE"
 
@@ -87,6 +89,13 @@ def prepare(module: str, target: Target) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "node_modules", ".hypothesis", "*.pyc")
     shutil.copytree(PACKAGE, work / "src" / "kubesphere_okta", ignore=ignore)
     shutil.copytree(REPOSITORY / "tests", work / "tests", ignore=ignore)
+    # Tests that drive the dynamic providers over gRPC find the program through Pulumi.yaml
+    # (tests/test_fail_closed.py), so a scratch project whose tests import them needs both.
+    for extra in PROGRAM_FILES:
+        if (REPOSITORY / extra).is_dir():
+            shutil.copytree(REPOSITORY / extra, work / extra, ignore=ignore)
+        else:
+            shutil.copy2(REPOSITORY / extra, work / extra)
     (work / "pyproject.toml").write_text(
         "[tool.pytest.ini_options]\n"
         'pythonpath = ["."]\n'
@@ -96,6 +105,7 @@ def prepare(module: str, target: Target) -> Path:
         f"only_mutate = {_toml_list([f'src/kubesphere_okta/{module}.py'])}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(target.tests)}\n"
         "use_git_change_detection = false\n"
+        f"also_copy = {_toml_list(PROGRAM_FILES)}\n"
     )
     return work
 

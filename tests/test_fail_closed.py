@@ -19,6 +19,7 @@ client-go accepts that the project once refused (and then waved through).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import shutil
 import urllib.request
@@ -41,7 +42,11 @@ TIMEOUT = 5.0
 BLACK_HOLE_TIMEOUT = 1.0
 
 
+@functools.cache
 def _providers() -> tuple[str, str]:
+    """The serialized guard and role-check providers, made on first use, not at import: a module
+    that only imports this one's fixtures (or `make mutation`, where they would serialize the
+    mutants too) does not pay for it."""
     from kubesphere_okta import kubesphere_role_check
     from kubesphere_okta.cluster_guard import portable_guard_provider
 
@@ -49,18 +54,15 @@ def _providers() -> tuple[str, str]:
             serialize_provider(kubesphere_role_check.portable_provider()))
 
 
-GUARD, ROLE_CHECK = _providers()
-
-
 def guard(role: str, timeout: float = TIMEOUT, **overrides) -> dict:
-    return {"__provider": GUARD, "role": role, "provider_name": "Okta", "kubeconfig": None, "kube_context": None,
+    return {"__provider": _providers()[0], "role": role, "provider_name": "Okta", "kubeconfig": None, "kube_context": None,
             "secret_name": "identity-provider-okta" if role == "before" else None,
             "namespace": "kubesphere-system" if role == "before" else None,
             "rebind_cluster": None, "request_timeout": timeout, "cluster": None, **overrides}
 
 
 def role_check(timeout: float = TIMEOUT, kubeconfig: Optional[str] = None) -> dict:
-    return {"__provider": ROLE_CHECK, "kubesphere_version": "4.1.3", "request_timeout": timeout,
+    return {"__provider": _providers()[1], "kubesphere_version": "4.1.3", "request_timeout": timeout,
             "references": [{"scope": "cluster", "target": "", "role": "cluster-admin", "role_name": "cluster-admin",
                             "group": "SRE"}],
             "read_plan": {"namespaces": [], "roles": {}, "cluster_roles": ["iam.kubesphere.io", "v1beta1", "clusterroles"]},

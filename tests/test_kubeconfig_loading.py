@@ -690,6 +690,7 @@ def test_every_field_decodes_exactly_as_client_go_decodes_it(tmp_path):
     ([None, None], True),
     ([{"name": "a", "extension": None}, {"name": "a", "extension": None}, {"name": "b", "extension": {}}], True),
     ([{"extension": 1}, None], False),
+    ([{"name": "", "extension": 1}, {"extension": 2}], False),  # no name is the name ""
 ])
 def test_an_extension_name_may_come_again_only_after_null_extensions(extensions, accepted, tmp_path):
     kubectl()
@@ -748,13 +749,13 @@ PLUGIN_CLUSTERS = {
     "CA file, proxy, compression off, the exec extension": {
         "certificate-authority": "ca.pem", "tls-server-name": "kube.example", "proxy-url": "http://127.0.0.1:1",
         "disable-compression": True,
-        "extensions": [{"name": "other", "extension": "x"},
-                       {"name": EXEC_EXTENSION, "extension": {"audience": "kube", "nested": {"list": [1, "two", None]}}}]},
+        "extensions": [{"name": EXEC_EXTENSION, "extension": {"audience": "kube", "nested": {"list": [1, "two", None]}}},
+                       {"name": "other", "extension": "x"}]},
     "CA data with line breaks": {"certificate-authority-data": None, "disable-compression": False, "proxy-url": ""},
     "TLS unchecked, a null exec extension before the real one": {
         "insecure-skip-tls-verify": True, "tls-server-name": "",
         "extensions": [{"name": EXEC_EXTENSION, "extension": None}, {"name": EXEC_EXTENSION, "extension": ["a"]}]},
-    "nothing but the server": {"insecure-skip-tls-verify": False, "extensions": [{"name": EXEC_EXTENSION}]},
+    "nothing but the server": {"insecure-skip-tls-verify": False, "extensions": [None, {"name": EXEC_EXTENSION}]},
 }
 
 
@@ -907,3 +908,13 @@ def test_a_plugin_answer_that_is_refused_names_the_plugin_and_the_api_version_as
                                               r"'client.authentication.k8s.io/v1beta1', the kubeconfig asks for "
                                               r"'client.authentication.k8s.io/v1': make exec.apiVersion match"):
         exec_credential(json.dumps(answer).encode(), PLUGIN)
+
+
+def test_a_plugin_that_asks_for_the_cluster_needs_its_ca_file_to_exist(tmp_path):
+    plugin = {**PLUGIN, "provideClusterInfo": True}
+    cluster = {"server": "https://x", "certificate-authority": str(tmp_path / "ca.pem")}
+    with pytest.raises(KubeconfigError, match=rf"certificate-authority file {tmp_path}/ca.pem .* does not exist"):
+        exec_info(plugin, cluster)
+    told = json.loads(exec_info(plugin, cluster, read_file=lambda path: b"ca of " + path.encode()))
+    assert base64.b64decode(told["spec"]["cluster"]["certificate-authority-data"]) == f"ca of {tmp_path}/ca.pem".encode()
+    assert json.loads(exec_info(PLUGIN, cluster))["spec"] == {"interactive": False}  # not asked: the file is not read
