@@ -526,8 +526,8 @@ def exit_now(status: int) -> NoReturn:
 
 if __name__ == "__main__":
     import infra.program  # noqa: F401  the config model (pydantic) too, before collections resume
-    # What the imports made lives until the process ends: no collection need ever scan it again,
-    # including the full one CPython runs at exit (infra/collector.py, "A process of its own").
+    # What the imports made lives until the process ends: no collection need ever scan it again
+    # (docs/performance.md, "The collector at exit").
     gc.freeze()
     gc.enable()
     status = main()

@@ -415,6 +415,8 @@ USER_PROBLEMS = {
     "exec env without a name": ({"exec": {"command": "a", "apiVersion": "v1", "env": [{"value": "x"}]}},
                                 "an exec env entry has no name"),
     "groups without a user": ({"token": "t", "as-groups": ["admins"]}, "without impersonating a user"),
+    "uid without a user": ({"token": "t", "as-uid": "1"}, "without impersonating a user"),
+    "extra without a user": ({"token": "t", "as-user-extra": {"team": ["a"]}}, "without impersonating a user"),
     "password alone with a token": ({"token": "t", "password": "p"}, "both a token and a username/password"),
 }
 
