@@ -920,3 +920,11 @@ def test_a_plugin_that_asks_for_the_cluster_needs_its_ca_file_to_exist(tmp_path)
     told = json.loads(exec_info(plugin, cluster, read_file=lambda path: b"ca of " + path.encode()))
     assert base64.b64decode(told["spec"]["cluster"]["certificate-authority-data"]) == f"ca of {tmp_path}/ca.pem".encode()
     assert json.loads(exec_info(PLUGIN, cluster))["spec"] == {"interactive": False}  # not asked: the file is not read
+
+
+def test_when_no_kubeconfig_file_exists_the_message_names_the_kubeconfig_setting(tmp_path):
+    listed = f"{tmp_path}/a:{tmp_path}/b"
+    with pytest.raises(KubeconfigError, match=rf"^KUBECONFIG={listed} \(no such file\): no kubeconfig context to use"):
+        resolve_kubeconfig(None, None, {"KUBECONFIG": listed}, str(tmp_path))
+    with pytest.raises(KubeconfigError, match=rf"^{tmp_path}/.kube/config \(no such file\): no kubeconfig context"):
+        resolve_kubeconfig(None, None, {}, str(tmp_path))
