@@ -466,14 +466,6 @@ _GRANT_PATHS = (("kind",), ("metadata", "labels", _USER_REFERENCE), ("roleRef", 
                 ("metadata", "labels", _WORKSPACE_LABEL), ("metadata", "namespace"))
 
 
-def _at(body: Any, path: Sequence[str]) -> Any:
-    for key in path:
-        if not isinstance(body, Mapping):
-            return None
-        body = body.get(key)
-    return body
-
-
 def declared_grants(resources: Iterable[PlannedResource], objects: Iterable[Mapping[str, Any]] | None = None) -> list[tuple]:
     """``_GRANT_PATHS`` of every KubeSphere object the plan declares: a pulumi-kubernetes resource's
     inputs, or each member of a keyed membership resource (``membership_model.declared_fields``,
@@ -483,11 +475,11 @@ def declared_grants(resources: Iterable[PlannedResource], objects: Iterable[Mapp
         if not isinstance(r.inputs, Mapping):
             continue
         if r.type.startswith("kubernetes:"):
-            grants.append(tuple(_at(r.inputs, path) for path in _GRANT_PATHS))
-        elif objects is None and _at(r.inputs, ("template", "kind")) in _BINDING_SCOPES:  # a User grants nothing
+            grants.append(tuple(membership_model.at(r.inputs, path) for path in _GRANT_PATHS))
+        elif objects is None and membership_model.at(r.inputs, ("template", "kind")) in _BINDING_SCOPES:  # a User grants nothing
             grants += membership_model.declared_fields(r.type, r.inputs, _GRANT_PATHS)
     if objects is not None:
-        grants += [tuple(_at(o["inputs"], path) for path in _GRANT_PATHS) for o in objects]
+        grants += [tuple(membership_model.at(o["inputs"], path) for path in _GRANT_PATHS) for o in objects]
     return grants
 
 

@@ -202,14 +202,18 @@ def test_a_new_template_rewrites_every_object_that_is_ours():
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+MEMBER_VALUES = st.fixed_dictionaries({"user": TEXT, "email": TEXT, "oktaId": TEXT, "role": TEXT, "target": TEXT})
+
+
+def template_for(version, scope):
+    """The template a keyed resource of ``scope`` ("users" or a binding scope) carries."""
+    return inputs.user_template(version, "Okta") if scope == "users" else inputs.binding_template(version, scope, "Okta")
 
 
 @settings(max_examples=100, deadline=None)
-@given(values=st.fixed_dictionaries({"user": TEXT, "email": TEXT, "oktaId": TEXT, "role": TEXT, "target": TEXT}),
-       version=st.sampled_from(VERSIONS), scope=st.sampled_from(["users", *model.SCOPES]))
+@given(values=MEMBER_VALUES, version=st.sampled_from(VERSIONS), scope=st.sampled_from(["users", *model.SCOPES]))
 def test_the_fast_filler_makes_exactly_what_fill_makes(values, version, scope):
-    template = (inputs.user_template(version, "Okta") if scope == "users"
-                else inputs.binding_template(version, scope, "Okta"))
+    template = template_for(version, scope)
     assert model.filler(template)(values) == model.fill(template, values)
 
 
@@ -224,11 +228,9 @@ def at(body, path):
 
 
 @settings(max_examples=100, deadline=None)
-@given(values=st.fixed_dictionaries({"user": TEXT, "email": TEXT, "oktaId": TEXT, "role": TEXT, "target": TEXT}),
-       version=st.sampled_from(VERSIONS), scope=st.sampled_from(["users", *model.SCOPES]))
+@given(values=MEMBER_VALUES, version=st.sampled_from(VERSIONS), scope=st.sampled_from(["users", *model.SCOPES]))
 def test_a_projection_reads_what_the_filled_body_holds(values, version, scope):
-    template = (inputs.user_template(version, "Okta") if scope == "users"
-                else inputs.binding_template(version, scope, "Okta"))
+    template = template_for(version, scope)
     body = model.fill(template, values)
     assert model.projector(template, PATHS)(values) == tuple(at(body, path) for path in PATHS)
     # A key on the path with a placeholder is only found once filled: the projection fills the body then.

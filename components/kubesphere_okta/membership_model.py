@@ -328,19 +328,21 @@ KEYED_TYPES = {USERS_TYPE: "users", BINDINGS_TYPE: "bindings"}
 KINDS = ("User", "GlobalRoleBinding", "WorkspaceRoleBinding", "RoleBinding", "ClusterRoleBinding")
 
 
+def at(node: Any, path: Sequence[str]) -> Any:
+    """The value at ``path`` (keys from the top) in nested mappings; None where there is none."""
+    for key in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(key)
+    return node
+
+
 def projector(template: Mapping[str, Any], paths: Sequence[Sequence[str]]) -> Callable[[Mapping[str, str]], tuple]:
     """For many members: ``values`` -> the value at each of ``paths`` in ``fill(template, values)``
     (None where there is none), filling only those values instead of the whole body.
 
     Exact as long as no key on a path holds a placeholder (``fill`` fills keys too, so such a key
     could only be found after filling): then every member's body is filled whole."""
-    def at(node: Any, path: Sequence[str]) -> Any:
-        for key in path:
-            if not isinstance(node, Mapping):
-                return None
-            node = node.get(key)
-        return node
-
     def keys_on(path: Sequence[str]) -> Iterable[Any]:
         node: Any = template
         for key in path:
