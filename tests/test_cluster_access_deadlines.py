@@ -159,8 +159,9 @@ def jwt(exp: float) -> str:
     return f"{part({'alg': 'none'})}.{part({'exp': exp, 'sub': 'jane'})}.signature"
 
 
-class SilentServer:
-    """Accepts connections, reads, never answers; counts connections."""
+class RawServer:
+    """A TCP server on 127.0.0.1 that hands every accepted connection to ``handle`` (in the accept
+    thread: ``handle`` must not block); stopped, with its connections closed, on exit."""
 
     def __init__(self) -> None:
         self.sock = socket.socket()
@@ -183,8 +184,12 @@ class SilentServer:
             except OSError:
                 continue
             self.connections.append(connection)
+            self.handle(connection)
 
-    def __enter__(self) -> "SilentServer":
+    def handle(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
         self.thread.start()
         return self
 
@@ -194,6 +199,13 @@ class SilentServer:
         for connection in self.connections:
             connection.close()
         self.sock.close()
+
+
+class SilentServer(RawServer):
+    """Accepts connections, reads, never answers; counts connections."""
+
+    def handle(self, connection: socket.socket) -> None:
+        pass
 
 
 def oidc_user(issuer: str, id_token: str, refresh_token: Optional[str] = "refresh-me") -> dict:
@@ -275,60 +287,38 @@ def test_an_expired_oidc_token_without_a_refresh_token_says_to_log_in_again(api)
 # --- requests: one TOTAL deadline, not a per-read timeout ------------------------------------------
 
 
-class TricklingServer:
+class TricklingServer(RawServer):
     """Answers every request with headers at once, then its body one byte every half second."""
 
     BODY = b'{"kind": "Namespace", "metadata": {"name": "kube-system", "uid": "' + b"0" * 200 + b'"}}'
 
     def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
+        super().__init__()
         self.sent: list[int] = []
         #: Set once a connection was accepted: under load that can come after the client gave up.
         self.accepted = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.05)
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except OSError:
-                continue
-            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
+    def handle(self, connection: socket.socket) -> None:
+        threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
 
     def _trickle(self, connection: socket.socket) -> None:
         index = len(self.sent)
         self.sent.append(0)
         self.accepted.set()
-        with connection:
+        try:
             connection.recv(65536)
             connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                b"Content-Length: %d\r\n\r\n" % len(self.BODY))
-            for byte in self.BODY:
-                if self.stop.wait(0.5):
-                    return
-                try:
-                    connection.sendall(bytes([byte]))
-                except OSError:
-                    return
-                self.sent[index] += 1
-
-    def __enter__(self) -> "TricklingServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
+        except OSError:
+            return
+        for byte in self.BODY:
+            if self.stop.wait(0.5):
+                return
+            try:
+                connection.sendall(bytes([byte]))
+            except OSError:
+                return
+            self.sent[index] += 1
 
 
 #: A request timeout of 1 s: the message names 1 s, or the part of the operation's 3 s still left.
