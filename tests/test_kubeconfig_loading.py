@@ -928,3 +928,28 @@ def test_when_no_kubeconfig_file_exists_the_message_names_the_kubeconfig_setting
         resolve_kubeconfig(None, None, {"KUBECONFIG": listed}, str(tmp_path))
     with pytest.raises(KubeconfigError, match=rf"^{tmp_path}/.kube/config \(no such file\): no kubeconfig context"):
         resolve_kubeconfig(None, None, {}, str(tmp_path))
+
+
+@pytest.mark.parametrize("text, at", [
+    ("apiVersion: v1\nkind: Config\ncurrent-context: a: b\n", " at line 3"),
+    ("apiVersion: v1\n\n\nclusters:\n- name: c\n  cluster: {server: [\n", " at line 7"),  # the stream ends there
+    ("\tkind: Config\n", " at line 1"),
+    ("kind: \x07\n", ""),  # PyYAML's reader refuses the character before any parsing: it has no line to name
+])
+def test_a_yaml_error_names_the_line_it_is_on(text, at):
+    assert decode_problem(text) == (f"the kubeconfig is not valid YAML{at}: fix the file "
+                                    "(`kubectl config view` shows what kubectl makes of it)")
+
+
+@pytest.mark.parametrize("section, inner, name", [("clusters", "cluster", "prod"), ("users", "user", "alice"),
+                                                  ("contexts", "context", "")])
+def test_an_extension_problem_names_the_entry_it_is_in(section, inner, name):
+    twice = [{"name": "a", "extension": 1}, {"name": "a", "extension": 2}]
+    for extensions, problem in ((5, "extensions must be a list of {name, extension} entries"),
+                                ([5], "extensions[0] must be a mapping with name and extension"),
+                                ([{"name": 5}], "extensions[0].name must be a string")):
+        document = _set_at(BASE_DOCUMENT, (section, 0), {"name": name, inner: {"extensions": extensions}})
+        assert decode_problem(json.dumps(document)) == f"the kubeconfig: {inner} {name!r}: {problem}"
+    document = _set_at(BASE_DOCUMENT, (section, 0), {"name": name, inner: {"extensions": twice}})
+    assert decode_problem(json.dumps(document)) == (
+        f"the kubeconfig: {inner} {name!r} has extension 'a' twice: keep one extensions entry of that name")
