@@ -255,6 +255,7 @@ def test_the_key_read_is_the_one_asked_for():
     {"data": {"configuration.yaml": None}},
     {"data": {"configuration.yaml": "not base64 !"}},
     {"data": {"configuration.yaml": "bmFtZTogT2t0YQo"}},  # missing padding: Go's decoder refuses it too
+    {"data": {"configuration.yaml": "bmFt!ZTogT2t0YQo="}},  # a character outside the alphabet, ditto
     {"data": {"configuration.yaml": base64.b64encode(b"name: \xff\xfe\n").decode()}},  # not UTF-8
     {"stringData": {"configuration.yaml": "name: [Okta\n"}},  # not YAML
     {"stringData": {"configuration.yaml": "- name: Okta\n"}},  # not a mapping
@@ -318,6 +319,7 @@ def test_a_configuration_with_a_key_given_twice_defines_none(text):
     "name: &n Okta\ndisplayName: *n\n",
     "name: Okta\nprovider: &p {a: 1}\nx: *p\n",  # one mapping met twice is not a key given twice
     "name: Okta\n? [a]\n: 1\n",
+    "name: Okta\n'': 1\n? [a]\n: 2\n",  # an empty text key and a list key: two kinds, no repeat
 ])
 def test_aliases_and_complex_keys_leave_the_name_readable(text):
     assert binding.secret_provider_name({"stringData": {"configuration.yaml": text}}) == "Okta"
