@@ -223,8 +223,8 @@ def test_renaming_onto_a_foreign_entry_is_refused_without_offering_adoption():
 # --- 4.1: which Secret defines which provider name -----------------------------------------------
 
 
-def data_secret(name: str, text: str, key: str = "configuration.yaml") -> dict:
-    return {"metadata": {"name": name}, "data": {key: base64.b64encode(text.encode()).decode()}}
+def data_secret(name: str, text: str, key: str = "configuration.yaml", type_: str = "config.kubesphere.io/identityprovider") -> dict:
+    return {"metadata": {"name": name}, "type": type_, "data": {key: base64.b64encode(text.encode()).decode()}}
 
 
 def test_a_secret_as_the_api_lists_it_defines_the_name_in_its_base64_configuration():
@@ -336,13 +336,24 @@ def test_only_other_secrets_with_our_provider_name_conflict_sorted_by_name():
         data_secret("aa-okta", "name: Okta\n"),
         data_secret("ldap", "name: LDAP\n"),
         data_secret("junk", "name: [\n"),
-        {"metadata": None, **data_secret("x", "name: Other\n")},
-        {"data": {"configuration.yaml": base64.b64encode(b"name: Other\n").decode()}},
+        {**data_secret("x", "name: Other\n"), "metadata": None},
+        {"type": "config.kubesphere.io/identityprovider",
+         "data": {"configuration.yaml": base64.b64encode(b"name: Other\n").decode()}},
     ]
     assert binding.conflicting_secrets(secrets, "Okta", "identity-provider-okta") == ["aa-okta", "zz-okta"]
     assert binding.conflicting_secrets(iter(secrets), "LDAP", "identity-provider-okta") == ["ldap"]
     assert binding.conflicting_secrets(secrets, "okta", "identity-provider-okta") == []  # names are case-sensitive
     assert binding.conflicting_secrets([], "Okta", "identity-provider-okta") == []
+
+
+def test_only_secrets_of_kubesphere_s_identity_provider_type_define_a_provider():
+    # KubeSphere's ListConfigurations skips a Secret of another type, even one with the label.
+    secrets = [data_secret("opaque-okta", "name: Okta\n", type_="Opaque"),
+               {k: v for k, v in data_secret("untyped-okta", "name: Okta\n").items() if k != "type"},
+               data_secret("okta", "name: Okta\n")]
+    assert binding.IDENTITY_PROVIDER_SECRET_TYPE == "config.kubesphere.io/identityprovider"
+    assert binding.conflicting_secrets(secrets, "Okta", "identity-provider-okta") == ["okta"]
+    assert binding.conflicting_secrets(secrets[:2], "Okta", "identity-provider-okta") == []
 
 
 def test_a_conflicting_secret_is_refused_naming_every_secret_and_what_to_do():

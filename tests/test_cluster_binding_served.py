@@ -290,6 +290,22 @@ def test_the_guard_reports_another_secret_defining_our_provider_name_at_preview(
     assert len(failures) == 1 and "kubesphere-system/hand-made-okta" in failures[0]
 
 
+def test_the_guard_ignores_a_labelled_secret_of_another_type_as_kubesphere_does(engines):
+    # KubeSphere reads identity providers from Secrets of its type only (configuration.go,
+    # ListConfigurations), so an Opaque Secret with the label defines nothing and refuses nothing.
+    import base64
+
+    with KubernetesApiDouble(None) as cluster:
+        configuration = base64.b64encode(yaml.safe_dump({"name": "Okta", "type": "OIDCIdentityProvider"}).encode()).decode()
+        cluster.add_secret("okta-notes", {"type": "Opaque",
+                                          "metadata": {"labels": {"config.kubesphere.io/type": "identityprovider"}},
+                                          "data": {"configuration.yaml": configuration}})
+        engine = engines()
+        _, failures = engine.check({}, guard_inputs(cluster.kubeconfig(), role="before", secret_name="identity-provider-okta",
+                                                    namespace="kubesphere-system"))
+    assert failures == []
+
+
 # --- ownership ---------------------------------------------------------------------------------
 
 

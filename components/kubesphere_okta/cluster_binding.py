@@ -34,6 +34,9 @@ REBIND_CONFIG_KEY = "kubesphere-okta:rebindCluster"
 #: The config key and argument that let a stack take over a provider entry it did not create.
 ADOPT_CONFIG_KEY = "kubesphere-okta:adoptExistingProvider"
 DOCS = "docs/cluster-binding.md"
+#: The Secret type KubeSphere 4.1 reads identity providers from (kubesphere/kubesphere@v4.1.3:
+#: pkg/apiserver/authentication/identityprovider/configuration.go, ``SecretTypeIdentityProvider``).
+IDENTITY_PROVIDER_SECRET_TYPE = "config.kubesphere.io/identityprovider"
 
 
 class ClusterMismatch(Exception):
@@ -186,11 +189,15 @@ def conflicting_secrets(secrets: Iterable[Mapping[str, Any]], provider_name: str
 
     KubeSphere 4.1's admission webhook refuses to create a second Secret defining a provider name
     that one already defines (kubesphere/kubesphere@v4.1.3:pkg/controller/config/identityprovider/webhook.go,
-    ``ValidateCreate``), so such a Secret makes our create fail.
+    ``ValidateCreate``), so such a Secret makes our create fail. It looks among the Secrets of type
+    ``IDENTITY_PROVIDER_SECRET_TYPE`` only (configuration.go, ``ListConfigurations``): one of
+    another type, even with the label, defines nothing.
     """
     found = []
     for secret in secrets:
         name = (secret.get("metadata") or {}).get("name")
+        if secret.get("type") != IDENTITY_PROVIDER_SECRET_TYPE:
+            continue
         if name != our_secret and secret_provider_name(secret) == provider_name:
             found.append(name)
     return sorted(found)

@@ -66,7 +66,8 @@ class ClusterGuardProvider(pulumi.dynamic.ResourceProvider):
             _warn(f"{what} failed (HTTP {error.status}): cannot tell whether another Secret already defines "
                   f"provider {name!r}; KubeSphere refuses a second one at `pulumi up`")
             return []
-        secrets = [{"metadata": {"name": item.metadata.name}, "data": dict(item.data or {})} for item in listed.items]
+        secrets = [{"metadata": {"name": item.metadata.name}, "type": item.type, "data": dict(item.data or {})}
+                   for item in listed.items]
         others = binding.conflicting_secrets(secrets, name, secret)
         return [binding.conflicting_secret_message(name, secret, others, namespace)] if others else []
 
