@@ -307,6 +307,7 @@ def test_a_name_kubesphere_reads_as_text_is_that_text(text, name):
     "name: Okta\nprovider:\n  issuer: https://a\n  issuer: https://b\n",
     "name: Okta\nprovider: {scopes: [{a: 1, a: 2}]}\n",
     "name: Okta\n? [a]\n: 1\n? [b]\n: 2\n",  # two list keys: yaml.v3 compares kind and text only
+    "name: Okta\nc: {d: 1, d: 2}\na: &p {k: 1}\nb: *p\n",  # a mapping met twice does not end the search
 ])
 def test_a_configuration_with_a_key_given_twice_defines_none(text):
     # gopkg.in/yaml.v3 decodes with unique keys ("mapping key ... already defined"), so Unmarshal fails
@@ -323,6 +324,25 @@ def test_a_configuration_with_a_key_given_twice_defines_none(text):
 ])
 def test_aliases_and_complex_keys_leave_the_name_readable(text):
     assert binding.secret_provider_name({"stringData": {"configuration.yaml": text}}) == "Okta"
+
+
+def test_a_deeply_nested_configuration_is_read_and_never_crashes():
+    def nested(depth: int) -> str:
+        return "name: Okta\nprovider: {x: " + "[" * depth + "]" * depth + "}\n"
+
+    assert binding.secret_provider_name({"stringData": {"configuration.yaml": nested(400)}}) == "Okta"
+    # Deeper than PyYAML can compose (yaml.v3 reads up to 10000 levels): unreadable here, no crash.
+    assert binding.secret_provider_name({"stringData": {"configuration.yaml": nested(1000)}}) is None
+
+
+@PROPERTY
+@given(text=st.text(max_size=200), encoded=st.text(max_size=60))
+def test_whatever_a_secret_holds_reading_it_never_raises(text, encoded):
+    # Secrets in the cluster are anyone's: the guard's check must give an answer, never a traceback.
+    for secret in ({"stringData": {"configuration.yaml": text}}, {"data": {"configuration.yaml": encoded}},
+                   {"data": {"configuration.yaml": base64.b64encode(text.encode()).decode()}}):
+        name = binding.secret_provider_name(secret)
+        assert name is None or (isinstance(name, str) and name)
 
 
 def test_a_name_under_a_key_that_is_no_text_is_no_name():

@@ -152,7 +152,7 @@ def _configuration_name(text: str) -> Optional[str]:
     the number PyYAML would make of it), and a null is the empty name, which is none."""
     try:
         document = next(iter(yaml.compose_all(text, Loader=yaml.SafeLoader)), None)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # nested deeper than PyYAML reads: unreadable here
         return None
     if not isinstance(document, yaml.MappingNode) or _repeats_a_key(document):
         return None
@@ -165,23 +165,24 @@ def _configuration_name(text: str) -> Optional[str]:
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
-def _repeats_a_key(node: yaml.Node, seen: Optional[set] = None) -> bool:
-    """Whether a mapping anywhere in ``node`` has two keys of one kind and text: yaml.v3 refuses that
-    in every mapping it decodes (this also looks under keys KubeSphere ignores, which yaml.v3 skips)."""
-    seen = set() if seen is None else seen
-    if id(node) in seen:  # an alias: the same node again
-        return False
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        keys = [(type(key), key.value if isinstance(key, yaml.ScalarNode) else "") for key, _value in node.value]
-        if len(set(keys)) != len(keys):
-            return True
-        children = [child for pair in node.value for child in pair]
-    elif isinstance(node, yaml.SequenceNode):
-        children = node.value
-    else:
-        return False
-    return any(_repeats_a_key(child, seen) for child in children)
+def _repeats_a_key(document: yaml.Node) -> bool:
+    """Whether a mapping anywhere in ``document`` has two keys of one kind and text: yaml.v3 refuses
+    that in every mapping it decodes (this also looks under keys KubeSphere ignores, which yaml.v3
+    skips). A loop, not recursion: a deeply nested document is read, never a crash."""
+    pending, seen = [document], set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys = [(type(key), key.value if isinstance(key, yaml.ScalarNode) else "") for key, _value in node.value]
+            if len(set(keys)) != len(keys):
+                return True
+            pending.extend(child for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return False
 
 
 def conflicting_secrets(secrets: Iterable[Mapping[str, Any]], provider_name: str, our_secret: str) -> list[str]:
