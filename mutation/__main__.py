@@ -47,8 +47,8 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 PACKAGE = REPOSITORY / "components" / "kubesphere_okta"
 SCRATCH = REPOSITORY / ".mutation"
 EQUIVALENTS = Path(__file__).resolve().parent / "equivalent.toml"
-#: Files beside the package and tests that some tests read (the program the gRPC scenarios run).
-PROGRAM_FILES = ("Pulumi.yaml", "infra")
+#: Files beside the package and tests that some tests read (the program the gRPC scenarios run, its stacks).
+PROGRAM_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "infra")
 #: The env var tests/conftest.py reads to select a hypothesis profile.
 PROFILE_VARIABLE = "KUBESPHERE_OKTA_HYPOTHESIS_PROFILE"
 
@@ -65,6 +65,13 @@ TARGETS: dict[str, Target] = {
     "usernames": Target(("tests/test_usernames.py",), 100.0),
     # The 3.x entry's ledger: what it holds on a cluster and what goes back (docs/cluster-binding.md).
     "entry_ledger": Target(("tests/test_entry_ledger.py",), 100.0),
+    # Which cluster a stack is bound to, who owns an entry or Secret with our name, which cluster
+    # selectors are ambiguous (docs/cluster-binding.md).
+    "cluster_binding": Target(("tests/test_cluster_binding_changed.py", "tests/test_rules_cluster_binding.py",
+                               "tests/test_bad_input_messages.py", "tests/test_kubesphere_v3.py",
+                               "tests/test_component_v3.py", "tests/test_nothing_taken_nothing_lost.py",
+                               "tests/test_membership_resources.py", "tests/test_preview_cluster_check.py",
+                               "tests/test_kubesphere_roles.py", "tests/test_member_cluster.py"), 100.0),
     # What a check does when it cannot read the cluster (docs/cluster-binding.md).
     "cluster_check": Target(("tests/test_cluster_check.py",), 100.0),
     # client-go's kubeconfig loading rules, held to kubectl (the oracle tests need kubectl), and the

@@ -30,15 +30,15 @@ settings.load_profile(os.environ.get("KUBESPHERE_OKTA_HYPOTHESIS_PROFILE") or "u
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under `make mutation`, skip the tests that run providers in a Pulumi engine subprocess (the
-    ``processes`` fixture): the providers travel there serialized by value, so a mutant's
-    trampolined code would run without mutmut's runner around it, and the engine never answers.
-    Those tests check the engine's call order, not the pure modules mutation testing covers."""
+    """Under `make mutation`, skip the tests marked ``provider_by_value``: they run a provider
+    pickled by value in another interpreter, or compare its pickled bytes, and with mutmut's
+    trampolines in the package those bytes carry mutmut's code. (Tests that start
+    ``python -m pulumi.dynamic`` skip themselves there: ``tests/dynamic_engine.skip_under_mutation``.)"""
     if os.environ.get("KUBESPHERE_OKTA_HYPOTHESIS_PROFILE") != "mutation":
         return
     import pytest
 
-    skip = pytest.mark.skip(reason="runs providers in an engine subprocess, which mutated code cannot reach")
+    skip = pytest.mark.skip(reason="runs providers in another process, which mutated code cannot reach")
     for item in items:
-        if "processes" in getattr(item, "fixturenames", ()):
+        if item.get_closest_marker("provider_by_value"):
             item.add_marker(skip)

@@ -34,6 +34,7 @@ from kubesphere_okta import cluster_configuration as cc
 from kubesphere_okta.identity_provider import IdentityProviderSettings, render_v3_entry
 from kubesphere_okta.cluster_guard import portable_guard_provider
 from kubesphere_okta.kubesphere_v3 import portable_provider
+from tests.dynamic_engine import skip_under_mutation
 from tests.kubernetes_api_double import TOKEN, KubernetesApiDouble
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ class Engine:
     """One dynamic-provider process; ``stderr`` collects what the engine would show as diagnostics."""
 
     def __init__(self, env: Optional[dict[str, str]] = None):
+        skip_under_mutation()
         full_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KUBECONFIG")}
         full_env["HOME"] = str(PROGRAM_DIR)  # no ~/.kube/config of the machine running the tests
         full_env.update(env or {})

@@ -6,6 +6,7 @@ import base64
 
 import dill
 import pulumi.dynamic
+import pytest
 
 from kubesphere_okta import KubeSphereOktaIntegration
 from kubesphere_okta.kubesphere_v3 import ClusterConfigurationProvider
@@ -79,6 +80,7 @@ def test_v3_identity_provider_output_is_redacted():
     assert rec.outputs["identity_provider"]["provider"]["clientSecret"] == "[secret]"
 
 
+@pytest.mark.provider_by_value
 def test_v3_serialized_provider_is_our_provider_carried_by_value():
     serialized = run(build()).one(DYNAMIC).inputs["__provider"]
     # No reference to the package's modules (dill names them dotted): the code travels by value.
@@ -106,6 +108,7 @@ def test_v3_example_stack_reaches_the_cluster_of_its_kubernetes_context():
     assert inputs["entry"]["provider"]["redirectURL"] == "https://kubesphere.staging.example.com/oauth/redirect/Okta"
 
 
+@pytest.mark.provider_by_value
 def test_dynamic_resources_register_as_the_sdk_class_does_with_the_provider_serialized_once(monkeypatch):
     """The provider is pickled once per process (dynamic_registration.register_dynamic); what is
     registered is exactly what pulumi.dynamic.Resource.__init__ registers."""

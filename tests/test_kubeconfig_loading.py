@@ -953,3 +953,28 @@ def test_an_extension_problem_names_the_entry_it_is_in(section, inner, name):
     document = _set_at(BASE_DOCUMENT, (section, 0), {"name": name, inner: {"extensions": twice}})
     assert decode_problem(json.dumps(document)) == (
         f"the kubeconfig: {inner} {name!r} has extension 'a' twice: keep one extensions entry of that name")
+
+
+@pytest.mark.parametrize("extra, problem", [
+    ({"extensions": 5}, "extensions must be a list of {name, extension} entries"),
+    ({"preferences": {"colors": "x"}}, "preferences: colors must be a boolean"),
+    ({"preferences": {"extensions": [5]}}, "preferences: extensions[0] must be a mapping with name and extension"),
+])
+def test_a_top_level_problem_names_the_file_it_is_in(extra, problem):
+    document = {"apiVersion": "v1", "kind": "Config", **extra}
+    assert decode_problem(json.dumps(document), "kubeconfig (stack config)") == f"kubeconfig (stack config): {problem}"
+
+
+def test_a_kubeconfig_nothing_can_be_reached_with_says_what_to_set_in_full(tmp_path):
+    path = tmp_path / "config"
+    path.write_text("apiVersion: v1\nkind: Config\n")
+    with pytest.raises(KubeconfigError) as raised:
+        resolve_kubeconfig(None, None, {"KUBECONFIG": str(path)}, str(tmp_path))
+    assert str(raised.value) == (f"kubeconfig file {path}: no kubeconfig context to use (no contexts at all), and this "
+                                 "is not a pod with a service account: set KUBECONFIG or kubernetes:kubeconfig to a "
+                                 "kubeconfig for the cluster")
+    path.write_text(kubeconfig("x", server="", context="x"))
+    with pytest.raises(KubeconfigError) as raised:
+        resolve_kubeconfig(None, None, {"KUBECONFIG": str(path)}, str(tmp_path))
+    assert str(raised.value) == (f"kubeconfig file {path}: cluster 'cluster' (of context 'x') has no server: set its "
+                                 "clusters[].cluster.server to the API server's URL")

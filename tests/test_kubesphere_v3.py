@@ -314,6 +314,7 @@ def test_errors_never_show_the_client_secret(provider, ldap_github):
     assert SECRET not in str(raised.value) and "HTTP 500" in str(raised.value)
 
 
+@pytest.mark.provider_by_value
 def test_pickled_provider_works_in_a_process_that_cannot_import_this_project(ldap_github, tmp_path):
     """State outlives the package: the pickled provider must not need `kubesphere_okta` (or this checkout) to run."""
     from pulumi.dynamic.dynamic import serialize_provider
