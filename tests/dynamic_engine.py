@@ -28,15 +28,16 @@ def _struct(props: dict):
         loop.close()
 
 
-def skip_under_mutation() -> None:
+def skip_under_mutation(*, module: bool = False) -> None:
     """``make mutation`` cannot test through another process: the providers travel there
     serialized by value, so a mutant's code would run without mutmut's runner around it and the
     process never answers (docs/mutation-testing.md). The tests that start one check the engine's
-    call order, not the pure modules mutation testing covers; there they are skipped."""
+    call order, not the pure modules mutation testing covers; there they are skipped. ``module``:
+    skip the whole test module, called at its top (one that serializes providers when imported)."""
     if os.environ.get("KUBESPHERE_OKTA_HYPOTHESIS_PROFILE") == "mutation":
         import pytest
 
-        pytest.skip("runs providers in another process, which mutated code cannot reach")
+        pytest.skip("runs providers in another process, which mutated code cannot reach", allow_module_level=module)
 
 
 class DynamicProviderProcess:

@@ -100,28 +100,7 @@ def updated(recorded: Any, live: Mapping[str, Any]) -> dict:
     return {k: live.get(k) for k in ("server", "kube_system_uid", "cluster_configuration_uid") if live.get(k)}
 
 
-# --- ownership of a 3.x entry ---------------------------------------------------------------------
-
-
-def _provider_field(entry: Any, key: str) -> Any:
-    provider = entry.get("provider") if isinstance(entry, Mapping) else None
-    return provider.get(key) if isinstance(provider, Mapping) else None
-
-
-def entry_differences(existing: Mapping[str, Any], desired: Mapping[str, Any], *, client_id_known: bool = True) -> list[str]:
-    """What makes ``existing`` (an entry with our name) someone else's: type, issuer or client id.
-
-    An entry that agrees on all three is the one this integration writes (for example left by a
-    run whose state was lost), whatever its other settings.
-    """
-    found = []
-    if existing.get("type") != desired.get("type"):
-        found.append(f"type {existing.get('type')!r}")
-    if _provider_field(existing, "issuer") != _provider_field(desired, "issuer"):
-        found.append(f"issuer {_provider_field(existing, 'issuer')!r}")
-    if client_id_known and _provider_field(existing, "clientID") != _provider_field(desired, "clientID"):
-        found.append(f"client id {_provider_field(existing, 'clientID')!r}")
-    return found
+# --- a 3.x entry that is not ours -------------------------------------------------------------
 
 
 def foreign_entry_message(name: str, differences: Iterable[str], *, renaming_from: Optional[str] = None) -> str:
@@ -157,12 +136,49 @@ def secret_provider_name(secret: Mapping[str, Any], key: str = "configuration.ya
             return None
     if text is None:
         return None
+    return _configuration_name(text)
+
+
+def _configuration_name(text: str) -> Optional[str]:
+    """The ``name`` of a ``configuration.yaml`` as KubeSphere 4.1 reads it: gopkg.in/yaml.v3's
+    ``Unmarshal`` into a struct whose ``Name`` is a string
+    (kubesphere/kubesphere@v4.1.3:pkg/apiserver/authentication/identityprovider/configuration.go,
+    ``UnmarshalFrom``). Only the first document counts; a key given twice in any mapping, a
+    document that is no mapping or a name that is a list or mapping fails the unmarshal (KubeSphere
+    then skips the Secret); any other scalar is its text (``name: 123`` names provider "123", not
+    the number PyYAML would make of it), and a null is the empty name, which is none."""
     try:
-        document = yaml.safe_load(text)
+        document = next(iter(yaml.compose_all(text, Loader=yaml.SafeLoader)), None)
     except yaml.YAMLError:
         return None
-    name = document.get("name") if isinstance(document, Mapping) else None
-    return name if isinstance(name, str) else None
+    if not isinstance(document, yaml.MappingNode) or _repeats_a_key(document):
+        return None
+    values = [value for key, value in document.value if isinstance(key, yaml.ScalarNode) and key.value == "name"]
+    if not values or not isinstance(values[0], yaml.ScalarNode) or values[0].tag == _NULL_TAG:
+        return None
+    return values[0].value or None
+
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _repeats_a_key(node: yaml.Node, seen: Optional[set] = None) -> bool:
+    """Whether a mapping anywhere in ``node`` has two keys of one kind and text: yaml.v3 refuses that
+    in every mapping it decodes (this also looks under keys KubeSphere ignores, which yaml.v3 skips)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:  # an alias: the same node again
+        return False
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys = [(type(key), key.value if isinstance(key, yaml.ScalarNode) else "") for key, _value in node.value]
+        if len(set(keys)) != len(keys):
+            return True
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        return False
+    return any(_repeats_a_key(child, seen) for child in children)
 
 
 def conflicting_secrets(secrets: Iterable[Mapping[str, Any]], provider_name: str, our_secret: str) -> list[str]:
