@@ -65,14 +65,22 @@ def direct_program(n: int) -> Callable[[], None]:
     secret_name = v4_secret_name(settings.provider_name)
     serialized_guard = dynamic_registration.serialized_provider(cluster_guard.PROVIDER)
 
+    class Guard(pulumi.CustomResource):
+        """``pulumi.dynamic.Resource(provider, name, props, opts)`` less the pickling: its ``__init__``
+        adds the serialized provider as a secret and registers under this type token. A class, as
+        that one is: the SDK sends the stack trace of where a resource class was instantiated, and
+        finds it by counting ``__init__`` frames (a bare ``pulumi.CustomResource(...)`` call sends none)."""
+
+        def __init__(self, name: str, props: dict, opts: pulumi.ResourceOptions) -> None:
+            props = {**props, pulumi.dynamic.dynamic.PROVIDER_KEY: pulumi.Output.secret(serialized_guard)}
+            super().__init__("pulumi-python:dynamic:Resource", name, props, opts)
+
     def guard(name: str, role: str, depends_on: list) -> pulumi.CustomResource:
         props = {"role": role, "provider_name": settings.provider_name, "kubeconfig": None, "kube_context": None,
                  "secret_name": secret_name if role == "before" else None,
                  "namespace": V4_NAMESPACE if role == "before" else None, "rebind_cluster": None,
-                 "request_timeout": cluster_access.REQUEST_TIMEOUT_SECONDS, "cluster": None,
-                 pulumi.dynamic.dynamic.PROVIDER_KEY: pulumi.Output.secret(serialized_guard)}
-        return pulumi.CustomResource("pulumi-python:dynamic:Resource", name, props, pulumi.ResourceOptions(
-            depends_on=depends_on, additional_secret_outputs=["kubeconfig"]))
+                 "request_timeout": cluster_access.REQUEST_TIMEOUT_SECONDS, "cluster": None}
+        return Guard(name, props, pulumi.ResourceOptions(depends_on=depends_on, additional_secret_outputs=["kubeconfig"]))
 
     def program() -> None:
         for i in range(n):

@@ -556,7 +556,10 @@ def _keyed(context: _Context, step: Mapping[str, Any], op: str, plan_keys: set[s
 
 
 def role_of(value: Any) -> tuple[str, str] | None:
-    """(role, where) of one binding entry: ``{"role", "target"}`` values, or a binding body."""
+    """(role, where) of one binding entry: a role object name (no target), ``{"role", "target"}``
+    values, or a binding body."""
+    if isinstance(value, str):
+        return value, ""
     if not isinstance(value, Mapping):
         return None
     if isinstance(value.get("role"), str):

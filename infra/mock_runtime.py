@@ -49,6 +49,8 @@ class Registered:
     """The provider plugin version the SDK asked the engine for."""
     provider_ref: str = ""
     """The explicit provider (``urn::id``) the resource is registered with; empty for the default one."""
+    stack_frames: int = 0
+    """Frames of the stack trace the SDK sent (where in the program the resource was declared)."""
 
     @property
     def parent_name(self) -> str | None:
@@ -352,6 +354,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             retain_on_delete=bool(request.retainOnDelete),
             provider_version=request.version,
             provider_ref=request.provider,
+            stack_frames=len(request.stackTrace.frames),
         ))
 
 

@@ -41,11 +41,8 @@ def user_entry(username: str, okta_id: str, email: str | None = None) -> dict[st
 
 
 def binding_entry(username: str, role: str = "platform-regular") -> dict[str, Any]:
-    name = f"{username}-{role}"
-    return {name: {"apiVersion": "iam.kubesphere.io/v1beta1", "kind": "GlobalRoleBinding",
-                   "metadata": {"name": name, "labels": {"iam.kubesphere.io/user-ref": username}},
-                   "roleRef": {"apiGroup": "iam.kubesphere.io", "kind": "GlobalRole", "name": role},
-                   "subjects": [{"apiGroup": "iam.kubesphere.io", "kind": "User", "name": username}]}}
+    """One member's entry in a global bindings map, as ``membership_inputs.bindings_maps`` makes it."""
+    return {f"{username}-{role}": role}
 
 
 class Plan:

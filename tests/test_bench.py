@@ -37,6 +37,8 @@ def test_component_and_direct_register_identical_resources():
     # Five Okta and Kubernetes resources and the two cluster guards (dynamic resources) per integration.
     assert len(direct.resources) == 7 * n
     assert sum(r.type == DYNAMIC for r in direct.resources) == 2 * n
+    # Both send the engine where each resource was declared, as every SDK resource class does.
+    assert all(r.stack_frames > 0 for r in component.resources + direct.resources)
 
 
 def test_member_stack_plans_with_one_group_read_and_one_member_read_per_group(tmp_path):

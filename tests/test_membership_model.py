@@ -64,7 +64,7 @@ def test_inputs_hold_only_what_varies_per_member():
     ns = kubesphere_roles.Membership("project", "dev", "viewer", "jane.acme.com", "g")
     assert inputs.users_map([jane]) == {"jane.acme.com": {"email": "jane@acme.com", "oktaId": "00ujane"}}
     assert inputs.bindings_maps("3.4", [jane], [ws, ns]) == {
-        "global": {"jane.acme.com": {"jane.acme.com-platform-admin": {"role": "platform-admin", "target": ""}}},
+        "global": {"jane.acme.com": {"jane.acme.com-platform-admin": "platform-admin"}},  # no target: the role alone
         "workspace": {"jane.acme.com": {"jane.acme.com-team-a-admin": {"role": "team-a-admin", "target": "team-a"}}},
         "project": {"jane.acme.com": {"dev/jane.acme.com-viewer": {"role": "viewer", "target": "dev"}}},
     }
@@ -171,6 +171,34 @@ def test_read_back_reports_what_is_live_and_marks_drift():
     live["stray"] = obj("stray", OURS)
     found = model.read_back(template, recorded, live, bindings=False)
     assert found == {"jane": recorded["jane"], "edited": {**recorded["edited"], "drifted": True}, "<unrecorded>": ["stray"]}
+
+
+def test_read_back_of_bindings_keeps_each_entry_shape_and_marks_drift():
+    template = inputs.binding_template("4.1", "global", "Okta")
+    recorded = {"jane": {"jane-platform-admin": "platform-admin"}, "gone": {"gone-platform-regular": "platform-regular"},
+                "edited": {"edited-platform-regular": "platform-regular"}}
+    live = model.declared_bindings(template, recorded)
+    del live["gone-platform-regular"]
+    live["edited-platform-regular"]["roleRef"]["name"] = "platform-admin"
+    found = model.read_back(template, recorded, live, bindings=True)
+    # A drifted entry is no longer the role name alone, so the next preview shows it as a change.
+    assert found == {"jane": recorded["jane"], "edited": {"edited-platform-regular": {"role": "platform-regular", "drifted": True}}}
+    workspace = inputs.binding_template("4.1", "workspace", "Okta")
+    entry = {"role": "team-a-admin", "target": "team-a"}
+    live = model.declared_bindings(workspace, {"ann": {"ann-team-a-admin": entry}})
+    assert model.read_back(workspace, {"ann": {"ann-team-a-admin": entry}}, live, bindings=True) == {"ann": {"ann-team-a-admin": entry}}
+    live["ann-team-a-admin"]["metadata"]["labels"]["kubesphere.io/workspace"] = "team-b"
+    assert model.read_back(workspace, {"ann": {"ann-team-a-admin": entry}}, live, bindings=True) == {
+        "ann": {"ann-team-a-admin": {**entry, "drifted": True}}}
+
+
+@pytest.mark.parametrize("fields, values", [
+    ("platform-admin", {"user": "u", "role": "platform-admin", "target": ""}),
+    ({"role": "team-a-admin", "target": "team-a"}, {"user": "u", "role": "team-a-admin", "target": "team-a"}),
+])
+def test_a_binding_entry_is_its_role_alone_or_role_and_target(fields, values):
+    assert model.binding_values("u", fields) == values
+    assert model.binding_entry(values["role"], values["target"]) == fields
 
 
 def test_progress_message_names_what_was_done_and_what_is_left():

@@ -48,6 +48,19 @@ def test_rule_registers_like_the_sdk_class(reauthenticate_every, groups):
     assert ours.provider_version == sdk.provider_version != ""
 
 
+def test_policy_registers_like_the_sdk_class():
+    import pulumi_okta as okta
+
+    inputs = dict(name="KubeSphere (dev) sign-on", description="Who may sign in", catch_all=False)
+    opts = pulumi.ResourceOptions(protect=True)
+    ours = run(lambda: okta_resources.SignonPolicy("policy", opts=opts, **inputs)).resources[0]
+    sdk = run(lambda: okta.AppSignonPolicy("policy", opts=opts, **inputs)).resources[0]
+    assert (ours.type, ours.name, ours.inputs, ours.secret_inputs, ours.protect, ours.dependencies) == (
+        sdk.type, sdk.name, sdk.inputs, sdk.secret_inputs, sdk.protect, sdk.dependencies)
+    assert sorted(ours.additional_secret_outputs) == sorted(sdk.additional_secret_outputs)
+    assert ours.provider_version == sdk.provider_version != ""
+
+
 def test_outputs_the_component_reads_resolve():
     # (The engine, not the SDK, makes clientSecret secret, from additional_secret_outputs pinned above.)
     def program():

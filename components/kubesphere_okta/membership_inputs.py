@@ -5,8 +5,10 @@ placeholders for the member's values, plus our two labels) and a map keyed by Ku
 of only the values that vary per member (docs/usernames-and-roles.md, "Membership resources"):
 
 * Users: ``{username: {"email": ..., "oktaId": ...}}``;
-* bindings, per scope: ``{username: {object key: {"role": <role object name>, "target": ...}}}``,
-  the object key being the binding's name (``<namespace>/<name>`` for a project RoleBinding).
+* bindings, per scope: ``{username: {object key: <role object name>}}``, or
+  ``{object key: {"role": <role object name>, "target": <workspace or namespace>}}`` for a binding
+  with a target; the object key is the binding's name (``<namespace>/<name>`` for a project
+  RoleBinding).
 
 ``membership_model.fill(template, values)`` gives back exactly the body the renderers make for that
 member (tests/test_membership_model.py checks it over generated members, per version and scope).
@@ -55,14 +57,14 @@ def users_map(users: Iterable[PlannedUser]) -> dict[str, dict[str, str]]:
 
 
 def bindings_maps(kubesphere_version: str, users: Sequence[PlannedUser],
-                  memberships: Iterable[kubesphere_roles.Membership]) -> dict[str, dict[str, dict[str, dict[str, str]]]]:
-    """Scope -> username -> object key -> {role, target}; scopes without bindings are left out."""
-    maps: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
+                  memberships: Iterable[kubesphere_roles.Membership]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Scope -> username -> object key -> role, or {role, target}; scopes without bindings are left out."""
+    maps: dict[str, dict[str, dict[str, Any]]] = {}
 
     def add(scope: str, username: str, role_name: str, target: str) -> None:
         name = kubesphere_roles.binding_name(username, role_name)
         key = f"{target}/{name}" if scope == model.PROJECT else name
-        maps.setdefault(scope, {}).setdefault(username, {})[key] = {"role": role_name, "target": target}
+        maps.setdefault(scope, {}).setdefault(username, {})[key] = model.binding_entry(role_name, target)
 
     for user in users:
         if user.role:

@@ -68,8 +68,19 @@ def user_values(username: str, fields: Mapping[str, Any]) -> dict[str, str]:
     return {"user": username, **{k: str(fields.get(k, "")) for k in USER_VALUES}}
 
 
-def binding_values(username: str, fields: Mapping[str, Any]) -> dict[str, str]:
+def binding_values(username: str, fields: Any) -> dict[str, str]:
+    """The values a binding template is filled with: ``fields`` is the binding's role object name
+    (a binding with no target: global and cluster scope) or ``{"role", "target"}``."""
+    if isinstance(fields, str):
+        return {"user": username, "role": fields, "target": ""}
     return {"user": username, **{k: str(fields.get(k, "")) for k in BINDING_VALUES}}
+
+
+def binding_entry(role: str, target: str) -> Any:
+    """One binding in a ``bindings`` map: its role object name alone when it has no target, so a
+    member's global binding is one value, not three (the SDK serializes, and the engine stores
+    and diffs, every value of the map; docs/performance.md)."""
+    return {"role": role, "target": target} if target else role
 
 
 def filler(template: Mapping[str, Any]) -> Callable[[Mapping[str, str]], dict]:
@@ -105,7 +116,7 @@ def declared_users(template: Mapping[str, Any], users: Mapping[str, Mapping[str,
     return {object_key(body): body for body in bodies}
 
 
-def declared_bindings(template: Mapping[str, Any], bindings: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, dict]:
+def declared_bindings(template: Mapping[str, Any], bindings: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
     """Object key -> binding body, for every binding of every username of ``bindings``."""
     make = filler(template)
     declared: dict[str, dict] = {}
@@ -283,7 +294,10 @@ def read_back(template: Mapping[str, Any], recorded: Mapping[str, Mapping[str, A
                     continue
                 seen.add(key)
                 body = fill(template, binding_values(username, values))
-                objects[key] = dict(values, drifted=True) if differs(body, current) else dict(values)
+                if not differs(body, current):
+                    objects[key] = values if isinstance(values, str) else dict(values)
+                else:
+                    objects[key] = {"role": values, "drifted": True} if isinstance(values, str) else dict(values, drifted=True)
             if objects:
                 found[username] = objects
         else:

@@ -9,14 +9,14 @@ import pulumi_okta as okta
 
 from .identity_provider import IdentityProviderSettings, okta_app_settings
 from .okta_directory import OktaDirectory
-from .okta_resources import OAuthApp, SignonPolicyRule
+from .okta_resources import OAuthApp, SignonPolicy, SignonPolicyRule
 
 
 def sign_on_policy(
     name: str, label: str, group_ids: pulumi.Input[list[str]], access: dict[str, Any], parent: pulumi.Resource
-) -> okta.AppSignonPolicy:
+) -> SignonPolicy:
     """A policy whose default rule denies, and one rule that allows the allowed groups (docs/kubesphere-okta-facts.md, "Okta")."""
-    policy = okta.AppSignonPolicy(
+    policy = SignonPolicy(  # registers as okta.AppSignonPolicy does (okta_resources.py)
         f"{name}-signon-policy",
         name=f"{label} sign-on",
         description=f"Who may sign in to {label}: managed by kubesphere-okta, edit in code.",

@@ -1,7 +1,7 @@
 """The Okta app and its sign-on rule, registered exactly as pulumi-okta's own classes register them.
 
-Not the SDK classes ``pulumi_okta.app.OAuth`` and ``pulumi_okta.AppSignonPolicyRule``, for two
-costs that grow with what a program does:
+Not the SDK classes ``pulumi_okta.app.OAuth``, ``pulumi_okta.AppSignonPolicy`` and
+``pulumi_okta.AppSignonPolicyRule``, for two costs that grow with what a program does:
 
 * importing ``pulumi_okta.app`` loads every app type of the provider (about a fifth of
   ``import pulumi, pulumi_okta, pulumi_kubernetes`` again) for one class;
@@ -73,3 +73,10 @@ class SignonPolicyRule(_OktaResource):
     registers it."""
 
     TYPE_TOKEN = "okta:index/appSignonPolicyRule:AppSignonPolicyRule"
+
+
+class SignonPolicy(_OktaResource):
+    """An ``okta:index/appSignonPolicy:AppSignonPolicy``, as ``pulumi_okta.AppSignonPolicy``
+    registers it (the component reads only its ``id``)."""
+
+    TYPE_TOKEN = "okta:index/appSignonPolicy:AppSignonPolicy"
