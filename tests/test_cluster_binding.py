@@ -304,10 +304,10 @@ def test_a_name_kubesphere_reads_as_text_is_that_text(text, name):
 @pytest.mark.parametrize("text", [
     "name: A\nname: B\n",
     "name: Okta\ntype: x\ntype: y\n",
+    "name: Okta\nextra: 1\nextra: 2\n",  # every key of the document counts, known or not
     "name: Okta\nprovider:\n  issuer: https://a\n  issuer: https://b\n",
     "name: Okta\nprovider: {scopes: [{a: 1, a: 2}]}\n",
-    "name: Okta\n? [a]\n: 1\n? [b]\n: 2\n",  # two list keys: yaml.v3 compares kind and text only
-    "name: Okta\nc: {d: 1, d: 2}\na: &p {k: 1}\nb: *p\n",  # a mapping met twice does not end the search
+    "name: Okta\nprovider: {c: {d: 1, d: 2}, a: &p {k: 1}, b: *p}\n",  # a mapping met twice ends no search
 ])
 def test_a_configuration_with_a_key_given_twice_defines_none(text):
     # gopkg.in/yaml.v3 decodes with unique keys ("mapping key ... already defined"), so Unmarshal fails
@@ -316,14 +316,56 @@ def test_a_configuration_with_a_key_given_twice_defines_none(text):
 
 
 @pytest.mark.parametrize("text", [
-    "name: Okta\nx: &a [*a]\n",  # a list that holds itself: read once, never for ever
-    "name: &n Okta\ndisplayName: *n\n",
-    "name: Okta\nprovider: &p {a: 1}\nx: *p\n",  # one mapping met twice is not a key given twice
-    "name: Okta\n? [a]\n: 1\n",
-    "name: Okta\n'': 1\n? [a]\n: 2\n",  # an empty text key and a list key: two kinds, no repeat
+    "name: Okta\n? [a]\n: 1\n",  # a key that is no text
+    "? [name]\n: Okta\n",
+    "name: Okta\nprovider: {? [a] : 1}\n",
+    "name: Okta\nprovider: {x: {? {a: 1} : 1}}\n",
+    "name: Okta\nprovider: &p {self: *p}\n",  # "anchor 'p' value contains itself"
+    "name: Okta\nprovider: {x: [&l [*l]]}\n",
+    "name: Okta\nprovider: https://e.okta.com\n",  # a map field given a scalar or a list
+    "name: Okta\nprovider: [issuer]\n",
+    "name: Okta\ntype: [OIDCIdentityProvider]\n",  # a string field given a list or a mapping
+    "name: Okta\nmappingMethod: {auto: 1}\n",
+    "name: Okta\ndisplayName: [Okta]\n",
+    "name: Okta\nhidden: maybe\n",  # a bool field given what yaml.v3 cannot make a bool
+    "name: Okta\nhidden: 1\n",
+    "name: Okta\ndisabled: 'true'\n",
+    "name: Okta\ndisabled: !!str false\n",
+    "name: Okta\nhidden: [true]\n",
 ])
-def test_aliases_and_complex_keys_leave_the_name_readable(text):
+def test_a_configuration_yaml_v3_cannot_unmarshal_defines_none(text):
+    assert binding.secret_provider_name({"stringData": {"configuration.yaml": text}}) is None
+
+
+@pytest.mark.parametrize("text", [
+    "name: Okta\nhidden: true\ndisabled: False\n", "name: Okta\nhidden: TRUE\n", "name: Okta\nhidden: yes\n",
+    "name: Okta\nhidden: 'on'\n", "name: Okta\nhidden: y\ndisabled: N\n", "name: Okta\nhidden: ~\ndisabled:\n",
+    "name: Okta\ndisabled: !!bool true\n", "name: Okta\nprovider: ~\n", "name: Okta\nprovider: {}\n",
+    "name: Okta\ntype: 5\nmappingMethod: auto\ndisplayName: null\n",
+    "name: &n Okta\ndisplayName: *n\n",
+    "name: Okta\nprovider: &p {a: 1}\nx: *p\n",
+    "name: Okta\nprovider: {a: &s {k: 1}, b: *s, c: [*s, *s]}\n",  # one mapping met again, not inside itself
+    "name: Okta\nprovider: {1: a, true: b, x: [1, [2, {y: z}]]}\n",
+    # keys yaml.v3 does not decode: nothing under them matters
+    "name: Okta\nx: {a: 1, a: 2}\n", "name: Okta\nx: &a [*a]\n", "name: Okta\nx: {? [a] : 1}\n",
+])
+def test_a_configuration_yaml_v3_unmarshals_defines_its_name(text):
     assert binding.secret_provider_name({"stringData": {"configuration.yaml": text}}) == "Okta"
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=8)
+OPTIONS = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), TEXT),
+                       lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
+                       max_leaves=8)
+
+
+@PROPERTY
+@given(name=LABEL_VALUE, hidden=st.one_of(st.none(), st.booleans()), disabled=st.one_of(st.none(), st.booleans()),
+       display=st.one_of(st.none(), TEXT), provider=st.one_of(st.none(), st.dictionaries(TEXT, OPTIONS, max_size=4)))
+def test_any_configuration_a_yaml_writer_emits_defines_its_name(name, hidden, disabled, display, provider):
+    configuration = {"name": name, "type": "OIDCIdentityProvider", "mappingMethod": "auto", "hidden": hidden,
+                     "disabled": disabled, "displayName": display, "provider": provider}
+    assert binding.secret_provider_name({"stringData": {"configuration.yaml": yaml.safe_dump(configuration)}}) == name
 
 
 def test_a_deeply_nested_configuration_is_read_and_never_crashes():
@@ -343,10 +385,6 @@ def test_whatever_a_secret_holds_reading_it_never_raises(text, encoded):
                    {"data": {"configuration.yaml": base64.b64encode(text.encode()).decode()}}):
         name = binding.secret_provider_name(secret)
         assert name is None or (isinstance(name, str) and name)
-
-
-def test_a_name_under_a_key_that_is_no_text_is_no_name():
-    assert binding.secret_provider_name({"stringData": {"configuration.yaml": "? [name]\n: Okta\n"}}) is None
 
 
 def test_only_other_secrets_with_our_provider_name_conflict_sorted_by_name():

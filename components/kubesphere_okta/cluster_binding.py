@@ -144,45 +144,87 @@ def secret_provider_name(secret: Mapping[str, Any], key: str = "configuration.ya
 
 def _configuration_name(text: str) -> Optional[str]:
     """The ``name`` of a ``configuration.yaml`` as KubeSphere 4.1 reads it: gopkg.in/yaml.v3's
-    ``Unmarshal`` into a struct whose ``Name`` is a string
+    ``Unmarshal`` into configuration.go's ``Configuration``
     (kubesphere/kubesphere@v4.1.3:pkg/apiserver/authentication/identityprovider/configuration.go,
-    ``UnmarshalFrom``). Only the first document counts; a key given twice in any mapping, a
-    document that is no mapping or a name that is a list or mapping fails the unmarshal (KubeSphere
-    then skips the Secret); any other scalar is its text (``name: 123`` names provider "123", not
-    the number PyYAML would make of it), and a null is the empty name, which is none."""
+    ``UnmarshalFrom``). Only the first document counts. A document yaml.v3 cannot unmarshal (see
+    ``_decodes``) defines none: KubeSphere skips that Secret (``ListConfigurations``). ``name`` is
+    a string field, so any scalar is its text (``name: 123`` names provider "123", not the number
+    PyYAML would make of it), and a null is the empty name, which is none."""
     try:
         document = next(iter(yaml.compose_all(text, Loader=yaml.SafeLoader)), None)
     except (yaml.YAMLError, RecursionError):  # nested deeper than PyYAML reads: unreadable here
         return None
-    if not isinstance(document, yaml.MappingNode) or _repeats_a_key(document):
+    if not isinstance(document, yaml.MappingNode) or not _decodes(document):
         return None
-    values = [value for key, value in document.value if isinstance(key, yaml.ScalarNode) and key.value == "name"]
-    if not values or not isinstance(values[0], yaml.ScalarNode) or values[0].tag == _NULL_TAG:
+    name = next((value for key, value in document.value if key.value == "name"), None)
+    if name is None or name.tag == _NULL_TAG:
         return None
-    return values[0].value or None
+    return name.value or None
 
 
 _NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+#: configuration.go's string fields (``MappingMethod`` is a string type) and bool fields.
+_TEXT_FIELDS = frozenset({"name", "mappingMethod", "type", "displayName"})
+_FLAG_FIELDS = frozenset({"hidden", "disabled"})
+#: What yaml.v3 puts in a bool field: YAML 1.2's true and false (untagged or ``!!bool``), and as
+#: text (quoted too) YAML 1.1's words.
+_BOOL_LITERALS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
+_BOOL_WORDS = frozenset({"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off", "OFF"})
 
 
-def _repeats_a_key(document: yaml.Node) -> bool:
-    """Whether a mapping anywhere in ``document`` has two keys of one kind and text: yaml.v3 refuses
-    that in every mapping it decodes (this also looks under keys KubeSphere ignores, which yaml.v3
-    skips). A loop, not recursion: a deeply nested document is read, never a crash."""
-    pending, seen = [document], set()
-    while pending:
-        node = pending.pop()
-        if id(node) in seen:  # an alias: the same node again
+def _decodes(document: yaml.MappingNode) -> bool:
+    """Whether yaml.v3 unmarshals ``document`` into ``Configuration`` without an error: text keys,
+    each given once; each field null or of its kind (a scalar for a string, a bool for a bool, a
+    mapping for ``provider``, a map of anything whose mappings have text keys given once).
+    Other keys are not decoded, so nothing under them matters."""
+    if not _distinct_text_keys(document):
+        return False
+    for key, value in document.value:
+        if isinstance(value, yaml.ScalarNode) and value.tag == _NULL_TAG:
             continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys = [(type(key), key.value if isinstance(key, yaml.ScalarNode) else "") for key, _value in node.value]
-            if len(set(keys)) != len(keys):
-                return True
-            pending.extend(child for pair in node.value for child in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            pending.extend(node.value)
-    return False
+        if key.value in _TEXT_FIELDS and not isinstance(value, yaml.ScalarNode):
+            return False
+        if key.value in _FLAG_FIELDS and not _is_bool(value):
+            return False
+        if key.value == "provider" and not (isinstance(value, yaml.MappingNode) and _maps_decode(value)):
+            return False
+    return True
+
+
+def _is_bool(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and (
+        node.value in _BOOL_WORDS or (node.tag == _BOOL_TAG and node.value in _BOOL_LITERALS))
+
+
+def _distinct_text_keys(mapping: yaml.MappingNode) -> bool:
+    keys = [key.value for key, _value in mapping.value if isinstance(key, yaml.ScalarNode)]
+    return len(keys) == len(mapping.value) and len(set(keys)) == len(keys)
+
+
+def _maps_decode(node: yaml.Node) -> bool:
+    """Whether every mapping within ``node`` has distinct text keys and no node holds itself
+    (yaml.v3: "anchor ... value contains itself"). A loop, not recursion: a deeply nested document
+    is read, never a crash; a node met again through an alias is checked once."""
+    pending: list = [(node, False)]
+    within, checked = set(), set()
+    while pending:
+        current, leaving = pending.pop()
+        if leaving:
+            within.discard(id(current))
+            checked.add(id(current))
+            continue
+        if id(current) in within:
+            return False
+        if id(current) in checked or isinstance(current, yaml.ScalarNode):
+            continue
+        if isinstance(current, yaml.MappingNode) and not _distinct_text_keys(current):
+            return False
+        within.add(id(current))
+        pending.append((current, True))
+        children = [value for _key, value in current.value] if isinstance(current, yaml.MappingNode) else current.value
+        pending.extend((child, False) for child in children)
+    return True
 
 
 def conflicting_secrets(secrets: Iterable[Mapping[str, Any]], provider_name: str, our_secret: str) -> list[str]:
