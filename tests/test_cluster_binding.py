@@ -332,6 +332,7 @@ def test_a_configuration_with_a_key_given_twice_defines_none(text):
     "name: Okta\ndisabled: 'true'\n",
     "name: Okta\ndisabled: !!str false\n",
     "name: Okta\nhidden: [true]\n",
+    "name: Okta\nhidden: ~\ntype: [x]\n",  # a null field before a bad one: every field is looked at
 ])
 def test_a_configuration_yaml_v3_cannot_unmarshal_defines_none(text):
     assert binding.secret_provider_name({"stringData": {"configuration.yaml": text}}) is None
@@ -366,6 +367,15 @@ def test_any_configuration_a_yaml_writer_emits_defines_its_name(name, hidden, di
     configuration = {"name": name, "type": "OIDCIdentityProvider", "mappingMethod": "auto", "hidden": hidden,
                      "disabled": disabled, "displayName": display, "provider": provider}
     assert binding.secret_provider_name({"stringData": {"configuration.yaml": yaml.safe_dump(configuration)}}) == name
+
+
+def test_a_mapping_shared_through_aliases_is_checked_once_never_expanded():
+    # 30 levels, each a list of the level below twice: 2**30 nodes once expanded. A Secret anyone
+    # may write must not stall the guard's check. (yaml.v3 refuses such "excessive aliasing", so
+    # KubeSphere would skip it; it is read here as a name with a strange provider, never a hang.)
+    levels = ["l0: &l0 {k: v}"] + [f"l{i}: &l{i} [*l{i - 1}, *l{i - 1}]" for i in range(1, 31)]
+    text = "name: Okta\nprovider: {" + ", ".join(levels) + "}\n"
+    assert binding.secret_provider_name({"stringData": {"configuration.yaml": text}}) == "Okta"
 
 
 def test_a_deeply_nested_configuration_is_read_and_never_crashes():
