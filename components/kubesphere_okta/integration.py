@@ -107,7 +107,8 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         )
         if identity_plan.skipped:
             pulumi.log.warn(rules.in_terms(identity_plan.warning()), resource=self)
-        self.skipped_members = pulumi.Output.from_input([s.as_output() for s in identity_plan.skipped])
+        skipped_members = [s.as_output() for s in identity_plan.skipped]
+        self.skipped_members = pulumi.Output.from_input(skipped_members)
         memberships = (
             identities.planned_memberships(access, identity_plan.users, self.okta_directory) if identity_plan.users else []
         )
@@ -116,8 +117,10 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
             settings.kubesphere_version, memberships, [(u.username, u.role) for u in identity_plan.users if u.role])
         for skipped in skipped_objects:
             pulumi.log.info(f"not declared: {skipped.key.describe()}: {skipped.reason}", resource=self)
-        self.skipped_objects = pulumi.Output.from_input([s.as_output() for s in skipped_objects])
-        self.logout = pulumi.Output.from_input(kubesphere_versions.logout_summary(settings.kubesphere_version))
+        skipped_objects = [s.as_output() for s in skipped_objects]
+        self.skipped_objects = pulumi.Output.from_input(skipped_objects)
+        logout = kubesphere_versions.logout_summary(settings.kubesphere_version)
+        self.logout = pulumi.Output.from_input(logout)
 
         app, self.group_assignments = okta_app.okta_app(name, settings, access, group_ids, parent=self)
         self.okta_app = app
@@ -158,17 +161,19 @@ class KubeSphereOktaIntegration(pulumi.ComponentResource):
         # Built from the client id only, so the output carries no secret at all.
         self.identity_provider = self.client_id.apply(lambda cid: redact(render(settings, cid, "")))
 
+        # What is known now goes in as the plain value (the same output for the engine, without an
+        # Output to await per value: docs/performance.md, "Startup and registration").
         self.register_outputs({
             "client_id": self.client_id,
             "client_secret": self.client_secret,
-            "redirect_url": self.redirect_url,
-            "issuer": self.issuer,
+            "redirect_url": settings.redirect_url,
+            "issuer": settings.issuer,
             "okta_app_id": self.okta_app_id,
             "identity_provider": self.identity_provider,
             "login_ready": self.login_ready,
-            "skipped_members": self.skipped_members,
-            "skipped_objects": self.skipped_objects,
-            "logout": self.logout,
+            "skipped_members": skipped_members,
+            "skipped_objects": skipped_objects,
+            "logout": logout,
         })
 
     def _login_ready(self, settings: IdentityProviderSettings, access: dict[str, Any]) -> pulumi.Output[str]:
