@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from kubesphere_okta import cluster_binding as binding
 from kubesphere_okta.identity_provider import dump_v4_configuration
+from tests.test_rules_cluster_binding import KUBECONFIG as RULES_KUBECONFIG
 
 PROPERTY = settings(max_examples=60, deadline=None)
 
@@ -481,23 +482,8 @@ def test_no_warning_when_the_component_builds_its_provider_or_no_cluster_is_set(
 
 # --- kubeconfig contents -------------------------------------------------------------------------
 
-KUBECONFIG = """\
-apiVersion: v1
-kind: Config
-clusters:
-- name: prod
-  cluster:
-    server: https://10.0.0.1:6443
-users:
-- name: admin
-  user:
-    token: s3cr3t-token
-contexts:
-- name: prod
-  context:
-    cluster: prod
-    user: admin
-"""
+#: The rules tests' kubeconfig, without its current-context and with a token to look for.
+KUBECONFIG = RULES_KUBECONFIG.replace("current-context: prod\n", "").replace("token: abc", "token: s3cr3t-token")
 
 
 def test_usable_kubeconfig_contents_have_no_problem():

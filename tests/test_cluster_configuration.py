@@ -11,6 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kubesphere_okta.cluster_configuration import (
+    MemberCluster,
+    cluster_role,
+    member_cluster_problem,
     MalformedClusterConfiguration,
     check,
     find_identity_provider,
@@ -607,3 +610,44 @@ def test_with_oauth_options_refuses_the_provider_list_and_a_malformed_object():
         with_oauth_options({"spec": {"authentication": []}}, {"accessTokenMaxAge": "1h"}, ABSENT)
     with pytest.raises(MalformedClusterConfiguration):
         options_of({"spec": {"authentication": {"oauthOptions": 3}}})
+
+
+def test_oauth_options_are_copies_all_the_way_down():
+    original = {"spec": {"authentication": {"oauthOptions": {"nested": {"a": [1]}}}}}
+    copied = options_of(original)
+    copied["nested"]["a"].append(2)
+    assert original["spec"]["authentication"]["oauthOptions"] == {"nested": {"a": [1]}}
+    value = {"b": [1]}
+    changed = with_oauth_options({"spec": {}}, {"nested": value}, ABSENT)
+    value["b"].append(2)
+    assert changed == {"spec": {"authentication": {"oauthOptions": {"nested": {"b": [1]}}}}}
+
+
+@pytest.mark.parametrize("obj, role", [
+    ({"spec": {"multicluster": {"clusterRole": "member"}}}, "member"),
+    ({"spec": {"multicluster": {"clusterRole": "host"}}}, "host"),
+    ({"spec": {"multicluster": {}}}, None),
+    ({"spec": {"multicluster": "member"}}, None),
+    ({"spec": None}, None),
+    ("member", None),
+])
+def test_cluster_role_is_read_where_ks_installer_reads_it(obj, role):
+    assert cluster_role(obj) == role
+
+
+def test_a_member_clusters_configuration_is_refused_with_where_to_point_instead():
+    member = {"spec": {"multicluster": {"clusterRole": "member"}, "authentication": {"oauthOptions": {}}}}
+    expected = (
+        "kubesphere-system/ks-installer has spec.multicluster.clusterRole: member: this cluster is a member of a "
+        "multi-cluster KubeSphere, whose logins the host cluster serves. Identity providers belong in the host "
+        "cluster's ClusterConfiguration (the one with clusterRole: host); on a member, ks-installer ignores them "
+        "(3.2) or renders them next to its own accessTokenMaxAge: 0 (3.3, 3.4). Point the stack's kubeconfig "
+        "context at the host cluster (this project changed nothing)")
+    assert member_cluster_problem(member) == expected
+    with pytest.raises(MemberCluster) as raised:
+        check(member, "Okta")
+    assert str(raised.value) == expected
+    host = {"spec": {"multicluster": {"clusterRole": "host"}, "authentication": {"oauthOptions": {}}}}
+    assert member_cluster_problem(host) is None
+    check(host, "Okta")
+

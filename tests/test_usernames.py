@@ -35,6 +35,7 @@ from kubesphere_okta.usernames import (
     mapped_login,
     plan_users,
     suffixed_username,
+    members_from_answer,
 )
 from tests.login_table import LOGINS
 from tests.okta_expression import evaluate
@@ -619,3 +620,33 @@ def test_members_with_an_empty_login_are_skipped_under_that_empty_login():
     names, skipped = assign_usernames([member("00uA", ""), member("00ua", ""),
                                        member("00uz", taken.replace("okta.", "okta@", 1))])
     assert [(s.okta_id, s.login) for s in skipped] == [("00ua", "")] and names["00uz"] == taken
+
+
+@pytest.mark.parametrize("login, listed", [("aé+b@acme.com", "'+', 'é'"), ("jo_e+x@acme.com", "'+'")])
+def test_a_login_with_characters_the_name_cannot_hold_lists_exactly_those(login, listed):
+    with pytest.raises(UsernameError) as raised:
+        dns_safe_username(login)
+    assert str(raised.value) == (
+        f"login {login!r} holds {listed}, which the dns-safe username does not replace (only plain characters "
+        "are, so that Okta computes the same name): change the login")
+
+
+@pytest.mark.parametrize("reserved", ["jöse.acme.com", "jose.acme.com"])
+def test_a_reserved_name_is_named_as_the_login_reads_or_as_it_maps(reserved):
+    # 'jöse@acme.com' maps to 'jöse.acme.com' and reads (folded) as 'jose.acme.com': either reserved
+    # refuses the member, naming the one that is reserved.
+    member = OktaMember(id="00u1", login="jöse@acme.com", email="j@acme.com", status="ACTIVE")
+    _, skipped = assign_usernames([member], reserved=[reserved])
+    assert [s.reason for s in skipped] == [
+        f"would become KubeSphere user {reserved!r}, a reserved local account name (reserved_usernames); it is "
+        "never linked: rename the login in Okta or take the user out of the role_bindings groups"]
+
+
+def test_members_are_read_from_okta_answers_as_the_engine_sends_them():
+    answer = {"id": "users", "users": [{"id": "00u1", "login": "a@acme.com", "email": "a@acme.com", "status": "ACTIVE",
+                                        "firstName": "A"}, {"id": "00u2"}]}
+    assert members_from_answer(answer) == [
+        OktaMember(id="00u1", login="a@acme.com", email="a@acme.com", status="ACTIVE"),
+        OktaMember(id="00u2", login=None, email=None, status=None)]
+    assert members_from_answer(None) == members_from_answer({}) == members_from_answer({"users": None}) == []
+

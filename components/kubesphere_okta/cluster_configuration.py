@@ -291,8 +291,8 @@ def with_oauth_options(cluster_configuration: dict, changes: Mapping[str, Any], 
             del options[key]
         else:
             options[key] = copy.deepcopy(value)
-    if not options:
-        _prune(result, list_emptied=False)
+    # Only containers the removals emptied go; an empty list we did not touch stays.
+    _prune(result, list_emptied=False)
     return result
 
 
