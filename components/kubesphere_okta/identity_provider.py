@@ -14,11 +14,12 @@ from typing import Any
 import yaml
 
 from . import rules
+from .cluster_binding import IDENTITY_PROVIDER_SECRET_TYPE
 from .usernames import okta_username_expression
 
 SECRET_PLACEHOLDER = "[secret]"
 V4_NAMESPACE = "kubesphere-system"
-V4_SECRET_TYPE = "config.kubesphere.io/identityprovider"
+V4_SECRET_TYPE = IDENTITY_PROVIDER_SECRET_TYPE  # the type KubeSphere reads providers from (cluster_binding)
 V4_SECRET_LABELS = {"config.kubesphere.io/type": "identityprovider"}
 V4_CONFIGURATION_KEY = "configuration.yaml"
 
